@@ -1,0 +1,150 @@
+//! The embedded reference bank: a model ASPSP (axum) that serves every flow
+//! probity tests, over HTTPS with a CA generated at start, with named
+//! [`Fault`]s that make it non-conformant in one precise way each.
+
+mod discovery;
+pub mod faults;
+mod keys;
+mod state;
+mod tls;
+
+pub use faults::{Fault, FaultSet};
+pub use tls::Pki;
+
+use crate::http::{HttpSettings, TlsSettings};
+use crate::target::{ClientAuthMethod, ClientProfile, Target};
+use axum::routing::get;
+use axum::Router;
+use state::Bank;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+/// How to start a bank.
+#[derive(Debug, Clone)]
+pub struct BankConfig {
+    /// Address to bind (default 127.0.0.1).
+    pub bind: IpAddr,
+    /// Port (0 = ephemeral).
+    pub port: u16,
+    /// Serve plain HTTP instead of HTTPS.
+    pub plain_http: bool,
+    /// Faults to switch on.
+    pub faults: FaultSet,
+}
+
+impl Default for BankConfig {
+    fn default() -> Self {
+        BankConfig { bind: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 0, plain_http: false, faults: FaultSet::none() }
+    }
+}
+
+/// The client registered for `client_secret_basic`.
+pub const BASIC_CLIENT_ID: &str = "probity-basic";
+/// Its secret. The bank is a local test fixture; this is not a credential.
+pub const BASIC_CLIENT_SECRET: &str = "probity-basic-secret";
+/// The redirect URI registered for the bank's clients.
+pub const REDIRECT_URI: &str = "https://127.0.0.1/probity/callback";
+
+/// A bank that is serving.
+pub struct RunningBank {
+    /// The issuer, e.g. `https://127.0.0.1:43123`.
+    pub issuer: String,
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// Generated PKI (CA to trust, client certificate for mTLS).
+    pub pki: Pki,
+    handle: axum_server::Handle,
+}
+
+/// Why the bank could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BankError {
+    /// Key or certificate generation failed.
+    #[error("cannot generate the bank's keys or certificates: {0}")]
+    Crypto(String),
+    /// The port could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl RunningBank {
+    /// Starts a bank on the current tokio runtime.
+    pub async fn start(config: BankConfig) -> Result<RunningBank, BankError> {
+        crate::install_crypto_provider();
+        let addr = SocketAddr::new(config.bind, config.port);
+        let listener = std::net::TcpListener::bind(addr).map_err(|source| BankError::Bind { addr, source })?;
+        listener.set_nonblocking(true).map_err(|source| BankError::Bind { addr, source })?;
+        let addr = listener.local_addr().map_err(|source| BankError::Bind { addr, source })?;
+        let scheme = if config.plain_http { "http" } else { "https" };
+        let issuer = format!("{scheme}://{addr}");
+        let (pki, bank) = tokio::task::spawn_blocking(move || prepare(addr, issuer, config.faults))
+            .await
+            .map_err(|e| BankError::Crypto(e.to_string()))??;
+        let issuer = bank.issuer.clone();
+        let app = router(Arc::new(bank));
+        let handle = axum_server::Handle::new();
+        let h = handle.clone();
+        if config.plain_http {
+            let server = axum_server::from_tcp(listener).handle(h);
+            tokio::spawn(async move { server.serve(app.into_make_service()).await });
+        } else {
+            let tls = pki.server_config().map_err(BankError::Crypto)?;
+            let rustls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls));
+            let server = axum_server::from_tcp_rustls(listener, rustls).handle(h);
+            tokio::spawn(async move { server.serve(app.into_make_service()).await });
+        }
+        Ok(RunningBank { issuer, addr, pki, handle })
+    }
+
+    /// A target profile for this bank, as `probity run` uses it.
+    pub fn target(&self) -> Target {
+        Target {
+            name: format!("probity reference bank ({})", self.issuer),
+            issuer: self.issuer.clone(),
+            discovery_url: Target::discovery_url_for(&self.issuer),
+            client: ClientProfile {
+                id: BASIC_CLIENT_ID.into(),
+                auth_method: ClientAuthMethod::ClientSecretBasic,
+                secret: Some(BASIC_CLIENT_SECRET.into()),
+                redirect_uri: Some(REDIRECT_URI.into()),
+            },
+            tls: TlsSettings {
+                ca_pem: Some(self.pki.ca_pem.clone()),
+                identity_pem: Some(format!("{}\n{}", self.pki.client_cert_pem, self.pki.client_key_pem)),
+            },
+            http: HttpSettings::default(),
+        }
+    }
+
+    /// Stops serving.
+    pub fn shutdown(&self) {
+        self.handle.shutdown();
+    }
+}
+
+impl Drop for RunningBank {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+    }
+}
+
+/// Generates keys and certificates (CPU-bound: run off the async runtime).
+fn prepare(addr: SocketAddr, issuer: String, faults: FaultSet) -> Result<(Pki, Bank), BankError> {
+    let hosts = vec!["localhost".to_string(), addr.ip().to_string()];
+    let pki = Pki::generate(&hosts).map_err(|e| BankError::Crypto(e.to_string()))?;
+    let keys = keys::BankKeys::generate().map_err(|e| BankError::Crypto(e.to_string()))?;
+    let small_rsa_jwk = if faults.has(Fault::JwksSmallRsaKey) { Some(keys::weak_rsa_jwk().map_err(|e| BankError::Crypto(e.to_string()))?) } else { None };
+    Ok((pki, Bank { issuer, keys, faults, small_rsa_jwk }))
+}
+
+fn router(bank: Arc<Bank>) -> Router {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(discovery::configuration))
+        .route("/jwks", get(discovery::jwks))
+        .with_state(bank)
+}

@@ -1,0 +1,159 @@
+//! `probity run`: load suites and a target (or start the embedded bank),
+//! run the scenarios, write the reports.
+
+use super::serve::parse_faults;
+use super::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK};
+use crate::bank::{BankConfig, RunningBank};
+use crate::http::redact::Redactor;
+use crate::http::HttpClient;
+use crate::report::{create_run_dir, ReportOptions, ReportWriter};
+use crate::runner::{self, RunEvent};
+use crate::specs::Verdict;
+use crate::suite::load_suites;
+use crate::target::{load_target, Target};
+use crate::ConfigError;
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc, Mutex};
+
+/// Arguments of `probity run`.
+#[derive(Debug, Clone, Default)]
+pub struct RunArgs {
+    /// Suite files or directories (default `suites/`).
+    pub suites: Vec<PathBuf>,
+    /// Target profile; none means the embedded bank.
+    pub target: Option<PathBuf>,
+    /// `suite` or `suite/scenario` filters.
+    pub only: Vec<String>,
+    /// Concurrent scenarios (default: CPUs).
+    pub jobs: Option<usize>,
+    /// Output directory (default `reports/<run-id>/`).
+    pub out: Option<PathBuf>,
+    /// Faults for the embedded bank.
+    pub faults: Vec<String>,
+    /// Show secrets in reports.
+    pub no_redact: bool,
+    /// Template directory overriding the built-in templates.
+    pub templates: Option<PathBuf>,
+}
+
+/// Runs the suites; returns the exit code.
+pub async fn run(args: RunArgs) -> u8 {
+    match run_inner(args).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            EXIT_CONFIG
+        }
+    }
+}
+
+async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
+    let paths = if args.suites.is_empty() { vec![PathBuf::from("suites")] } else { args.suites.clone() };
+    let suites = load_suites(&paths)?;
+    let plan = runner::plan(&suites, &args.only);
+    if plan.is_empty() {
+        let all: Vec<String> = runner::plan(&suites, &[]).iter().map(|j| j.name()).collect();
+        return Err(ConfigError::Other(format!("no scenario matches {:?}; available: {}", args.only, all.join(", "))));
+    }
+    let (target, _bank) = resolve_target(&args).await?;
+    let client = Arc::new(HttpClient::new(&target.tls, target.http.clone())?);
+    let dir = match &args.out {
+        Some(d) => d.clone(),
+        None => create_run_dir(&PathBuf::from("reports"))
+            .map_err(|e| ConfigError::Other(format!("cannot create reports/: {e}")))?,
+    };
+    let redactor = if args.no_redact { Redactor::disabled() } else { Redactor::new(target.secrets()) };
+    let writer = ReportWriter::new(ReportOptions {
+        dir: dir.clone(),
+        target: target.name.clone(),
+        redactor,
+        command: (command_prefix(), command_suffix(&args)),
+        suite_files: suites.iter().map(|s| (s.name.clone(), s.path.display().to_string())).collect(),
+        planned: plan.iter().map(|j| j.name()).collect(),
+        templates: args.templates.clone(),
+    })
+    .map_err(ConfigError::Other)?;
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let (tx, rx) = mpsc::channel::<RunEvent>();
+    let reporter = std::thread::spawn(move || report_events(writer, rx));
+    let tx = Mutex::new(tx);
+    let run = runner::run(plan, Arc::new(target), client, jobs, move |e| {
+        let _ = tx.lock().map(|t| t.send(e));
+    });
+    let interrupted = tokio::select! {
+        _ = run => false,
+        _ = tokio::signal::ctrl_c() => true,
+    };
+    let verdict = reporter.join().unwrap_or(Err("the report writer panicked".into())).map_err(ConfigError::Other)?;
+    eprintln!("reports: {}", dir.display());
+    Ok(if interrupted {
+        eprintln!("interrupted: the reports hold what finished");
+        130
+    } else if verdict == Verdict::Failed {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    })
+}
+
+/// The embedded bank (with faults) or the target profile given.
+async fn resolve_target(args: &RunArgs) -> Result<(Target, Option<RunningBank>), ConfigError> {
+    match &args.target {
+        Some(path) => {
+            if !args.faults.is_empty() {
+                return Err(ConfigError::Other("--fault applies to the embedded bank only; drop --target or --fault".into()));
+            }
+            Ok((load_target(path)?, None))
+        }
+        None => {
+            let faults = parse_faults(&args.faults).map_err(ConfigError::Other)?;
+            let bank = RunningBank::start(BankConfig { faults, ..BankConfig::default() })
+                .await
+                .map_err(|e| ConfigError::Other(format!("cannot start the embedded bank: {e}")))?;
+            Ok((bank.target(), Some(bank)))
+        }
+    }
+}
+
+fn command_prefix() -> String {
+    "probity run".into()
+}
+
+fn command_suffix(args: &RunArgs) -> String {
+    let mut s = String::new();
+    if let Some(t) = &args.target {
+        s.push_str(&format!(" --target {}", t.display()));
+    }
+    for f in &args.faults {
+        s.push_str(&format!(" --fault {f}"));
+    }
+    s
+}
+
+/// Consumes runner events on a plain thread (file I/O stays off the async
+/// runtime): progress lines on stderr, reports on disk.
+fn report_events(mut writer: ReportWriter, rx: mpsc::Receiver<RunEvent>) -> Result<Verdict, String> {
+    for event in rx {
+        match event {
+            RunEvent::RunStarted { total } => eprintln!("running {total} scenarios"),
+            RunEvent::ScenarioStarted { .. } => {}
+            RunEvent::ScenarioFinished(r) => {
+                let c = r.counts();
+                eprintln!(
+                    "{} {}/{}  {} passed, {} failed, {} warnings, {} skipped  ({:.1} ms)",
+                    r.verdict().icon(), r.suite, r.id, c.passed, c.failed, c.warnings, c.skipped, r.elapsed_ms
+                );
+                writer.scenario(&r)?;
+            }
+            RunEvent::RunFinished => break,
+        }
+    }
+    writer.finish()?;
+    let summary = writer.build_summary();
+    let c = summary.counts;
+    println!(
+        "{} {} passed, {} failed, {} warnings, {} suggestions, {} skipped across {} scenarios",
+        summary.icon, c.passed, c.failed, c.warnings, c.review, c.skipped, summary.scenarios.len()
+    );
+    Ok(summary.verdict)
+}

@@ -1,0 +1,65 @@
+//! `probity validate`, `probity list` and `probity specs`.
+
+use super::{EXIT_CONFIG, EXIT_OK};
+use crate::suite::load::parse_yaml;
+use crate::suite::{load_suite, load_suites};
+use crate::target::load_target;
+use crate::ConfigError;
+use std::path::{Path, PathBuf};
+
+/// Checks suite files and target profiles without running anything.
+pub fn validate(files: &[PathBuf]) -> u8 {
+    let mut code = EXIT_OK;
+    for path in files {
+        match validate_one(path) {
+            Ok(what) => println!("ok: {} ({what})", path.display()),
+            Err(e) => {
+                eprintln!("{e}");
+                code = EXIT_CONFIG;
+            }
+        }
+    }
+    code
+}
+
+fn validate_one(path: &Path) -> Result<String, ConfigError> {
+    let doc: serde_json::Value = parse_yaml(path)?;
+    if doc.get("scenarios").is_some() {
+        let suite = load_suite(path)?;
+        Ok(format!("suite `{}`, {} scenarios", suite.name, suite.scenarios.len()))
+    } else if doc.get("issuer").is_some() {
+        let target = load_target(path)?;
+        Ok(format!("target `{}`", target.name))
+    } else {
+        Err(ConfigError::Other(format!(
+            "{}: neither a suite (no `scenarios:`) nor a target profile (no `issuer:`)",
+            path.display()
+        )))
+    }
+}
+
+/// Lists the scenarios of suites as `suite/scenario — name`.
+pub fn list(paths: &[PathBuf]) -> u8 {
+    match load_suites(paths) {
+        Ok(suites) => {
+            for s in &suites {
+                for sc in &s.scenarios {
+                    println!("{}/{}\t{}", s.name, sc.id.value, sc.name);
+                }
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            EXIT_CONFIG
+        }
+    }
+}
+
+/// Lists every catalogue spec: id, severity, clause, sentence.
+pub fn specs() -> u8 {
+    for s in crate::specs::catalogue() {
+        println!("{}\t{:?}\t{}\t{}", s.id, s.severity, s.clause.tag, s.should);
+    }
+    EXIT_OK
+}

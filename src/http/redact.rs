@@ -1,0 +1,162 @@
+//! Secret redaction, applied when exchanges are rendered into shareable
+//! reports. The captured data itself is never altered.
+
+use serde_json::Value;
+
+/// The mask that replaces a secret.
+pub const MASK: &str = "[redacted]";
+
+/// Header names whose values are credentials.
+const SECRET_HEADERS: &[&str] =
+    &["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"];
+
+/// Form and JSON member names whose values are credentials.
+const SECRET_FIELDS: &[&str] = &[
+    "client_secret",
+    "client_assertion",
+    "assertion",
+    "access_token",
+    "refresh_token",
+    "password",
+    "token",
+    "private_key",
+];
+
+/// Members of a JWK that hold private key material (RFC 7518 §6).
+const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
+
+/// Masks credentials in headers, bodies and URLs.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    enabled: bool,
+    literals: Vec<String>,
+}
+
+impl Redactor {
+    /// A redactor that masks the built-in credential fields and every
+    /// occurrence of the given literal secrets (e.g. the client secret).
+    pub fn new(literals: impl IntoIterator<Item = String>) -> Self {
+        let mut literals: Vec<String> = literals.into_iter().filter(|s| s.len() >= 4).collect();
+        // Longest first so a secret containing another is masked whole.
+        literals.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Redactor { enabled: true, literals }
+    }
+
+    /// A redactor that shows everything (`--no-redact`).
+    pub fn disabled() -> Self {
+        Redactor { enabled: false, literals: vec![] }
+    }
+
+    /// The value of a header as it may be shown.
+    pub fn header(&self, name: &str, value: &str) -> String {
+        if !self.enabled {
+            return value.to_string();
+        }
+        if SECRET_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) {
+            return match value.split_once(' ') {
+                Some((scheme, _)) if name.eq_ignore_ascii_case("authorization") => {
+                    format!("{scheme} {MASK}")
+                }
+                _ => MASK.to_string(),
+            };
+        }
+        self.literals(value)
+    }
+
+    /// A body as it may be shown: JSON and form bodies have their credential
+    /// members masked; any body has literal secrets masked.
+    pub fn body(&self, body: &str) -> String {
+        if !self.enabled {
+            return body.to_string();
+        }
+        if let Ok(mut json) = serde_json::from_str::<Value>(body) {
+            mask_json(&mut json);
+            return self.literals(&serde_json::to_string_pretty(&json).unwrap_or_default());
+        }
+        if looks_like_form(body) {
+            return self.literals(&mask_form(body));
+        }
+        self.literals(body)
+    }
+
+    /// A URL as it may be shown (credential query parameters masked).
+    pub fn url(&self, url: &str) -> String {
+        if !self.enabled {
+            return url.to_string();
+        }
+        match url.split_once('?') {
+            Some((base, query)) => self.literals(&format!("{base}?{}", mask_form(query))),
+            None => self.literals(url),
+        }
+    }
+
+    /// A JSON value as it may be shown.
+    pub fn json(&self, value: &Value) -> Value {
+        let mut v = value.clone();
+        if self.enabled {
+            mask_json(&mut v);
+        }
+        v
+    }
+
+    fn literals(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for secret in &self.literals {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), MASK);
+            }
+        }
+        out
+    }
+}
+
+fn mask_json(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let is_jwk = map.contains_key("kty");
+            for (k, v) in map.iter_mut() {
+                let secret = SECRET_FIELDS.contains(&k.as_str())
+                    || (is_jwk && PRIVATE_JWK_MEMBERS.contains(&k.as_str()));
+                if secret && !v.is_null() {
+                    *v = Value::String(MASK.into());
+                } else {
+                    mask_json(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_json),
+        _ => {}
+    }
+}
+
+fn looks_like_form(body: &str) -> bool {
+    !body.is_empty() && !body.contains(char::is_whitespace) && body.contains('=')
+}
+
+fn mask_form(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if SECRET_FIELDS.contains(&k) => format!("{k}={MASK}"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_headers_bodies_and_literals() {
+        let r = Redactor::new(["s3cr3t-value".to_string()]);
+        assert_eq!(r.header("Authorization", "Basic abc"), "Basic [redacted]");
+        assert_eq!(r.header("accept", "x s3cr3t-value"), "x [redacted]");
+        let form = r.body("grant_type=refresh_token&refresh_token=abc&client_secret=x");
+        assert_eq!(form, "grant_type=refresh_token&refresh_token=[redacted]&client_secret=[redacted]");
+        let json = r.body(r#"{"access_token":"tok","keys":[{"kty":"RSA","d":"priv","n":"pub"}]}"#);
+        assert!(!json.contains("tok") && !json.contains("priv") && json.contains("pub"));
+        assert_eq!(Redactor::disabled().header("authorization", "Basic abc"), "Basic abc");
+    }
+}

@@ -1,0 +1,201 @@
+//! A scenario's HTTP session: cookie jar and captured exchanges.
+
+use super::{Exchange, HttpClient, RecordedRequest, RecordedResponse};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A request a step wants to send.
+#[derive(Debug, Clone)]
+pub struct OutgoingRequest {
+    /// HTTP method, e.g. `GET`.
+    pub method: reqwest::Method,
+    /// Absolute URL.
+    pub url: String,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// Body, if any.
+    pub body: Option<RequestBody>,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum RequestBody {
+    /// `application/x-www-form-urlencoded` fields.
+    Form(Vec<(String, String)>),
+    /// A JSON document.
+    Json(serde_json::Value),
+    /// Raw text with its content type.
+    Text { content_type: String, text: String },
+}
+
+impl OutgoingRequest {
+    /// A GET request.
+    pub fn get(url: impl Into<String>) -> Self {
+        OutgoingRequest { method: reqwest::Method::GET, url: url.into(), headers: vec![], body: None }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// One scenario's conversation with the target.
+pub struct Session {
+    client: Arc<HttpClient>,
+    cookies: cookie_store::CookieStore,
+    exchanges: Vec<Exchange>,
+}
+
+impl Session {
+    /// A new session with an empty cookie jar.
+    pub fn new(client: Arc<HttpClient>) -> Self {
+        Session { client, cookies: cookie_store::CookieStore::default(), exchanges: Vec::new() }
+    }
+
+    /// Takes the exchanges captured since the last call, in order.
+    pub fn take_exchanges(&mut self) -> Vec<Exchange> {
+        std::mem::take(&mut self.exchanges)
+    }
+
+    /// Sends a request, captures it, and returns the exchange. Never fails:
+    /// transport problems are recorded in [`Exchange::error`].
+    pub async fn send(&mut self, stage: &str, req: OutgoingRequest) -> &Exchange {
+        let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let start = Instant::now();
+        let (recorded, result) = self.perform(req).await;
+        let (response, error) = match result {
+            Ok(r) => (Some(r.0), r.1),
+            Err(e) => (None, Some(e)),
+        };
+        self.exchanges.push(Exchange {
+            stage: stage.to_string(),
+            started_at,
+            elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
+            request: recorded,
+            response,
+            error,
+        });
+        self.exchanges.last().expect("just pushed")
+    }
+
+    async fn perform(
+        &mut self,
+        req: OutgoingRequest,
+    ) -> (RecordedRequest, Result<(RecordedResponse, Option<String>), String>) {
+        let mut recorded = RecordedRequest {
+            method: req.method.to_string(),
+            url: req.url.clone(),
+            headers: req.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect(),
+            body: None,
+        };
+        let url = match url::Url::parse(&req.url) {
+            Ok(u) => u,
+            Err(e) => return (recorded, Err(format!("invalid URL `{}`: {e}", req.url))),
+        };
+        let mut builder = self.client.inner.request(req.method, url.clone());
+        for (n, v) in &req.headers {
+            builder = builder.header(n, v);
+        }
+        if let Some(cookie) = self.cookie_header(&url) {
+            recorded.headers.push(("cookie".into(), cookie.clone()));
+            builder = builder.header("cookie", cookie);
+        }
+        let (builder, body) = attach_body(builder, req.body, &mut recorded.headers);
+        recorded.body = body;
+        let response = match builder.send().await {
+            Ok(r) => r,
+            Err(e) => return (recorded, Err(describe_error(&e))),
+        };
+        self.store_cookies(&response, &url);
+        (recorded, Ok(read_response(response, self.client.settings.max_body_bytes).await))
+    }
+
+    fn cookie_header(&self, url: &url::Url) -> Option<String> {
+        let pairs: Vec<String> =
+            self.cookies.get_request_values(url).map(|(n, v)| format!("{n}={v}")).collect();
+        (!pairs.is_empty()).then(|| pairs.join("; "))
+    }
+
+    fn store_cookies(&mut self, response: &reqwest::Response, url: &url::Url) {
+        let cookies = response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|s| cookie::Cookie::parse(s.to_string()).ok());
+        self.cookies.store_response_cookies(cookies, url);
+    }
+}
+
+fn attach_body(
+    builder: reqwest::RequestBuilder,
+    body: Option<RequestBody>,
+    headers: &mut Vec<(String, String)>,
+) -> (reqwest::RequestBuilder, Option<String>) {
+    let (content_type, text) = match body {
+        None => return (builder, None),
+        Some(RequestBody::Form(fields)) => (
+            "application/x-www-form-urlencoded".to_string(),
+            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish(),
+        ),
+        Some(RequestBody::Json(v)) => ("application/json".to_string(), v.to_string()),
+        Some(RequestBody::Text { content_type, text }) => (content_type, text),
+    };
+    if !headers.iter().any(|(n, _)| n == "content-type") {
+        headers.push(("content-type".into(), content_type.clone()));
+    }
+    let builder = builder.header("content-type", content_type).body(text.clone());
+    (builder, Some(text))
+}
+
+/// Reads the body up to `limit` bytes; a larger body is cut and reported.
+async fn read_response(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> (RecordedResponse, Option<String>) {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let mut body = Vec::new();
+    let mut error = None;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    body.extend_from_slice(&chunk[..limit - body.len()]);
+                    error = Some(format!("response body exceeds the limit of {limit} bytes"));
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                error = Some(format!("reading the response body failed: {}", describe_error(&e)));
+                break;
+            }
+        }
+    }
+    let body = String::from_utf8_lossy(&body).into_owned();
+    (RecordedResponse { status, headers, body }, error)
+}
+
+/// A one-line cause chain: reqwest's top-level message alone hides the
+/// useful part (e.g. the TLS alert).
+fn describe_error(e: &reqwest::Error) -> String {
+    let mut text = if e.is_timeout() { "timed out".to_string() } else { e.to_string() };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,26 @@
+//! probity: a conformance test harness for OAuth 2 / OpenID Connect / FAPI /
+//! Open Banking authorization servers (ASPSPs).
+//!
+//! Data flows one way: YAML suites ([`suite`]) and a target profile
+//! ([`target`]) → the [`runner`], which drives [`steps`] through the capturing
+//! [`http`] client and judges every exchange against [`specs`] → one
+//! [`report`] model rendered to markdown, HTML, JUnit and JSON. The embedded
+//! reference ASPSP lives in [`bank`].
+
+pub mod bank;
+pub mod commands;
+pub mod errors;
+pub mod http;
+pub mod report;
+pub mod runner;
+pub mod specs;
+pub mod steps;
+pub mod suite;
+pub mod target;
+
+pub use errors::ConfigError;
+
+/// Installs the process-wide rustls crypto provider (ring). Idempotent.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

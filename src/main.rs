@@ -1,0 +1,106 @@
+//! The `probity` command line: parses arguments and calls the library.
+
+use clap::{Parser, Subcommand};
+use probity::commands::{self, RunArgs, ServeArgs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Conformance test harness for OAuth 2 / OpenID Connect / FAPI / Open Banking servers.
+#[derive(Parser)]
+#[command(name = "probity", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run suites against a target (default: every suite in suites/ against the embedded bank).
+    Run {
+        /// Suite files or directories.
+        suites: Vec<PathBuf>,
+        /// Target profile (YAML); without it the embedded bank is started.
+        #[arg(long)]
+        target: Option<PathBuf>,
+        /// Run only this suite or suite/scenario (repeatable).
+        #[arg(long)]
+        only: Vec<String>,
+        /// Scenarios run at once (default: number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Write reports exactly here (default: reports/<run-id>/, linked from reports/latest).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Switch on a fault of the embedded bank (repeatable; see `probity serve --list-faults`).
+        #[arg(long = "fault")]
+        faults: Vec<String>,
+        /// Show secrets in reports (they are redacted by default).
+        #[arg(long)]
+        no_redact: bool,
+        /// Directory with scenario.md and summary.md templates overriding the built-in ones.
+        #[arg(long)]
+        templates: Option<PathBuf>,
+    },
+    /// Check suite files and target profiles without running anything.
+    Validate {
+        /// Files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the scenarios of suites.
+    List {
+        /// Suite files or directories (default suites/).
+        suites: Vec<PathBuf>,
+    },
+    /// List every spec probity checks: id, severity, clause, sentence.
+    Specs,
+    /// Serve the embedded reference bank.
+    Serve {
+        /// Port (default: ephemeral).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Serve plain HTTP instead of HTTPS.
+        #[arg(long)]
+        http: bool,
+        /// Switch on a fault (repeatable).
+        #[arg(long = "fault")]
+        faults: Vec<String>,
+        /// List the faults and exit.
+        #[arg(long)]
+        list_faults: bool,
+        /// Directory for the CA and target profile (default: a temp directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { commands::EXIT_CONFIG } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(commands::EXIT_CONFIG);
+        }
+    };
+    let code = match cli.command {
+        Command::Run { suites, target, only, jobs, out, faults, no_redact, templates } => {
+            runtime.block_on(commands::run(RunArgs { suites, target, only, jobs, out, faults, no_redact, templates }))
+        }
+        Command::Validate { files } => commands::validate(&files),
+        Command::List { suites } => {
+            commands::list(&if suites.is_empty() { vec![PathBuf::from("suites")] } else { suites })
+        }
+        Command::Specs => commands::specs(),
+        Command::Serve { port, http, faults, list_faults, out } => {
+            runtime.block_on(commands::serve(ServeArgs { port, http, faults, list_faults, out }))
+        }
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,115 @@
+//! What the runner tells reporters, and what a scenario produced.
+
+use crate::specs::Verdict;
+use crate::steps::StepResult;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// A runner event.
+#[derive(Debug, Clone)]
+pub enum RunEvent {
+    /// The run begins with this many scenarios.
+    RunStarted {
+        /// Number of scenarios.
+        total: usize,
+    },
+    /// A scenario began.
+    ScenarioStarted {
+        /// `suite/scenario`.
+        name: String,
+    },
+    /// A scenario ended.
+    ScenarioFinished(Arc<ScenarioResult>),
+    /// Every scenario ended.
+    RunFinished,
+}
+
+/// Everything one scenario produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    /// Suite name.
+    pub suite: String,
+    /// The suite's feature line.
+    pub feature: Option<String>,
+    /// Scenario id.
+    pub id: String,
+    /// Test name.
+    pub name: String,
+    /// Scenario description.
+    pub description: Option<String>,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: f64,
+    /// Step results, in order.
+    pub steps: Vec<StepResult>,
+}
+
+/// Counts of spec verdicts.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    /// PASSED.
+    pub passed: usize,
+    /// FAILED.
+    pub failed: usize,
+    /// WARNING.
+    pub warnings: usize,
+    /// REVIEW (suggestions).
+    pub review: usize,
+    /// SKIPPED.
+    pub skipped: usize,
+}
+
+impl Counts {
+    /// Adds one verdict.
+    pub fn add(&mut self, v: Verdict) {
+        match v {
+            Verdict::Passed => self.passed += 1,
+            Verdict::Failed => self.failed += 1,
+            Verdict::Warning => self.warnings += 1,
+            Verdict::Review => self.review += 1,
+            Verdict::Skipped => self.skipped += 1,
+        }
+    }
+
+    /// Sums two counts.
+    pub fn merge(&mut self, o: Counts) {
+        self.passed += o.passed;
+        self.failed += o.failed;
+        self.warnings += o.warnings;
+        self.review += o.review;
+        self.skipped += o.skipped;
+    }
+}
+
+impl ScenarioResult {
+    /// Verdict counts over all steps.
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        self.specs().for_each(|s| c.add(s.verdict));
+        c
+    }
+
+    /// Every spec result, in step order.
+    pub fn specs(&self) -> impl Iterator<Item = &crate::specs::SpecResult> {
+        self.steps.iter().flat_map(|s| s.specs.iter())
+    }
+
+    /// The overall verdict: FAILED if any spec failed, WARNING if any
+    /// warned, else PASSED.
+    pub fn verdict(&self) -> Verdict {
+        let c = self.counts();
+        if c.failed > 0 {
+            Verdict::Failed
+        } else if c.warnings > 0 {
+            Verdict::Warning
+        } else {
+            Verdict::Passed
+        }
+    }
+
+    /// The spec with this id (first occurrence), for tests and tooling.
+    pub fn spec(&self, id: &str) -> Option<&crate::specs::SpecResult> {
+        self.specs().find(|s| s.id == id)
+    }
+}

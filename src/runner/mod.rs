@@ -1,0 +1,82 @@
+//! The runner: scenarios concurrently, steps in order, events out.
+//!
+//! Nothing here formats output: reporters consume [`RunEvent`]s.
+
+mod events;
+mod scenario;
+
+pub use events::{Counts, RunEvent, ScenarioResult};
+pub use scenario::run_scenario;
+
+use crate::http::HttpClient;
+use crate::suite::{Scenario, Suite};
+use crate::target::Target;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// One scenario to run, with its suite.
+#[derive(Clone)]
+pub struct Job {
+    /// The suite it belongs to.
+    pub suite: Arc<Suite>,
+    /// The scenario.
+    pub scenario: Scenario,
+}
+
+impl Job {
+    /// `suite/scenario`, the name `--only` and the tests use.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.suite.name, self.scenario.id.value)
+    }
+}
+
+/// Every scenario of the suites, filtered by `only` (`suite` or `suite/scenario`).
+pub fn plan(suites: &[Suite], only: &[String]) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for suite in suites {
+        let suite_arc = Arc::new(suite.clone());
+        for scenario in &suite.scenarios {
+            let job = Job { suite: suite_arc.clone(), scenario: scenario.clone() };
+            let name = job.name();
+            if only.is_empty() || only.iter().any(|o| o == &suite.name || o == &name) {
+                jobs.push(job);
+            }
+        }
+    }
+    jobs
+}
+
+/// Runs the jobs, at most `jobs` at a time, sending events as they happen.
+/// Returns the results in plan order.
+pub async fn run(
+    plan: Vec<Job>,
+    target: Arc<Target>,
+    client: Arc<HttpClient>,
+    jobs: usize,
+    events: impl Fn(RunEvent) + Send + Sync + 'static,
+) -> Vec<Arc<ScenarioResult>> {
+    let events = Arc::new(events);
+    events(RunEvent::RunStarted { total: plan.len() });
+    let permits = Arc::new(Semaphore::new(jobs.max(1)));
+    let mut handles = Vec::with_capacity(plan.len());
+    for job in plan {
+        let (target, client, permits, events) = (target.clone(), client.clone(), permits.clone(), events.clone());
+        handles.push(tokio::spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
+            events(RunEvent::ScenarioStarted { name: job.name() });
+            let result = Arc::new(run_scenario(&job, &target, client).await);
+            events(RunEvent::ScenarioFinished(result.clone()));
+            result
+        }));
+    }
+    let mut results = Vec::with_capacity(handles.len());
+    for h in handles {
+        match h.await {
+            Ok(r) => results.push(r),
+            // A panic in a step is a bug in probity; the other scenarios' results still count.
+            Err(e) => eprintln!("probity: a scenario task failed: {e}"),
+        }
+    }
+    events(RunEvent::RunFinished);
+    results
+}

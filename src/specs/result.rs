@@ -1,0 +1,123 @@
+//! The outcome of one check.
+
+use super::{Severity, Spec};
+use serde::Serialize;
+
+/// What happened to a spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verdict {
+    /// The target met the spec.
+    Passed,
+    /// The target broke a MUST.
+    Failed,
+    /// The target broke a SHOULD.
+    Warning,
+    /// A suggestion for a human to review.
+    Review,
+    /// Not judged: something it depends on failed.
+    Skipped,
+}
+
+impl Verdict {
+    /// The report glyph.
+    pub fn icon(self) -> &'static str {
+        match self {
+            Verdict::Passed => "✅",
+            Verdict::Failed => "❌",
+            Verdict::Warning => "⚠️",
+            Verdict::Review => "🔎",
+            Verdict::Skipped => "⏭️",
+        }
+    }
+}
+
+/// The result of one check: the spec's identity plus what was seen.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpecResult {
+    /// Stable id of the spec.
+    pub id: String,
+    /// The "should …" sentence.
+    pub should: String,
+    /// Severity of the spec.
+    pub severity: Severity,
+    /// Requirement tag, e.g. `OIDC-DISC-4.3`.
+    pub clause_tag: Option<String>,
+    /// Link to the clause.
+    pub clause_url: Option<String>,
+    /// The outcome.
+    pub verdict: Verdict,
+    /// Why it failed or was skipped, or a note on what passed.
+    pub reason: Option<String>,
+    /// What the spec expected, when it failed on a value.
+    pub expected: Option<String>,
+    /// What the target gave, when it failed on a value.
+    pub actual: Option<String>,
+}
+
+impl SpecResult {
+    pub(super) fn from_spec(spec: &'static Spec, verdict: Verdict, reason: Option<String>) -> Self {
+        SpecResult {
+            id: spec.id.to_string(),
+            should: spec.should.to_string(),
+            severity: spec.severity,
+            clause_tag: Some(spec.clause.tag.to_string()),
+            clause_url: Some(spec.clause.url.to_string()),
+            verdict,
+            reason,
+            expected: None,
+            actual: None,
+        }
+    }
+
+    /// A user-defined check from a suite file (e.g. a `request` step's
+    /// `expect:`): its sentence is built from the YAML.
+    pub fn user(id: String, should: String, ok: bool, expected: String, actual: String) -> Self {
+        let (verdict, expected, actual) = if ok {
+            (Verdict::Passed, None, None)
+        } else {
+            (Verdict::Failed, Some(expected), Some(actual))
+        };
+        SpecResult {
+            id,
+            should,
+            severity: Severity::Failure,
+            clause_tag: None,
+            clause_url: None,
+            verdict,
+            reason: None,
+            expected,
+            actual,
+        }
+    }
+
+    /// A user-defined check that could not be judged.
+    pub fn user_skipped(id: String, should: String, reason: String) -> Self {
+        SpecResult {
+            id,
+            should,
+            severity: Severity::Failure,
+            clause_tag: None,
+            clause_url: None,
+            verdict: Verdict::Skipped,
+            reason: Some(reason),
+            expected: None,
+            actual: None,
+        }
+    }
+
+    /// One line saying why the spec did not pass, for reports and JUnit.
+    pub fn explanation(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(r) = &self.reason {
+            parts.push(r.clone());
+        }
+        if let Some(e) = &self.expected {
+            parts.push(format!("expected {e}"));
+        }
+        if let Some(a) = &self.actual {
+            parts.push(format!("actual {a}"));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}

@@ -1,0 +1,105 @@
+//! `discovery`: fetch the provider configuration and its JWKS, and judge both
+//! (OpenID Connect Discovery 1.0, RFC 8414, RFC 7517, FAPI).
+
+mod jwks;
+mod metadata;
+
+use super::{Outcome, StepContext};
+use crate::http::OutgoingRequest;
+use crate::specs::discovery as spec;
+use crate::specs::SpecResult;
+use crate::suite::DiscoveryStep;
+use serde_json::{Map, Value};
+
+const WELL_KNOWN: &str = "/.well-known/openid-configuration";
+
+/// Runs the discovery step; captures every string member of the metadata as
+/// `discovery.<name>`.
+pub(crate) async fn run(step: &DiscoveryStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+    let url = match &step.url {
+        Some(u) => match ctx.vars.fill(u) {
+            Ok(u) => u,
+            Err(e) => return skipped_all(&format!("the discovery URL could not be built: {e}"), false),
+        },
+        None => ctx.target.discovery_url.clone(),
+    };
+    let exchange = ctx.session.send(stage, OutgoingRequest::get(&url).header("accept", "application/json")).await;
+    let response = match exchange.response() {
+        Ok(r) => r.clone(),
+        Err(e) => {
+            let mut specs = vec![spec::STATUS_OK.fail_because(e)];
+            specs.extend(skip_rest(&spec::STATUS_OK, "the provider configuration could not be fetched"));
+            return Outcome { specs, artifacts: vec![], ok: false };
+        }
+    };
+    let mut specs = vec![spec::STATUS_OK.check(response.status == 200, "200", response.status.to_string())];
+    let content_type = response.header("content-type").unwrap_or("(none)");
+    specs.push(spec::CONTENT_TYPE_JSON.check(
+        content_type.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"),
+        "application/json",
+        content_type,
+    ));
+    let metadata = match response.json() {
+        Ok(Value::Object(m)) => {
+            specs.push(spec::JSON_OBJECT.pass());
+            m
+        }
+        Ok(other) => {
+            specs.push(spec::JSON_OBJECT.fail("a JSON object", kind_of(&other)));
+            specs.extend(skip_rest(&spec::JSON_OBJECT, "the provider configuration is not a JSON object"));
+            return Outcome { specs, artifacts: vec![], ok: false };
+        }
+        Err(e) => {
+            specs.push(spec::JSON_OBJECT.fail_because(e));
+            specs.extend(skip_rest(&spec::JSON_OBJECT, "the provider configuration is not JSON"));
+            return Outcome { specs, artifacts: vec![], ok: false };
+        }
+    };
+    let expected_issuer = url.strip_suffix(WELL_KNOWN).unwrap_or(&ctx.target.issuer).to_string();
+    specs.extend(metadata::judge(&metadata, &expected_issuer));
+    capture(&metadata, ctx);
+    specs.extend(jwks::fetch_and_judge(&metadata, stage, ctx).await);
+    let ok = metadata.get("issuer").is_some();
+    Outcome { specs, artifacts: vec![], ok }
+}
+
+fn capture(metadata: &Map<String, Value>, ctx: &mut StepContext<'_>) {
+    for (k, v) in metadata {
+        match v {
+            Value::String(s) => ctx.vars.set(format!("discovery.{k}"), s.clone()),
+            Value::Bool(b) => ctx.vars.set(format!("discovery.{k}"), b.to_string()),
+            _ => {}
+        }
+    }
+}
+
+/// Every discovery spec after `after`, skipped with `reason`.
+fn skip_rest(after: &'static crate::specs::Spec, reason: &str) -> Vec<SpecResult> {
+    spec_list()
+        .iter()
+        .skip_while(|s| s.id != after.id)
+        .skip(1)
+        .map(|s| s.skip(reason))
+        .collect()
+}
+
+fn skipped_all(reason: &str, ok: bool) -> Outcome {
+    Outcome { specs: spec_list().iter().map(|s| s.skip(reason)).collect(), artifacts: vec![], ok }
+}
+
+fn spec_list() -> &'static [&'static crate::specs::Spec] {
+    crate::specs::DISCOVERY
+}
+
+/// A JSON value's type, for messages.
+pub(crate) fn kind_of(v: &Value) -> String {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+    .to_string()
+}

@@ -1,0 +1,84 @@
+//! Step kinds: each turns a YAML step into exchanges and spec results.
+//!
+//! A step never fails with an error: what it could not do becomes a failed
+//! or skipped spec with its reason, and `ok: false` tells the runner that
+//! later values it should have captured are missing.
+
+pub mod discovery;
+pub mod request;
+
+use crate::http::{Exchange, Session};
+use crate::specs::SpecResult;
+use crate::suite::{Step, Vars};
+use crate::target::Target;
+use serde::Serialize;
+
+/// What a step works with: the scenario's session and variables, the target.
+pub struct StepContext<'a> {
+    /// The scenario's HTTP session.
+    pub session: &'a mut Session,
+    /// Values captured so far.
+    pub vars: &'a mut Vars,
+    /// The target under test.
+    pub target: &'a Target,
+}
+
+/// Extra evidence a step shows in reports besides its exchanges.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Artifact {
+    /// Decoded token claims ("Claims Result").
+    Claims {
+        /// e.g. "`id_token` claims".
+        label: String,
+        /// The claims.
+        claims: serde_json::Value,
+    },
+    /// A short remark.
+    Note {
+        /// The remark.
+        text: String,
+    },
+}
+
+/// What one step produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    /// The step kind (`discovery`, `request`, …).
+    pub kind: &'static str,
+    /// The stage name shown in reports.
+    pub stage: String,
+    /// The exchanges it made, in order.
+    pub exchanges: Vec<Exchange>,
+    /// Its spec results.
+    pub specs: Vec<SpecResult>,
+    /// Extra evidence.
+    pub artifacts: Vec<Artifact>,
+    /// Whether it reached its end (later steps may depend on it).
+    pub ok: bool,
+}
+
+/// What a step kind returns; exchanges are collected by [`run_step`].
+pub(crate) struct Outcome {
+    pub specs: Vec<SpecResult>,
+    pub artifacts: Vec<Artifact>,
+    pub ok: bool,
+}
+
+/// Runs one step and gathers the exchanges it made.
+pub async fn run_step(step: &Step, ctx: &mut StepContext<'_>) -> StepResult {
+    ctx.session.take_exchanges();
+    let stage = step.stage();
+    let outcome = match step {
+        Step::Discovery(s) => discovery::run(s, &stage, ctx).await,
+        Step::Request(s) => request::run(s, &stage, ctx).await,
+    };
+    StepResult {
+        kind: step.kind(),
+        stage,
+        exchanges: ctx.session.take_exchanges(),
+        specs: outcome.specs,
+        artifacts: outcome.artifacts,
+        ok: outcome.ok,
+    }
+}

@@ -1,0 +1,124 @@
+//! Loading suite files: YAML errors and semantic errors with locations.
+
+use super::model::{CaptureSource, Step, Suite, SuiteFile};
+use crate::ConfigError;
+use serde_saphyr::{Location, Spanned};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Reads and parses a YAML file into `T`, rendering errors rustc-style with
+/// `file:line:col`.
+pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    parse_yaml_str(path, &text)
+}
+
+/// Parses YAML text that came from `path`.
+pub(crate) fn parse_yaml_str<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, ConfigError> {
+    serde_saphyr::from_str(text).map_err(|e| {
+        let name = path.display().to_string();
+        let options = serde_saphyr::render_options! { source_name: Some(name.as_str()) };
+        ConfigError::Yaml { path: path.to_path_buf(), rendered: e.render_with_options(options) }
+    })
+}
+
+/// A semantic error at a YAML location.
+pub(crate) fn invalid(path: &Path, at: &Location, message: String) -> ConfigError {
+    ConfigError::Invalid { path: path.to_path_buf(), line: at.line(), column: at.column(), message }
+}
+
+/// Loads and validates one suite file.
+pub fn load_suite(path: &Path) -> Result<Suite, ConfigError> {
+    let file: SuiteFile = parse_yaml(path)?;
+    let mut ids = HashSet::new();
+    for scenario in &file.scenarios {
+        if !ids.insert(scenario.id.value.clone()) {
+            return Err(invalid(
+                path,
+                &scenario.id.referenced,
+                format!("duplicate scenario id `{}`", scenario.id.value),
+            ));
+        }
+        if scenario.id.value.contains('/') || scenario.id.value.trim().is_empty() {
+            return Err(invalid(
+                path,
+                &scenario.id.referenced,
+                "a scenario id must be non-empty and contain no `/`".into(),
+            ));
+        }
+        for step in &scenario.steps {
+            validate_step(path, step)?;
+        }
+    }
+    let name = file.suite.unwrap_or_else(|| {
+        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    });
+    Ok(Suite {
+        name,
+        feature: file.feature,
+        description: file.description,
+        path: path.to_path_buf(),
+        scenarios: file.scenarios,
+    })
+}
+
+/// Checks what serde cannot: capture sources, JSONPaths, methods. Errors
+/// are located at the offending value, else at the step.
+fn validate_step(path: &Path, step: &Spanned<Step>) -> Result<(), ConfigError> {
+    let Step::Request(req) = &step.value else { return Ok(()) };
+    for source in req.capture.values() {
+        CaptureSource::parse(&source.value).map_err(|m| invalid(path, &source.referenced, m))?;
+    }
+    for (expr, value) in &req.expect.json {
+        serde_json_path::JsonPath::parse(expr).map_err(|e| {
+            invalid(path, &value.referenced, format!("invalid JSONPath `{expr}`: {e}"))
+        })?;
+    }
+    if reqwest::Method::from_bytes(req.method.as_bytes()).is_err() {
+        let m = format!("invalid HTTP method `{}`", req.method);
+        return Err(invalid(path, &step.referenced, m));
+    }
+    if req.form.is_some() && req.json.is_some() {
+        let m = "a request step has both `form` and `json`; choose one".to_string();
+        return Err(invalid(path, &step.referenced, m));
+    }
+    Ok(())
+}
+
+/// The `.yaml`/`.yml` files of a directory, sorted.
+pub fn discover_suite_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|source| ConfigError::Read { path: dir.to_path_buf(), source })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Loads suites from files and directories; a duplicate suite name is an error.
+pub fn load_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, ConfigError> {
+    let mut suites = Vec::new();
+    for path in paths {
+        let files = if path.is_dir() { discover_suite_files(path)? } else { vec![path.clone()] };
+        for file in files {
+            suites.push(load_suite(&file)?);
+        }
+    }
+    let mut names = HashSet::new();
+    for s in &suites {
+        if !names.insert(s.name.clone()) {
+            return Err(ConfigError::Other(format!(
+                "two suites are named `{}` (the second in {})",
+                s.name,
+                s.path.display()
+            )));
+        }
+    }
+    Ok(suites)
+}

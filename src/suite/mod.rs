@@ -1,0 +1,14 @@
+//! Suites: the YAML model of what to run, and its loader.
+//!
+//! A suite file holds scenarios; a scenario is an ordered list of steps.
+//! Unknown keys are errors, and every error names the file, line and column.
+
+pub(crate) mod load;
+mod model;
+mod vars;
+
+pub use load::{discover_suite_files, load_suite, load_suites};
+pub use model::{
+    Capture, CaptureSource, DiscoveryStep, Expect, RequestStep, Scenario, Step, StepKind, Suite,
+};
+pub use vars::Vars;
