@@ -79,7 +79,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { commands::EXIT_CONFIG } else { 0 });
+            return ExitCode::from(if e.use_stderr() {
+                commands::EXIT_CONFIG
+            } else {
+                0
+            });
         }
     };
     let runtime = match tokio::runtime::Runtime::new() {
@@ -90,17 +94,45 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Run { suites, target, only, jobs, out, faults, no_redact, templates } => {
-            runtime.block_on(commands::run(RunArgs { suites, target, only, jobs, out, faults, no_redact, templates }))
-        }
+        Command::Run {
+            suites,
+            target,
+            only,
+            jobs,
+            out,
+            faults,
+            no_redact,
+            templates,
+        } => runtime.block_on(commands::run(RunArgs {
+            suites,
+            target,
+            only,
+            jobs,
+            out,
+            faults,
+            no_redact,
+            templates,
+        })),
         Command::Validate { files } => commands::validate(&files),
-        Command::List { suites } => {
-            commands::list(&if suites.is_empty() { vec![PathBuf::from("suites")] } else { suites })
-        }
+        Command::List { suites } => commands::list(&if suites.is_empty() {
+            vec![PathBuf::from("suites")]
+        } else {
+            suites
+        }),
         Command::Specs => commands::specs(),
-        Command::Serve { port, http, faults, list_faults, out } => {
-            runtime.block_on(commands::serve(ServeArgs { port, http, faults, list_faults, out }))
-        }
+        Command::Serve {
+            port,
+            http,
+            faults,
+            list_faults,
+            out,
+        } => runtime.block_on(commands::serve(ServeArgs {
+            port,
+            http,
+            faults,
+            list_faults,
+            out,
+        })),
     };
     ExitCode::from(code)
 }

@@ -51,7 +51,10 @@ fn apply_faults(bank: &Bank, m: &mut Value) {
     let f = &bank.faults;
     let obj = m.as_object_mut().expect("metadata is an object");
     if f.has(DiscoveryIssuerMismatch) {
-        obj.insert("issuer".into(), json!(format!("{}/other-tenant", bank.issuer)));
+        obj.insert(
+            "issuer".into(),
+            json!(format!("{}/other-tenant", bank.issuer)),
+        );
     }
     if f.has(DiscoveryIssuerQuery) {
         obj.insert("issuer".into(), json!(format!("{}?tenant=1", bank.issuer)));
@@ -62,9 +65,18 @@ fn apply_faults(bank: &Bank, m: &mut Value) {
         (DiscoveryNoJwksUri, "jwks_uri"),
         (DiscoveryNoResponseTypes, "response_types_supported"),
         (DiscoveryNoSubjectTypes, "subject_types_supported"),
-        (DiscoveryNoIdTokenAlgs, "id_token_signing_alg_values_supported"),
-        (DiscoveryNoIssParameter, "authorization_response_iss_parameter_supported"),
-        (DiscoveryNoParEndpoint, "pushed_authorization_request_endpoint"),
+        (
+            DiscoveryNoIdTokenAlgs,
+            "id_token_signing_alg_values_supported",
+        ),
+        (
+            DiscoveryNoIssParameter,
+            "authorization_response_iss_parameter_supported",
+        ),
+        (
+            DiscoveryNoParEndpoint,
+            "pushed_authorization_request_endpoint",
+        ),
     ];
     for (fault, key) in removals {
         if f.has(fault) {
@@ -72,16 +84,59 @@ fn apply_faults(bank: &Bank, m: &mut Value) {
         }
     }
     let replacements = [
-        (DiscoveryNoRs256, "id_token_signing_alg_values_supported", json!(["PS256", "ES256"])),
-        (DiscoveryRs256Only, "id_token_signing_alg_values_supported", json!(["RS256"])),
-        (DiscoveryUnknownAlgAdvertised, "id_token_signing_alg_values_supported", json!(["PS256", "ES256", "RS256", "ES384"])),
-        (DiscoveryHttpEndpoint, "userinfo_endpoint", json!(format!("{}/userinfo", bank.issuer.replacen("https://", "http://", 1)))),
-        (DiscoveryNoOpenidScope, "scopes_supported", json!(["accounts", "payments"])),
-        (DiscoveryNoCodeResponseType, "response_types_supported", json!(["id_token"])),
-        (DiscoveryNoAuthCodeGrant, "grant_types_supported", json!(["client_credentials", "refresh_token"])),
-        (DiscoverySecretAuthOnly, "token_endpoint_auth_methods_supported", json!(["client_secret_basic", "client_secret_post"])),
-        (DiscoveryNoPkceS256, "code_challenge_methods_supported", json!(["plain"])),
-        (DiscoveryPkcePlainOffered, "code_challenge_methods_supported", json!(["S256", "plain"])),
+        (
+            DiscoveryNoRs256,
+            "id_token_signing_alg_values_supported",
+            json!(["PS256", "ES256"]),
+        ),
+        (
+            DiscoveryRs256Only,
+            "id_token_signing_alg_values_supported",
+            json!(["RS256"]),
+        ),
+        (
+            DiscoveryUnknownAlgAdvertised,
+            "id_token_signing_alg_values_supported",
+            json!(["PS256", "ES256", "RS256", "ES384"]),
+        ),
+        (
+            DiscoveryHttpEndpoint,
+            "userinfo_endpoint",
+            json!(format!(
+                "{}/userinfo",
+                bank.issuer.replacen("https://", "http://", 1)
+            )),
+        ),
+        (
+            DiscoveryNoOpenidScope,
+            "scopes_supported",
+            json!(["accounts", "payments"]),
+        ),
+        (
+            DiscoveryNoCodeResponseType,
+            "response_types_supported",
+            json!(["id_token"]),
+        ),
+        (
+            DiscoveryNoAuthCodeGrant,
+            "grant_types_supported",
+            json!(["client_credentials", "refresh_token"]),
+        ),
+        (
+            DiscoverySecretAuthOnly,
+            "token_endpoint_auth_methods_supported",
+            json!(["client_secret_basic", "client_secret_post"]),
+        ),
+        (
+            DiscoveryNoPkceS256,
+            "code_challenge_methods_supported",
+            json!(["plain"]),
+        ),
+        (
+            DiscoveryPkcePlainOffered,
+            "code_challenge_methods_supported",
+            json!(["S256", "plain"]),
+        ),
     ];
     for (fault, key, value) in replacements {
         if f.has(fault) {
@@ -101,7 +156,11 @@ pub(super) async fn configuration(State(bank): State<Arc<Bank>>) -> Response {
     if bank.faults.has(DiscoveryNotJson) {
         body.truncate(body.len() / 2);
     }
-    let content_type = if bank.faults.has(DiscoveryWrongContentType) { "text/plain" } else { "application/json" };
+    let content_type = if bank.faults.has(DiscoveryWrongContentType) {
+        "text/plain"
+    } else {
+        "application/json"
+    };
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 

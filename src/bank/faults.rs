@@ -64,12 +64,23 @@ faults! {
 impl Fault {
     /// Looks a fault up by name; the error lists the names that exist.
     pub fn parse(name: &str) -> Result<Fault, String> {
-        Fault::ALL.iter().copied().find(|f| f.name() == name).ok_or_else(|| {
-            let close: Vec<&str> =
-                Fault::ALL.iter().map(|f| f.name()).filter(|n| n.split('.').next() == name.split('.').next()).collect();
-            let hint = if close.is_empty() { String::new() } else { format!("; faults in that area: {}", close.join(", ")) };
-            format!("unknown fault `{name}` (see `probity serve --list-faults`){hint}")
-        })
+        Fault::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                let close: Vec<&str> = Fault::ALL
+                    .iter()
+                    .map(|f| f.name())
+                    .filter(|n| n.split('.').next() == name.split('.').next())
+                    .collect();
+                let hint = if close.is_empty() {
+                    String::new()
+                } else {
+                    format!("; faults in that area: {}", close.join(", "))
+                };
+                format!("unknown fault `{name}` (see `probity serve --list-faults`){hint}")
+            })
     }
 }
 

@@ -18,7 +18,10 @@ pub struct SigningKey {
 impl SigningKey {
     /// The public JWK as published.
     pub fn public_jwk(&self) -> Value {
-        let mut public = self.private.to_public_key().expect("a private JWK has a public part");
+        let mut public = self
+            .private
+            .to_public_key()
+            .expect("a private JWK has a public part");
         public.set_key_id(&self.kid);
         public.set_algorithm(self.alg);
         public.set_key_use("sig");
@@ -43,9 +46,21 @@ impl BankKeys {
         let rsa_rs = RsaKeyPair::generate(2048)?.to_jwk_key_pair();
         let ec = EcKeyPair::generate(EcCurve::P256)?.to_jwk_key_pair();
         Ok(BankKeys {
-            ps256: SigningKey { kid: thumb("ps256", &rsa_ps), alg: "PS256", private: rsa_ps },
-            rs256: SigningKey { kid: thumb("rs256", &rsa_rs), alg: "RS256", private: rsa_rs },
-            es256: SigningKey { kid: thumb("es256", &ec), alg: "ES256", private: ec },
+            ps256: SigningKey {
+                kid: thumb("ps256", &rsa_ps),
+                alg: "PS256",
+                private: rsa_ps,
+            },
+            rs256: SigningKey {
+                kid: thumb("rs256", &rsa_rs),
+                alg: "RS256",
+                private: rsa_rs,
+            },
+            es256: SigningKey {
+                kid: thumb("es256", &ec),
+                alg: "ES256",
+                private: ec,
+            },
         })
     }
 
@@ -58,7 +73,10 @@ impl BankKeys {
 /// A short, stable kid: the alg name plus the start of a hash of the public key.
 fn thumb(prefix: &str, jwk: &Jwk) -> String {
     use sha2::Digest;
-    let public = jwk.to_public_key().map(|k| k.to_string()).unwrap_or_default();
+    let public = jwk
+        .to_public_key()
+        .map(|k| k.to_string())
+        .unwrap_or_default();
     let digest = sha2::Sha256::digest(public.as_bytes());
     let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
     format!("{prefix}-{hex}")

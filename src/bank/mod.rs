@@ -34,7 +34,12 @@ pub struct BankConfig {
 
 impl Default for BankConfig {
     fn default() -> Self {
-        BankConfig { bind: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 0, plain_http: false, faults: FaultSet::none() }
+        BankConfig {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            plain_http: false,
+            faults: FaultSet::none(),
+        }
     }
 }
 
@@ -77,9 +82,14 @@ impl RunningBank {
     pub async fn start(config: BankConfig) -> Result<RunningBank, BankError> {
         crate::install_crypto_provider();
         let addr = SocketAddr::new(config.bind, config.port);
-        let listener = std::net::TcpListener::bind(addr).map_err(|source| BankError::Bind { addr, source })?;
-        listener.set_nonblocking(true).map_err(|source| BankError::Bind { addr, source })?;
-        let addr = listener.local_addr().map_err(|source| BankError::Bind { addr, source })?;
+        let listener =
+            std::net::TcpListener::bind(addr).map_err(|source| BankError::Bind { addr, source })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|source| BankError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| BankError::Bind { addr, source })?;
         let scheme = if config.plain_http { "http" } else { "https" };
         let issuer = format!("{scheme}://{addr}");
         let (pki, bank) = tokio::task::spawn_blocking(move || prepare(addr, issuer, config.faults))
@@ -98,7 +108,12 @@ impl RunningBank {
             let server = axum_server::from_tcp_rustls(listener, rustls).handle(h);
             tokio::spawn(async move { server.serve(app.into_make_service()).await });
         }
-        Ok(RunningBank { issuer, addr, pki, handle })
+        Ok(RunningBank {
+            issuer,
+            addr,
+            pki,
+            handle,
+        })
     }
 
     /// A target profile for this bank, as `probity run` uses it.
@@ -115,7 +130,10 @@ impl RunningBank {
             },
             tls: TlsSettings {
                 ca_pem: Some(self.pki.ca_pem.clone()),
-                identity_pem: Some(format!("{}\n{}", self.pki.client_cert_pem, self.pki.client_key_pem)),
+                identity_pem: Some(format!(
+                    "{}\n{}",
+                    self.pki.client_cert_pem, self.pki.client_key_pem
+                )),
             },
             http: HttpSettings::default(),
         }
@@ -138,13 +156,28 @@ fn prepare(addr: SocketAddr, issuer: String, faults: FaultSet) -> Result<(Pki, B
     let hosts = vec!["localhost".to_string(), addr.ip().to_string()];
     let pki = Pki::generate(&hosts).map_err(|e| BankError::Crypto(e.to_string()))?;
     let keys = keys::BankKeys::generate().map_err(|e| BankError::Crypto(e.to_string()))?;
-    let small_rsa_jwk = if faults.has(Fault::JwksSmallRsaKey) { Some(keys::weak_rsa_jwk().map_err(|e| BankError::Crypto(e.to_string()))?) } else { None };
-    Ok((pki, Bank { issuer, keys, faults, small_rsa_jwk }))
+    let small_rsa_jwk = if faults.has(Fault::JwksSmallRsaKey) {
+        Some(keys::weak_rsa_jwk().map_err(|e| BankError::Crypto(e.to_string()))?)
+    } else {
+        None
+    };
+    Ok((
+        pki,
+        Bank {
+            issuer,
+            keys,
+            faults,
+            small_rsa_jwk,
+        },
+    ))
 }
 
 fn router(bank: Arc<Bank>) -> Router {
     Router::new()
-        .route("/.well-known/openid-configuration", get(discovery::configuration))
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::configuration),
+        )
         .route("/jwks", get(discovery::jwks))
         .with_state(bank)
 }

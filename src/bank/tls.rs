@@ -1,7 +1,9 @@
 //! The bank's PKI, generated at start: a CA, a server certificate for
 //! loopback, and a client certificate for mTLS clients.
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+};
 
 /// PEM material generated for one bank instance.
 #[derive(Debug, Clone)]
@@ -24,19 +26,25 @@ impl Pki {
         let ca_key = KeyPair::generate()?;
         let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.distinguished_name.push(DnType::CommonName, "probity reference bank CA");
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "probity reference bank CA");
         let ca_cert = ca_params.self_signed(&ca_key)?;
         let issuer = Issuer::new(ca_params, ca_key);
 
         let server_key = KeyPair::generate()?;
         let mut server = CertificateParams::new(hosts.to_vec())?;
-        server.distinguished_name.push(DnType::CommonName, "probity reference bank");
+        server
+            .distinguished_name
+            .push(DnType::CommonName, "probity reference bank");
         server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let server_cert = server.signed_by(&server_key, &issuer)?;
 
         let client_key = KeyPair::generate()?;
         let mut client = CertificateParams::new(Vec::<String>::new())?;
-        client.distinguished_name.push(DnType::CommonName, "probity-tpp");
+        client
+            .distinguished_name
+            .push(DnType::CommonName, "probity-tpp");
         client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let client_cert = client.signed_by(&client_key, &issuer)?;
 
@@ -55,7 +63,8 @@ impl Pki {
         let certs = CertificateDer::pem_slice_iter(self.server_cert_pem.as_bytes())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.to_string())?;
-        let key = PrivateKeyDer::from_pem_slice(self.server_key_pem.as_bytes()).map_err(|e| e.to_string())?;
+        let key = PrivateKeyDer::from_pem_slice(self.server_key_pem.as_bytes())
+            .map_err(|e| e.to_string())?;
         let mut config = rustls::ServerConfig::builder()
             .with_no_client_auth()
             .with_single_cert(certs, key)

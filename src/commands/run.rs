@@ -48,12 +48,23 @@ pub async fn run(args: RunArgs) -> u8 {
 }
 
 async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
-    let paths = if args.suites.is_empty() { vec![PathBuf::from("suites")] } else { args.suites.clone() };
+    let paths = if args.suites.is_empty() {
+        vec![PathBuf::from("suites")]
+    } else {
+        args.suites.clone()
+    };
     let suites = load_suites(&paths)?;
     let plan = runner::plan(&suites, &args.only);
     if plan.is_empty() {
-        let all: Vec<String> = runner::plan(&suites, &[]).iter().map(|j| j.name()).collect();
-        return Err(ConfigError::Other(format!("no scenario matches {:?}; available: {}", args.only, all.join(", "))));
+        let all: Vec<String> = runner::plan(&suites, &[])
+            .iter()
+            .map(|j| j.name())
+            .collect();
+        return Err(ConfigError::Other(format!(
+            "no scenario matches {:?}; available: {}",
+            args.only,
+            all.join(", ")
+        )));
     }
     let (target, _bank) = resolve_target(&args).await?;
     let client = Arc::new(HttpClient::new(&target.tls, target.http.clone())?);
@@ -62,18 +73,29 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
         None => create_run_dir(&PathBuf::from("reports"))
             .map_err(|e| ConfigError::Other(format!("cannot create reports/: {e}")))?,
     };
-    let redactor = if args.no_redact { Redactor::disabled() } else { Redactor::new(target.secrets()) };
+    let redactor = if args.no_redact {
+        Redactor::disabled()
+    } else {
+        Redactor::new(target.secrets())
+    };
     let writer = ReportWriter::new(ReportOptions {
         dir: dir.clone(),
         target: target.name.clone(),
         redactor,
         command: (command_prefix(), command_suffix(&args)),
-        suite_files: suites.iter().map(|s| (s.name.clone(), s.path.display().to_string())).collect(),
+        suite_files: suites
+            .iter()
+            .map(|s| (s.name.clone(), s.path.display().to_string()))
+            .collect(),
         planned: plan.iter().map(|j| j.name()).collect(),
         templates: args.templates.clone(),
     })
     .map_err(ConfigError::Other)?;
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
     let (tx, rx) = mpsc::channel::<RunEvent>();
     let reporter = std::thread::spawn(move || report_events(writer, rx));
     let tx = Mutex::new(tx);
@@ -84,7 +106,10 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
         _ = run => false,
         _ = tokio::signal::ctrl_c() => true,
     };
-    let verdict = reporter.join().unwrap_or(Err("the report writer panicked".into())).map_err(ConfigError::Other)?;
+    let verdict = reporter
+        .join()
+        .unwrap_or(Err("the report writer panicked".into()))
+        .map_err(ConfigError::Other)?;
     eprintln!("reports: {}", dir.display());
     Ok(if interrupted {
         eprintln!("interrupted: the reports hold what finished");
@@ -101,15 +126,20 @@ async fn resolve_target(args: &RunArgs) -> Result<(Target, Option<RunningBank>),
     match &args.target {
         Some(path) => {
             if !args.faults.is_empty() {
-                return Err(ConfigError::Other("--fault applies to the embedded bank only; drop --target or --fault".into()));
+                return Err(ConfigError::Other(
+                    "--fault applies to the embedded bank only; drop --target or --fault".into(),
+                ));
             }
             Ok((load_target(path)?, None))
         }
         None => {
             let faults = parse_faults(&args.faults).map_err(ConfigError::Other)?;
-            let bank = RunningBank::start(BankConfig { faults, ..BankConfig::default() })
-                .await
-                .map_err(|e| ConfigError::Other(format!("cannot start the embedded bank: {e}")))?;
+            let bank = RunningBank::start(BankConfig {
+                faults,
+                ..BankConfig::default()
+            })
+            .await
+            .map_err(|e| ConfigError::Other(format!("cannot start the embedded bank: {e}")))?;
             Ok((bank.target(), Some(bank)))
         }
     }
@@ -132,7 +162,10 @@ fn command_suffix(args: &RunArgs) -> String {
 
 /// Consumes runner events on a plain thread (file I/O stays off the async
 /// runtime): progress lines on stderr, reports on disk.
-fn report_events(mut writer: ReportWriter, rx: mpsc::Receiver<RunEvent>) -> Result<Verdict, String> {
+fn report_events(
+    mut writer: ReportWriter,
+    rx: mpsc::Receiver<RunEvent>,
+) -> Result<Verdict, String> {
     for event in rx {
         match event {
             RunEvent::RunStarted { total } => eprintln!("running {total} scenarios"),
@@ -141,7 +174,14 @@ fn report_events(mut writer: ReportWriter, rx: mpsc::Receiver<RunEvent>) -> Resu
                 let c = r.counts();
                 eprintln!(
                     "{} {}/{}  {} passed, {} failed, {} warnings, {} skipped  ({:.1} ms)",
-                    r.verdict().icon(), r.suite, r.id, c.passed, c.failed, c.warnings, c.skipped, r.elapsed_ms
+                    r.verdict().icon(),
+                    r.suite,
+                    r.id,
+                    c.passed,
+                    c.failed,
+                    c.warnings,
+                    c.skipped,
+                    r.elapsed_ms
                 );
                 writer.scenario(&r)?;
             }
@@ -153,7 +193,13 @@ fn report_events(mut writer: ReportWriter, rx: mpsc::Receiver<RunEvent>) -> Resu
     let c = summary.counts;
     println!(
         "{} {} passed, {} failed, {} warnings, {} suggestions, {} skipped across {} scenarios",
-        summary.icon, c.passed, c.failed, c.warnings, c.review, c.skipped, summary.scenarios.len()
+        summary.icon,
+        c.passed,
+        c.failed,
+        c.warnings,
+        c.review,
+        c.skipped,
+        summary.scenarios.len()
     );
     Ok(summary.verdict)
 }

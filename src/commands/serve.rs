@@ -21,7 +21,11 @@ pub struct ServeArgs {
 
 /// Parses fault names; the error names the unknown one.
 pub fn parse_faults(names: &[String]) -> Result<FaultSet, String> {
-    names.iter().map(|n| Fault::parse(n)).collect::<Result<Vec<_>, _>>().map(FaultSet::of)
+    names
+        .iter()
+        .map(|n| Fault::parse(n))
+        .collect::<Result<Vec<_>, _>>()
+        .map(FaultSet::of)
 }
 
 /// Runs the bank until Ctrl-C.
@@ -39,7 +43,12 @@ pub async fn serve(args: ServeArgs) -> u8 {
             return EXIT_CONFIG;
         }
     };
-    let config = BankConfig { port: args.port, plain_http: args.http, faults, ..BankConfig::default() };
+    let config = BankConfig {
+        port: args.port,
+        plain_http: args.http,
+        faults,
+        ..BankConfig::default()
+    };
     let bank = match RunningBank::start(config).await {
         Ok(b) => b,
         Err(e) => {
@@ -47,11 +56,16 @@ pub async fn serve(args: ServeArgs) -> u8 {
             return EXIT_CONFIG;
         }
     };
-    let dir = args.out.unwrap_or_else(|| std::env::temp_dir().join(format!("probity-bank-{}", bank.addr.port())));
+    let dir = args
+        .out
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("probity-bank-{}", bank.addr.port())));
     let target = match write_profile(&bank, &dir, args.http).await {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: cannot write the bank's files to {}: {e}", dir.display());
+            eprintln!(
+                "error: cannot write the bank's files to {}: {e}",
+                dir.display()
+            );
             return EXIT_CONFIG;
         }
     };
@@ -62,12 +76,20 @@ pub async fn serve(args: ServeArgs) -> u8 {
 }
 
 /// Writes `ca.pem`, the client certificate and `target.yaml` into `dir`.
-async fn write_profile(bank: &RunningBank, dir: &std::path::Path, http: bool) -> std::io::Result<PathBuf> {
+async fn write_profile(
+    bank: &RunningBank,
+    dir: &std::path::Path,
+    http: bool,
+) -> std::io::Result<PathBuf> {
     tokio::fs::create_dir_all(dir).await?;
     tokio::fs::write(dir.join("ca.pem"), &bank.pki.ca_pem).await?;
     tokio::fs::write(dir.join("client.pem"), &bank.pki.client_cert_pem).await?;
     tokio::fs::write(dir.join("client.key"), &bank.pki.client_key_pem).await?;
-    let tls = if http { String::new() } else { "tls:\n  ca: ca.pem\n  client_cert: client.pem\n  client_key: client.key\n".to_string() };
+    let tls = if http {
+        String::new()
+    } else {
+        "tls:\n  ca: ca.pem\n  client_cert: client.pem\n  client_key: client.key\n".to_string()
+    };
     let profile = format!(
         "# Written by `probity serve`: a target profile for this bank instance.\nname: probity reference bank\nissuer: {}\nclient:\n  id: {}\n  auth_method: client_secret_basic\n  secret: {}\n  redirect_uri: {}\n{tls}",
         bank.issuer, BASIC_CLIENT_ID, crate::bank::BASIC_CLIENT_SECRET, crate::bank::REDIRECT_URI
@@ -77,7 +99,12 @@ async fn write_profile(bank: &RunningBank, dir: &std::path::Path, http: bool) ->
     Ok(path)
 }
 
-fn print_quick_start(bank: &RunningBank, dir: &std::path::Path, target: &std::path::Path, http: bool) {
+fn print_quick_start(
+    bank: &RunningBank,
+    dir: &std::path::Path,
+    target: &std::path::Path,
+    http: bool,
+) {
     let i = &bank.issuer;
     println!("probity reference bank");
     println!("  issuer:    {i}");
@@ -87,10 +114,17 @@ fn print_quick_start(bank: &RunningBank, dir: &std::path::Path, target: &std::pa
     }
     println!("  target:    {}", target.display());
     println!("  clients:");
-    println!("    {BASIC_CLIENT_ID}  client_secret_basic  secret: {}", crate::bank::BASIC_CLIENT_SECRET);
+    println!(
+        "    {BASIC_CLIENT_ID}  client_secret_basic  secret: {}",
+        crate::bank::BASIC_CLIENT_SECRET
+    );
     println!();
     println!("Try it:");
-    let cacert = if http { String::new() } else { format!("--cacert {} ", dir.join("ca.pem").display()) };
+    let cacert = if http {
+        String::new()
+    } else {
+        format!("--cacert {} ", dir.join("ca.pem").display())
+    };
     println!("  curl {cacert}{i}/.well-known/openid-configuration");
     println!("  cargo run --release -- run --target {}", target.display());
     println!("Press Ctrl-C to stop.");

@@ -26,7 +26,11 @@ fn validate_one(path: &Path) -> Result<String, ConfigError> {
     let doc: serde_json::Value = parse_yaml(path)?;
     if doc.get("scenarios").is_some() {
         let suite = load_suite(path)?;
-        Ok(format!("suite `{}`, {} scenarios", suite.name, suite.scenarios.len()))
+        Ok(format!(
+            "suite `{}`, {} scenarios",
+            suite.name,
+            suite.scenarios.len()
+        ))
     } else if doc.get("issuer").is_some() {
         let target = load_target(path)?;
         Ok(format!("target `{}`", target.name))

@@ -14,7 +14,10 @@ pub struct HttpSettings {
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings { timeout: Duration::from_secs(10), max_body_bytes: 5 * 1024 * 1024 }
+        HttpSettings {
+            timeout: Duration::from_secs(10),
+            max_body_bytes: 5 * 1024 * 1024,
+        }
     }
 }
 

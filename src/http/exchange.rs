@@ -63,7 +63,10 @@ impl Exchange {
     pub fn response(&self) -> Result<&RecordedResponse, String> {
         match (&self.response, &self.error) {
             (Some(r), None) => Ok(r),
-            (_, Some(e)) => Err(format!("{} {} failed: {e}", self.request.method, self.request.url)),
+            (_, Some(e)) => Err(format!(
+                "{} {} failed: {e}",
+                self.request.method, self.request.url
+            )),
             (None, None) => Err("no response was recorded".into()),
         }
     }

@@ -7,8 +7,13 @@ use serde_json::Value;
 pub const MASK: &str = "[redacted]";
 
 /// Header names whose values are credentials.
-const SECRET_HEADERS: &[&str] =
-    &["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"];
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+];
 
 /// Form and JSON member names whose values are credentials.
 const SECRET_FIELDS: &[&str] = &[
@@ -39,12 +44,18 @@ impl Redactor {
         let mut literals: Vec<String> = literals.into_iter().filter(|s| s.len() >= 4).collect();
         // Longest first so a secret containing another is masked whole.
         literals.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        Redactor { enabled: true, literals }
+        Redactor {
+            enabled: true,
+            literals,
+        }
     }
 
     /// A redactor that shows everything (`--no-redact`).
     pub fn disabled() -> Self {
-        Redactor { enabled: false, literals: vec![] }
+        Redactor {
+            enabled: false,
+            literals: vec![],
+        }
     }
 
     /// The value of a header as it may be shown.
@@ -154,9 +165,15 @@ mod tests {
         assert_eq!(r.header("Authorization", "Basic abc"), "Basic [redacted]");
         assert_eq!(r.header("accept", "x s3cr3t-value"), "x [redacted]");
         let form = r.body("grant_type=refresh_token&refresh_token=abc&client_secret=x");
-        assert_eq!(form, "grant_type=refresh_token&refresh_token=[redacted]&client_secret=[redacted]");
+        assert_eq!(
+            form,
+            "grant_type=refresh_token&refresh_token=[redacted]&client_secret=[redacted]"
+        );
         let json = r.body(r#"{"access_token":"tok","keys":[{"kty":"RSA","d":"priv","n":"pub"}]}"#);
         assert!(!json.contains("tok") && !json.contains("priv") && json.contains("pub"));
-        assert_eq!(Redactor::disabled().header("authorization", "Basic abc"), "Basic abc");
+        assert_eq!(
+            Redactor::disabled().header("authorization", "Basic abc"),
+            "Basic abc"
+        );
     }
 }

@@ -31,7 +31,12 @@ pub enum RequestBody {
 impl OutgoingRequest {
     /// A GET request.
     pub fn get(url: impl Into<String>) -> Self {
-        OutgoingRequest { method: reqwest::Method::GET, url: url.into(), headers: vec![], body: None }
+        OutgoingRequest {
+            method: reqwest::Method::GET,
+            url: url.into(),
+            headers: vec![],
+            body: None,
+        }
     }
 
     /// Adds a header.
@@ -51,7 +56,11 @@ pub struct Session {
 impl Session {
     /// A new session with an empty cookie jar.
     pub fn new(client: Arc<HttpClient>) -> Self {
-        Session { client, cookies: cookie_store::CookieStore::default(), exchanges: Vec::new() }
+        Session {
+            client,
+            cookies: cookie_store::CookieStore::default(),
+            exchanges: Vec::new(),
+        }
     }
 
     /// Takes the exchanges captured since the last call, in order.
@@ -83,11 +92,18 @@ impl Session {
     async fn perform(
         &mut self,
         req: OutgoingRequest,
-    ) -> (RecordedRequest, Result<(RecordedResponse, Option<String>), String>) {
+    ) -> (
+        RecordedRequest,
+        Result<(RecordedResponse, Option<String>), String>,
+    ) {
         let mut recorded = RecordedRequest {
             method: req.method.to_string(),
             url: req.url.clone(),
-            headers: req.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect(),
+            headers: req
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                .collect(),
             body: None,
         };
         let url = match url::Url::parse(&req.url) {
@@ -109,12 +125,18 @@ impl Session {
             Err(e) => return (recorded, Err(describe_error(&e))),
         };
         self.store_cookies(&response, &url);
-        (recorded, Ok(read_response(response, self.client.settings.max_body_bytes).await))
+        (
+            recorded,
+            Ok(read_response(response, self.client.settings.max_body_bytes).await),
+        )
     }
 
     fn cookie_header(&self, url: &url::Url) -> Option<String> {
-        let pairs: Vec<String> =
-            self.cookies.get_request_values(url).map(|(n, v)| format!("{n}={v}")).collect();
+        let pairs: Vec<String> = self
+            .cookies
+            .get_request_values(url)
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
         (!pairs.is_empty()).then(|| pairs.join("; "))
     }
 
@@ -138,7 +160,9 @@ fn attach_body(
         None => return (builder, None),
         Some(RequestBody::Form(fields)) => (
             "application/x-www-form-urlencoded".to_string(),
-            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish(),
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish(),
         ),
         Some(RequestBody::Json(v)) => ("application/json".to_string(), v.to_string()),
         Some(RequestBody::Text { content_type, text }) => (content_type, text),
@@ -146,7 +170,9 @@ fn attach_body(
     if !headers.iter().any(|(n, _)| n == "content-type") {
         headers.push(("content-type".into(), content_type.clone()));
     }
-    let builder = builder.header("content-type", content_type).body(text.clone());
+    let builder = builder
+        .header("content-type", content_type)
+        .body(text.clone());
     (builder, Some(text))
 }
 
@@ -159,7 +185,12 @@ async fn read_response(
     let headers = response
         .headers()
         .iter()
-        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let mut body = Vec::new();
     let mut error = None;
@@ -175,19 +206,33 @@ async fn read_response(
             }
             Ok(None) => break,
             Err(e) => {
-                error = Some(format!("reading the response body failed: {}", describe_error(&e)));
+                error = Some(format!(
+                    "reading the response body failed: {}",
+                    describe_error(&e)
+                ));
                 break;
             }
         }
     }
     let body = String::from_utf8_lossy(&body).into_owned();
-    (RecordedResponse { status, headers, body }, error)
+    (
+        RecordedResponse {
+            status,
+            headers,
+            body,
+        },
+        error,
+    )
 }
 
 /// A one-line cause chain: reqwest's top-level message alone hides the
 /// useful part (e.g. the TLS alert).
 fn describe_error(e: &reqwest::Error) -> String {
-    let mut text = if e.is_timeout() { "timed out".to_string() } else { e.to_string() };
+    let mut text = if e.is_timeout() {
+        "timed out".to_string()
+    } else {
+        e.to_string()
+    };
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         let s_text = s.to_string();

@@ -11,13 +11,22 @@ pub(super) fn render(reports: &[ScenarioReport]) -> Result<String, String> {
     let mut report = Report::new("probity");
     let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
     for r in reports {
-        let suite = suites.entry(&r.suite).or_insert_with(|| TestSuite::new(r.suite.clone()));
+        let suite = suites
+            .entry(&r.suite)
+            .or_insert_with(|| TestSuite::new(r.suite.clone()));
         let status = if r.verdict == Verdict::Failed {
             let failed: Vec<String> = r
                 .specs
                 .iter()
                 .filter(|s| s.result.verdict == Verdict::Failed)
-                .map(|s| format!("{} ({}): {}", s.result.should, s.result.id, s.explanation.clone().unwrap_or_default()))
+                .map(|s| {
+                    format!(
+                        "{} ({}): {}",
+                        s.result.should,
+                        s.result.id,
+                        s.explanation.clone().unwrap_or_default()
+                    )
+                })
                 .collect();
             let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
             st.set_message(format!("{} spec(s) failed", failed.len()));
@@ -28,7 +37,9 @@ pub(super) fn render(reports: &[ScenarioReport]) -> Result<String, String> {
         };
         let mut case = TestCase::new(r.id.clone(), status);
         case.set_classname(r.suite.clone());
-        case.set_time(Duration::from_secs_f64(r.elapsed_ms.parse::<f64>().unwrap_or(0.0) / 1000.0));
+        case.set_time(Duration::from_secs_f64(
+            r.elapsed_ms.parse::<f64>().unwrap_or(0.0) / 1000.0,
+        ));
         suite.add_test_case(case);
     }
     report.add_test_suites(suites.into_values());

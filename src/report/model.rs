@@ -154,7 +154,15 @@ pub fn file_name(suite: &str, id: &str) -> String {
 }
 
 fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 fn now() -> String {
@@ -178,7 +186,14 @@ impl ScenarioReport {
                 items.push(artifact_item(&step.stage, a, redactor));
             }
         }
-        let specs = r.specs().map(|s| SpecLine { icon: s.verdict.icon(), explanation: s.explanation(), result: s.clone() }).collect();
+        let specs = r
+            .specs()
+            .map(|s| SpecLine {
+                icon: s.verdict.icon(),
+                explanation: s.explanation(),
+                result: s.clone(),
+            })
+            .collect();
         ScenarioReport {
             suite: r.suite.clone(),
             id: r.id.clone(),
@@ -200,11 +215,24 @@ impl ScenarioReport {
 
 /// Headers of a response shown in reports: the ones that carry meaning for
 /// the specs, not transport noise.
-const SHOWN_RESPONSE_HEADERS: &[&str] =
-    &["content-type", "location", "www-authenticate", "cache-control", "x-jws-signature", "x-fapi-interaction-id", "set-cookie", "retry-after"];
+const SHOWN_RESPONSE_HEADERS: &[&str] = &[
+    "content-type",
+    "location",
+    "www-authenticate",
+    "cache-control",
+    "x-jws-signature",
+    "x-fapi-interaction-id",
+    "set-cookie",
+    "retry-after",
+];
 
 fn exchange_item(ex: &Exchange, n: usize, redactor: &Redactor) -> Item {
-    let request_body = ex.request.body.as_deref().filter(|b| !b.is_empty()).map(|b| block(&redactor.body(b)));
+    let request_body = ex
+        .request
+        .body
+        .as_deref()
+        .filter(|b| !b.is_empty())
+        .map(|b| block(&redactor.body(b)));
     let (status, response_headers, response_body) = match &ex.response {
         Some(r) => (
             Some(r.status),
@@ -221,7 +249,12 @@ fn exchange_item(ex: &Exchange, n: usize, redactor: &Redactor) -> Item {
         title: format!("{} - {n} Request", ex.stage),
         method: ex.request.method.clone(),
         url: redactor.url(&ex.request.url),
-        request_headers: ex.request.headers.iter().map(|(n, v)| (n.clone(), redactor.header(n, v))).collect(),
+        request_headers: ex
+            .request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), redactor.header(n, v)))
+            .collect(),
         request_body,
         status,
         response_headers,
@@ -238,7 +271,10 @@ fn artifact_item(stage: &str, a: &Artifact, redactor: &Redactor) -> Item {
             label: label.clone(),
             json: serde_json::to_string_pretty(&redactor.json(claims)).unwrap_or_default(),
         },
-        Artifact::Note { text } => Item::Note { title: stage.to_string(), text: text.clone() },
+        Artifact::Note { text } => Item::Note {
+            title: stage.to_string(),
+            text: text.clone(),
+        },
     }
 }
 
@@ -257,7 +293,10 @@ fn block(text: &str) -> Block {
         Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
         Err(_) => text.to_string(),
     };
-    Block { lang, text: text.replace("```", "`\u{200b}``") }
+    Block {
+        lang,
+        text: text.replace("```", "`\u{200b}``"),
+    }
 }
 
 impl RunSummary {

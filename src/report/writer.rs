@@ -48,7 +48,11 @@ impl ReportWriter {
         };
         tera.add_raw_templates([("scenario.md", scenario), ("summary.md", summary)])
             .map_err(|e| format!("report template error: {e:?}"))?;
-        Ok(ReportWriter { opts, tera, reports: Vec::new() })
+        Ok(ReportWriter {
+            opts,
+            tera,
+            reports: Vec::new(),
+        })
     }
 
     /// The output directory.
@@ -59,13 +63,21 @@ impl ReportWriter {
     /// Writes one scenario's report and refreshes the summary.
     pub fn scenario(&mut self, result: &ScenarioResult) -> Result<(), String> {
         let name = format!("{}/{}", result.suite, result.id);
-        let file = self.opts.suite_files.get(&result.suite).cloned().unwrap_or_default();
+        let file = self
+            .opts
+            .suite_files
+            .get(&result.suite)
+            .cloned()
+            .unwrap_or_default();
         let (before, after) = &self.opts.command;
         let command = format!("{before} {file} --only {name}{after}").replace("  ", " ");
         let report = ScenarioReport::build(result, command, &self.opts.redactor);
         let markdown = self.render("scenario.md", "r", &report)?;
         self.write(&report.file, markdown.as_bytes())?;
-        self.write(&report.file.replace(".md", ".html"), html(&report.name, &markdown).as_bytes())?;
+        self.write(
+            &report.file.replace(".md", ".html"),
+            html(&report.name, &markdown).as_bytes(),
+        )?;
         self.reports.push(report);
         self.summary()
     }
@@ -73,16 +85,33 @@ impl ReportWriter {
     /// Writes the summary, JUnit and JSON files.
     pub fn finish(&mut self) -> Result<(), String> {
         self.summary()?;
-        self.reports.sort_by(|a, b| (&a.suite, &a.id).cmp(&(&b.suite, &b.id)));
+        self.reports
+            .sort_by(|a, b| (&a.suite, &a.id).cmp(&(&b.suite, &b.id)));
         self.write("junit.xml", junit::render(&self.reports)?.as_bytes())?;
-        let json = serde_json::json!({ "summary": self.build_summary(), "scenarios": self.reports });
-        self.write("report.json", serde_json::to_string_pretty(&json).unwrap_or_default().as_bytes())
+        let json =
+            serde_json::json!({ "summary": self.build_summary(), "scenarios": self.reports });
+        self.write(
+            "report.json",
+            serde_json::to_string_pretty(&json)
+                .unwrap_or_default()
+                .as_bytes(),
+        )
     }
 
     /// The summary of what finished so far.
     pub fn build_summary(&self) -> RunSummary {
-        let done: BTreeSet<String> = self.reports.iter().map(|r| format!("{}/{}", r.suite, r.id)).collect();
-        let unfinished = self.opts.planned.iter().filter(|p| !done.contains(*p)).cloned().collect();
+        let done: BTreeSet<String> = self
+            .reports
+            .iter()
+            .map(|r| format!("{}/{}", r.suite, r.id))
+            .collect();
+        let unfinished = self
+            .opts
+            .planned
+            .iter()
+            .filter(|p| !done.contains(*p))
+            .cloned()
+            .collect();
         let mut reports = self.reports.clone();
         reports.sort_by(|a, b| (&a.suite, &a.id).cmp(&(&b.suite, &b.id)));
         RunSummary::build(&self.opts.target, &reports, unfinished)
@@ -91,13 +120,23 @@ impl ReportWriter {
     fn summary(&self) -> Result<(), String> {
         let markdown = self.render("summary.md", "s", &self.build_summary())?;
         self.write("summary.md", markdown.as_bytes())?;
-        self.write("summary.html", html("probity summary", &markdown).as_bytes())
+        self.write(
+            "summary.html",
+            html("probity summary", &markdown).as_bytes(),
+        )
     }
 
-    fn render(&self, template: &str, key: &str, value: &impl serde::Serialize) -> Result<String, String> {
+    fn render(
+        &self,
+        template: &str,
+        key: &str,
+        value: &impl serde::Serialize,
+    ) -> Result<String, String> {
         let mut ctx = tera::Context::new();
         ctx.insert(key, value);
-        self.tera.render(template, &ctx).map_err(|e| format!("cannot render {template}: {e:?}"))
+        self.tera
+            .render(template, &ctx)
+            .map_err(|e| format!("cannot render {template}: {e:?}"))
     }
 
     fn write(&self, name: &str, bytes: &[u8]) -> Result<(), String> {
@@ -115,9 +154,19 @@ fn read(dir: &Path, name: &str) -> Result<String, String> {
 fn html(title: &str, markdown: &str) -> String {
     use pulldown_cmark::{html::push_html, CowStr, Event, Options, Parser, Tag};
     let parser = Parser::new_ext(markdown, Options::ENABLE_TABLES).map(|e| match e {
-        Event::Start(Tag::Link { link_type, dest_url, title, id }) if dest_url.ends_with(".md") => {
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if dest_url.ends_with(".md") => {
             let dest = CowStr::from(format!("{}.html", dest_url.trim_end_matches(".md")));
-            Event::Start(Tag::Link { link_type, dest_url: dest, title, id })
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url: dest,
+                title,
+                id,
+            })
         }
         other => other,
     });

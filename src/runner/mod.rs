@@ -36,7 +36,10 @@ pub fn plan(suites: &[Suite], only: &[String]) -> Vec<Job> {
     for suite in suites {
         let suite_arc = Arc::new(suite.clone());
         for scenario in &suite.scenarios {
-            let job = Job { suite: suite_arc.clone(), scenario: scenario.clone() };
+            let job = Job {
+                suite: suite_arc.clone(),
+                scenario: scenario.clone(),
+            };
             let name = job.name();
             if only.is_empty() || only.iter().any(|o| o == &suite.name || o == &name) {
                 jobs.push(job);
@@ -60,9 +63,17 @@ pub async fn run(
     let permits = Arc::new(Semaphore::new(jobs.max(1)));
     let mut handles = Vec::with_capacity(plan.len());
     for job in plan {
-        let (target, client, permits, events) = (target.clone(), client.clone(), permits.clone(), events.clone());
+        let (target, client, permits, events) = (
+            target.clone(),
+            client.clone(),
+            permits.clone(),
+            events.clone(),
+        );
         handles.push(tokio::spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .expect("semaphore is never closed");
             events(RunEvent::ScenarioStarted { name: job.name() });
             let result = Arc::new(run_scenario(&job, &target, client).await);
             events(RunEvent::ScenarioFinished(result.clone()));

@@ -19,7 +19,11 @@ pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -
     vars.set("target.client_id", target.client.id.clone());
     let mut steps = Vec::with_capacity(job.scenario.steps.len());
     for step in &job.scenario.steps {
-        let mut ctx = StepContext { session: &mut session, vars: &mut vars, target };
+        let mut ctx = StepContext {
+            session: &mut session,
+            vars: &mut vars,
+            target,
+        };
         steps.push(run_step(&step.value, &mut ctx).await);
     }
     ScenarioResult {

@@ -62,7 +62,11 @@ impl Spec {
     }
 
     /// The spec did not hold, with expected and actual values.
-    pub fn fail(&'static self, expected: impl Into<String>, actual: impl Into<String>) -> SpecResult {
+    pub fn fail(
+        &'static self,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> SpecResult {
         let mut r = SpecResult::from_spec(self, self.failing_verdict(), None);
         r.expected = Some(expected.into());
         r.actual = Some(actual.into());

@@ -7,7 +7,10 @@ pub static ANSWERED: Spec = Spec {
     id: "request.answered",
     should: "should answer the request with a complete HTTP response",
     severity: Failure,
-    clause: Clause { tag: "RFC9110-15", url: "https://www.rfc-editor.org/rfc/rfc9110#section-15" },
+    clause: Clause {
+        tag: "RFC9110-15",
+        url: "https://www.rfc-editor.org/rfc/rfc9110#section-15",
+    },
 };
 
 /// Every request spec.

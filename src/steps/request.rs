@@ -24,10 +24,18 @@ pub(crate) async fn run(step: &RequestStep, stage: &str, ctx: &mut StepContext<'
     };
     let mut specs = vec![ANSWERED.pass()];
     specs.extend(expectations(step, &response));
-    let (capture_specs, captured_all) = captures(step, &response, &exchange.request.url.clone(), ctx.vars);
+    let (capture_specs, captured_all) =
+        captures(step, &response, &exchange.request.url.clone(), ctx.vars);
     specs.extend(capture_specs);
-    let ok = captured_all && specs.iter().all(|s| s.verdict != crate::specs::Verdict::Failed);
-    Outcome { specs, artifacts: vec![], ok }
+    let ok = captured_all
+        && specs
+            .iter()
+            .all(|s| s.verdict != crate::specs::Verdict::Failed);
+    Outcome {
+        specs,
+        artifacts: vec![],
+        ok,
+    }
 }
 
 fn build(step: &RequestStep, vars: &Vars) -> Result<OutgoingRequest, String> {
@@ -47,15 +55,27 @@ fn build(step: &RequestStep, vars: &Vars) -> Result<OutgoingRequest, String> {
     } else {
         None
     };
-    Ok(OutgoingRequest { method, url: vars.fill(&step.url)?, headers, body })
+    Ok(OutgoingRequest {
+        method,
+        url: vars.fill(&step.url)?,
+        headers,
+        body,
+    })
 }
 
 fn fill_json(v: &Value, vars: &Vars) -> Result<Value, String> {
     Ok(match v {
         Value::String(s) => Value::String(vars.fill(s)?),
-        Value::Array(items) => Value::Array(items.iter().map(|i| fill_json(i, vars)).collect::<Result<_, _>>()?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| fill_json(i, vars))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(m) => Value::Object(
-            m.iter().map(|(k, v)| Ok((k.clone(), fill_json(v, vars)?))).collect::<Result<_, String>>()?,
+            m.iter()
+                .map(|(k, v)| Ok((k.clone(), fill_json(v, vars)?)))
+                .collect::<Result<_, String>>()?,
         ),
         other => other.clone(),
     })
@@ -65,44 +85,88 @@ fn fill_json(v: &Value, vars: &Vars) -> Result<Value, String> {
 fn declared(step: &RequestStep) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(s) = step.expect.status {
-        out.push(("request.status".to_string(), format!("should respond with status {s}")));
+        out.push((
+            "request.status".to_string(),
+            format!("should respond with status {s}"),
+        ));
     }
     for (name, value) in &step.expect.headers {
-        out.push((format!("request.header.{name}"), format!("should send header `{name}: {value}`")));
+        out.push((
+            format!("request.header.{name}"),
+            format!("should send header `{name}: {value}`"),
+        ));
     }
     for (path, value) in &step.expect.json {
-        out.push((format!("request.json.{path}"), format!("should return `{path}` equal to `{}`", value.value)));
+        out.push((
+            format!("request.json.{path}"),
+            format!("should return `{path}` equal to `{}`", value.value),
+        ));
     }
     for (name, source) in &step.capture {
-        out.push((format!("request.capture.{name}"), format!("should provide `{}` to capture as `{name}`", source.value)));
+        out.push((
+            format!("request.capture.{name}"),
+            format!("should provide `{}` to capture as `{name}`", source.value),
+        ));
     }
     out
 }
 
 fn skipped(step: &RequestStep, reason: &str) -> Outcome {
-    let specs = declared(step).into_iter().map(|(id, s)| SpecResult::user_skipped(id, s, reason.to_string())).collect();
-    Outcome { specs, artifacts: vec![], ok: false }
+    let specs = declared(step)
+        .into_iter()
+        .map(|(id, s)| SpecResult::user_skipped(id, s, reason.to_string()))
+        .collect();
+    Outcome {
+        specs,
+        artifacts: vec![],
+        ok: false,
+    }
 }
 
 fn expectations(step: &RequestStep, r: &RecordedResponse) -> Vec<SpecResult> {
     let mut out = Vec::new();
     if let Some(status) = step.expect.status {
-        out.push(SpecResult::user("request.status".into(), format!("should respond with status {status}"), r.status == status, status.to_string(), r.status.to_string()));
+        out.push(SpecResult::user(
+            "request.status".into(),
+            format!("should respond with status {status}"),
+            r.status == status,
+            status.to_string(),
+            r.status.to_string(),
+        ));
     }
     for (name, want) in &step.expect.headers {
         let got = r.header(name);
-        out.push(SpecResult::user(format!("request.header.{name}"), format!("should send header `{name}: {want}`"), got == Some(want.as_str()), want.clone(), got.unwrap_or("(absent)").to_string()));
+        out.push(SpecResult::user(
+            format!("request.header.{name}"),
+            format!("should send header `{name}: {want}`"),
+            got == Some(want.as_str()),
+            want.clone(),
+            got.unwrap_or("(absent)").to_string(),
+        ));
     }
     let body = r.json();
     for (path, want) in &step.expect.json {
         let id = format!("request.json.{path}");
         let should = format!("should return `{path}` equal to `{}`", want.value);
         let got = match &body {
-            Ok(b) => first_node(path, b).map(|v| v.to_string()).unwrap_or_else(|| "(no such node)".into()),
+            Ok(b) => first_node(path, b)
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "(no such node)".into()),
             Err(e) => e.clone(),
         };
-        let ok = body.as_ref().ok().and_then(|b| first_node(path, b)).as_ref() == Some(&want.value);
-        out.push(SpecResult::user(id, should, ok, want.value.to_string(), got));
+        let ok = body
+            .as_ref()
+            .ok()
+            .and_then(|b| first_node(path, b))
+            .as_ref()
+            == Some(&want.value);
+        out.push(SpecResult::user(
+            id,
+            should,
+            ok,
+            want.value.to_string(),
+            got,
+        ));
     }
     out
 }
@@ -113,7 +177,12 @@ fn first_node(path: &str, body: &Value) -> Option<Value> {
 }
 
 /// Applies the captures; returns their specs and whether all succeeded.
-fn captures(step: &RequestStep, r: &RecordedResponse, request_url: &str, vars: &mut Vars) -> (Vec<SpecResult>, bool) {
+fn captures(
+    step: &RequestStep,
+    r: &RecordedResponse,
+    request_url: &str,
+    vars: &mut Vars,
+) -> (Vec<SpecResult>, bool) {
     let mut out = Vec::new();
     let mut all = true;
     for (name, source) in &step.capture {
@@ -122,11 +191,23 @@ fn captures(step: &RequestStep, r: &RecordedResponse, request_url: &str, vars: &
         match value {
             Ok(v) => {
                 vars.set(name.clone(), v);
-                out.push(SpecResult::user(format!("request.capture.{name}"), should, true, String::new(), String::new()));
+                out.push(SpecResult::user(
+                    format!("request.capture.{name}"),
+                    should,
+                    true,
+                    String::new(),
+                    String::new(),
+                ));
             }
             Err(e) => {
                 all = false;
-                out.push(SpecResult::user(format!("request.capture.{name}"), should, false, source.value.clone(), e));
+                out.push(SpecResult::user(
+                    format!("request.capture.{name}"),
+                    should,
+                    false,
+                    source.value.clone(),
+                    e,
+                ));
             }
         }
     }
@@ -134,7 +215,11 @@ fn captures(step: &RequestStep, r: &RecordedResponse, request_url: &str, vars: &
 }
 
 /// Reads a captured value from a response.
-pub(crate) fn extract(source: &CaptureSource, r: &RecordedResponse, request_url: &str) -> Result<String, String> {
+pub(crate) fn extract(
+    source: &CaptureSource,
+    r: &RecordedResponse,
+    request_url: &str,
+) -> Result<String, String> {
     match source {
         CaptureSource::JsonPath(p) => {
             let body = r.json()?;
@@ -144,22 +229,32 @@ pub(crate) fn extract(source: &CaptureSource, r: &RecordedResponse, request_url:
                 None => Err("no node matches".into()),
             }
         }
-        CaptureSource::Header(h) => r.header(h).map(str::to_string).ok_or_else(|| format!("no `{h}` header")),
+        CaptureSource::Header(h) => r
+            .header(h)
+            .map(str::to_string)
+            .ok_or_else(|| format!("no `{h}` header")),
         CaptureSource::RedirectParam(p) => {
             let location = r.header("location").ok_or("no `location` header")?;
             let url = url::Url::parse(request_url)
                 .and_then(|base| base.join(location))
                 .map_err(|e| format!("`location` is not a URL: {e}"))?;
-            redirect_param(&url, p).ok_or_else(|| format!("`{p}` is in neither the query nor the fragment of {location}"))
+            redirect_param(&url, p).ok_or_else(|| {
+                format!("`{p}` is in neither the query nor the fragment of {location}")
+            })
         }
     }
 }
 
 /// A parameter of a redirect URL, from the query or the fragment.
 pub fn redirect_param(url: &url::Url, name: &str) -> Option<String> {
-    let from_query = url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    let from_query = url
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned());
     from_query.or_else(|| {
         let fragment = url.fragment()?;
-        url::form_urlencoded::parse(fragment.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+        url::form_urlencoded::parse(fragment.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
     })
 }

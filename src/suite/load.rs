@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 /// Reads and parses a YAML file into `T`, rendering errors rustc-style with
 /// `file:line:col`.
 pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse_yaml_str(path, &text)
 }
 
@@ -22,13 +24,21 @@ pub(crate) fn parse_yaml_str<T: serde::de::DeserializeOwned>(
     serde_saphyr::from_str(text).map_err(|e| {
         let name = path.display().to_string();
         let options = serde_saphyr::render_options! { source_name: Some(name.as_str()) };
-        ConfigError::Yaml { path: path.to_path_buf(), rendered: e.render_with_options(options) }
+        ConfigError::Yaml {
+            path: path.to_path_buf(),
+            rendered: e.render_with_options(options),
+        }
     })
 }
 
 /// A semantic error at a YAML location.
 pub(crate) fn invalid(path: &Path, at: &Location, message: String) -> ConfigError {
-    ConfigError::Invalid { path: path.to_path_buf(), line: at.line(), column: at.column(), message }
+    ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line: at.line(),
+        column: at.column(),
+        message,
+    }
 }
 
 /// Loads and validates one suite file.
@@ -55,7 +65,9 @@ pub fn load_suite(path: &Path) -> Result<Suite, ConfigError> {
         }
     }
     let name = file.suite.unwrap_or_else(|| {
-        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
     });
     Ok(Suite {
         name,
@@ -69,13 +81,19 @@ pub fn load_suite(path: &Path) -> Result<Suite, ConfigError> {
 /// Checks what serde cannot: capture sources, JSONPaths, methods. Errors
 /// are located at the offending value, else at the step.
 fn validate_step(path: &Path, step: &Spanned<Step>) -> Result<(), ConfigError> {
-    let Step::Request(req) = &step.value else { return Ok(()) };
+    let Step::Request(req) = &step.value else {
+        return Ok(());
+    };
     for source in req.capture.values() {
         CaptureSource::parse(&source.value).map_err(|m| invalid(path, &source.referenced, m))?;
     }
     for (expr, value) in &req.expect.json {
         serde_json_path::JsonPath::parse(expr).map_err(|e| {
-            invalid(path, &value.referenced, format!("invalid JSONPath `{expr}`: {e}"))
+            invalid(
+                path,
+                &value.referenced,
+                format!("invalid JSONPath `{expr}`: {e}"),
+            )
         })?;
     }
     if reqwest::Method::from_bytes(req.method.as_bytes()).is_err() {
@@ -91,8 +109,10 @@ fn validate_step(path: &Path, step: &Spanned<Step>) -> Result<(), ConfigError> {
 
 /// The `.yaml`/`.yml` files of a directory, sorted.
 pub fn discover_suite_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|source| ConfigError::Read { path: dir.to_path_buf(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
@@ -105,7 +125,11 @@ pub fn discover_suite_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
 pub fn load_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, ConfigError> {
     let mut suites = Vec::new();
     for path in paths {
-        let files = if path.is_dir() { discover_suite_files(path)? } else { vec![path.clone()] };
+        let files = if path.is_dir() {
+            discover_suite_files(path)?
+        } else {
+            vec![path.clone()]
+        };
         for file in files {
             suites.push(load_suite(&file)?);
         }

@@ -28,7 +28,9 @@ impl Vars {
         while let Some(start) = rest.find("{{") {
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            let end = after.find("}}").ok_or_else(|| format!("unclosed `{{{{` in `{template}`"))?;
+            let end = after
+                .find("}}")
+                .ok_or_else(|| format!("unclosed `{{{{` in `{template}`"))?;
             let name = after[..end].trim();
             match self.values.get(name) {
                 Some(v) => out.push_str(v),
@@ -57,6 +59,9 @@ mod tests {
         v.set("a", "1");
         assert_eq!(v.fill("x{{ a }}y{{a}}").unwrap(), "x1y1");
         let err = v.fill("{{ b }}").unwrap_err();
-        assert!(err.contains("`b` is not set") && err.contains("set: a"), "{err}");
+        assert!(
+            err.contains("`b` is not set") && err.contains("set: a"),
+            "{err}"
+        );
     }
 }

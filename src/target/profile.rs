@@ -62,7 +62,10 @@ impl Target {
 
     /// The discovery URL derived from an issuer (OIDC Discovery §4).
     pub fn discovery_url_for(issuer: &str) -> String {
-        format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
+        format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        )
     }
 }
 
@@ -106,7 +109,9 @@ struct HttpFile {
 /// Loads a target profile, resolving `${env:NAME}` and relative file paths.
 pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
     let file: TargetFile = parse_yaml(path)?;
-    let env = |s: &Spanned<String>| interpolate_env(&s.value).map_err(|m| invalid(path, &s.referenced, m));
+    let env = |s: &Spanned<String>| {
+        interpolate_env(&s.value).map_err(|m| invalid(path, &s.referenced, m))
+    };
     let issuer = env(&file.issuer)?;
     let discovery_url = match &file.discovery_url {
         Some(u) => env(u)?,
@@ -125,7 +130,11 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         (Some(c), Some(k)) => Some(format!("{}\n{}", read(c)?, read(k)?)),
         (None, None) => None,
         (Some(s), None) | (None, Some(s)) => {
-            return Err(invalid(path, &s.referenced, "`client_cert` and `client_key` go together".into()))
+            return Err(invalid(
+                path,
+                &s.referenced,
+                "`client_cert` and `client_key` go together".into(),
+            ))
         }
     };
     let defaults = HttpSettings::default();
@@ -134,9 +143,16 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         issuer,
         discovery_url,
         client,
-        tls: TlsSettings { ca_pem, identity_pem },
+        tls: TlsSettings {
+            ca_pem,
+            identity_pem,
+        },
         http: HttpSettings {
-            timeout: file.http.timeout_ms.map(Duration::from_millis).unwrap_or(defaults.timeout),
+            timeout: file
+                .http
+                .timeout_ms
+                .map(Duration::from_millis)
+                .unwrap_or(defaults.timeout),
             max_body_bytes: file.http.max_body_bytes.unwrap_or(defaults.max_body_bytes),
         },
     })
@@ -146,7 +162,11 @@ fn read_relative(profile: &Path, base: &Path, s: &Spanned<String>) -> Result<Str
     let name = interpolate_env(&s.value).map_err(|m| invalid(profile, &s.referenced, m))?;
     let file: PathBuf = base.join(name);
     std::fs::read_to_string(&file).map_err(|e| {
-        invalid(profile, &s.referenced, format!("cannot read {}: {e}", file.display()))
+        invalid(
+            profile,
+            &s.referenced,
+            format!("cannot read {}: {e}", file.display()),
+        )
     })
 }
 
@@ -157,10 +177,12 @@ fn interpolate_env(text: &str) -> Result<String, String> {
     while let Some(start) = rest.find("${env:") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 6..];
-        let end = after.find('}').ok_or_else(|| format!("unclosed `${{env:` in `{text}`"))?;
+        let end = after
+            .find('}')
+            .ok_or_else(|| format!("unclosed `${{env:` in `{text}`"))?;
         let name = &after[..end];
-        let value = std::env::var(name)
-            .map_err(|_| format!("environment variable `{name}` is not set"))?;
+        let value =
+            std::env::var(name).map_err(|_| format!("environment variable `{name}` is not set"))?;
         out.push_str(&value);
         rest = &after[end + 1..];
     }

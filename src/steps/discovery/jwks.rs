@@ -10,8 +10,14 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 const JWKS_SPECS: [&Spec; 8] = [
-    &JWKS_REACHABLE, &JWKS_SIGNING_KEY, &JWKS_KID_PRESENT, &JWKS_KID_UNIQUE,
-    &JWKS_NO_PRIVATE, &JWKS_RSA_SIZE, &JWKS_ALG_KTY, &JWKS_COVERS_ALGS,
+    &JWKS_REACHABLE,
+    &JWKS_SIGNING_KEY,
+    &JWKS_KID_PRESENT,
+    &JWKS_KID_UNIQUE,
+    &JWKS_NO_PRIVATE,
+    &JWKS_RSA_SIZE,
+    &JWKS_ALG_KTY,
+    &JWKS_COVERS_ALGS,
 ];
 
 /// Fetches the JWKS and judges it; captures its text as `discovery.jwks`.
@@ -23,7 +29,13 @@ pub(super) async fn fetch_and_judge(
     let Some(uri) = metadata.get("jwks_uri").and_then(Value::as_str) else {
         return skip_all("no `jwks_uri` to fetch");
     };
-    let exchange = ctx.session.send(stage, OutgoingRequest::get(uri).header("accept", "application/json")).await;
+    let exchange = ctx
+        .session
+        .send(
+            stage,
+            OutgoingRequest::get(uri).header("accept", "application/json"),
+        )
+        .await;
     let keys = match exchange.response().and_then(|r| {
         if r.status != 200 {
             return Err(format!("{uri} answered {}", r.status));
@@ -32,12 +44,24 @@ pub(super) async fn fetch_and_judge(
     }) {
         Ok(Value::Object(set)) => match set.get("keys") {
             Some(Value::Array(keys)) => keys.clone(),
-            other => return fail_reachable(format!("`keys` is {}", other.map(kind_of).unwrap_or("absent".into()))),
+            other => {
+                return fail_reachable(format!(
+                    "`keys` is {}",
+                    other.map(kind_of).unwrap_or("absent".into())
+                ))
+            }
         },
         Ok(other) => return fail_reachable(format!("the JWKS is {}", kind_of(&other))),
         Err(e) => return fail_reachable(e),
     };
-    ctx.vars.set("discovery.jwks", Value::Object(Map::from_iter([("keys".to_string(), Value::Array(keys.clone()))])).to_string());
+    ctx.vars.set(
+        "discovery.jwks",
+        Value::Object(Map::from_iter([(
+            "keys".to_string(),
+            Value::Array(keys.clone()),
+        )]))
+        .to_string(),
+    );
     let keys: Vec<&Map<String, Value>> = keys.iter().filter_map(Value::as_object).collect();
     let algs: Vec<&str> = metadata
         .get("id_token_signing_alg_values_supported")
@@ -62,7 +86,11 @@ fn skip_all(reason: &str) -> Vec<SpecResult> {
 
 fn fail_reachable(reason: String) -> Vec<SpecResult> {
     let mut out = vec![JWKS_REACHABLE.fail_because(reason)];
-    out.extend(JWKS_SPECS[1..].iter().map(|s| s.skip("the JWKS could not be read")));
+    out.extend(
+        JWKS_SPECS[1..]
+            .iter()
+            .map(|s| s.skip("the JWKS could not be read")),
+    );
     out
 }
 
@@ -71,20 +99,33 @@ fn str_of<'a>(k: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
 }
 
 fn label(k: &Map<String, Value>) -> String {
-    format!("{} key {}", str_of(k, "kty").unwrap_or("?"), str_of(k, "kid").unwrap_or("(no kid)"))
+    format!(
+        "{} key {}",
+        str_of(k, "kty").unwrap_or("?"),
+        str_of(k, "kid").unwrap_or("(no kid)")
+    )
 }
 
 fn signing_key(keys: &[&Map<String, Value>]) -> SpecResult {
     let usable = keys.iter().filter(|k| {
-        matches!(str_of(k, "use"), None | Some("sig")) && matches!(str_of(k, "kty"), Some("RSA" | "EC" | "OKP"))
+        matches!(str_of(k, "use"), None | Some("sig"))
+            && matches!(str_of(k, "kty"), Some("RSA" | "EC" | "OKP"))
     });
     let n = usable.count();
-    JWKS_SIGNING_KEY.check(n > 0, "at least one RSA/EC/OKP key for `sig`", format!("{n} of {} keys", keys.len()))
+    JWKS_SIGNING_KEY.check(
+        n > 0,
+        "at least one RSA/EC/OKP key for `sig`",
+        format!("{n} of {} keys", keys.len()),
+    )
 }
 
 fn kid_present(keys: &[&Map<String, Value>]) -> SpecResult {
     let missing = keys.iter().filter(|k| str_of(k, "kid").is_none()).count();
-    JWKS_KID_PRESENT.check(keys.len() <= 1 || missing == 0, "a `kid` on every key", format!("{missing} of {} keys without `kid`", keys.len()))
+    JWKS_KID_PRESENT.check(
+        keys.len() <= 1 || missing == 0,
+        "a `kid` on every key",
+        format!("{missing} of {} keys without `kid`", keys.len()),
+    )
 }
 
 fn kid_unique(keys: &[&Map<String, Value>]) -> SpecResult {
@@ -92,9 +133,17 @@ fn kid_unique(keys: &[&Map<String, Value>]) -> SpecResult {
     for kid in keys.iter().filter_map(|k| str_of(k, "kid")) {
         *seen.entry(kid).or_default() += 1;
     }
-    let mut dups: Vec<String> = seen.into_iter().filter(|(_, n)| *n > 1).map(|(k, n)| format!("`{k}` ×{n}")).collect();
+    let mut dups: Vec<String> = seen
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(k, n)| format!("`{k}` ×{n}"))
+        .collect();
     dups.sort();
-    JWKS_KID_UNIQUE.check(dups.is_empty(), "unique `kid` values", format!("duplicated: {}", dups.join(", ")))
+    JWKS_KID_UNIQUE.check(
+        dups.is_empty(),
+        "unique `kid` values",
+        format!("duplicated: {}", dups.join(", ")),
+    )
 }
 
 fn no_private(keys: &[&Map<String, Value>]) -> SpecResult {
@@ -102,7 +151,11 @@ fn no_private(keys: &[&Map<String, Value>]) -> SpecResult {
     let bad: Vec<String> = keys
         .iter()
         .filter_map(|k| {
-            let found: Vec<&str> = PRIVATE.iter().copied().filter(|m| k.contains_key(*m)).collect();
+            let found: Vec<&str> = PRIVATE
+                .iter()
+                .copied()
+                .filter(|m| k.contains_key(*m))
+                .collect();
             (!found.is_empty()).then(|| format!("{} has {}", label(k), found.join(", ")))
         })
         .collect();
@@ -110,7 +163,9 @@ fn no_private(keys: &[&Map<String, Value>]) -> SpecResult {
 }
 
 fn rsa_bits(k: &Map<String, Value>) -> Option<usize> {
-    let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(str_of(k, "n")?).ok()?;
+    let n = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(str_of(k, "n")?)
+        .ok()?;
     let first = n.iter().position(|b| *b != 0)?;
     Some((n.len() - first - 1) * 8 + (8 - n[first].leading_zeros() as usize))
 }
@@ -125,7 +180,11 @@ fn rsa_size(keys: &[&Map<String, Value>]) -> SpecResult {
             None => Some(format!("{} has no readable modulus `n`", label(k))),
         })
         .collect();
-    JWKS_RSA_SIZE.check(bad.is_empty(), "RSA moduli of 2048 bits or more", bad.join("; "))
+    JWKS_RSA_SIZE.check(
+        bad.is_empty(),
+        "RSA moduli of 2048 bits or more",
+        bad.join("; "),
+    )
 }
 
 /// Whether a JWS `alg` can be used with a key of this type and curve.
@@ -152,7 +211,11 @@ fn alg_matches_kty(keys: &[&Map<String, Value>]) -> SpecResult {
             (!fits && !enc).then(|| format!("{} declares {alg}", label(k)))
         })
         .collect();
-    JWKS_ALG_KTY.check(bad.is_empty(), "each `alg` usable with its key type", bad.join("; "))
+    JWKS_ALG_KTY.check(
+        bad.is_empty(),
+        "each `alg` usable with its key type",
+        bad.join("; "),
+    )
 }
 
 fn covers_algs(keys: &[&Map<String, Value>], algs: &[&str]) -> SpecResult {
@@ -168,7 +231,11 @@ fn covers_algs(keys: &[&Map<String, Value>], algs: &[&str]) -> SpecResult {
             })
         })
         .collect();
-    JWKS_COVERS_ALGS.check(missing.is_empty(), "a signing key for each advertised alg", format!("no key for {}", missing.join(", ")))
+    JWKS_COVERS_ALGS.check(
+        missing.is_empty(),
+        "a signing key for each advertised alg",
+        format!("no key for {}", missing.join(", ")),
+    )
 }
 
 #[cfg(test)]

@@ -18,13 +18,37 @@ pub(super) fn judge(m: &Metadata, expected_issuer: &str) -> Vec<SpecResult> {
         non_empty_list(m, &RESPONSE_TYPES, "response_types_supported"),
         subject_types(m),
         non_empty_list(m, &ID_TOKEN_ALGS, "id_token_signing_alg_values_supported"),
-        list_contains(m, &ID_TOKEN_ALG_RS256, "id_token_signing_alg_values_supported", &["RS256"]),
-        list_contains(m, &ID_TOKEN_ALG_FAPI, "id_token_signing_alg_values_supported", &["PS256", "ES256"]),
+        list_contains(
+            m,
+            &ID_TOKEN_ALG_RS256,
+            "id_token_signing_alg_values_supported",
+            &["RS256"],
+        ),
+        list_contains(
+            m,
+            &ID_TOKEN_ALG_FAPI,
+            "id_token_signing_alg_values_supported",
+            &["PS256", "ES256"],
+        ),
         endpoints_https(m),
         list_contains(m, &SCOPES_OPENID, "scopes_supported", &["openid"]),
-        list_contains(m, &RESPONSE_TYPE_CODE, "response_types_supported", &["code", "code id_token"]),
+        list_contains(
+            m,
+            &RESPONSE_TYPE_CODE,
+            "response_types_supported",
+            &["code", "code id_token"],
+        ),
         grant_types(m),
-        list_contains(m, &AUTH_METHODS_FAPI, "token_endpoint_auth_methods_supported", &["private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"]),
+        list_contains(
+            m,
+            &AUTH_METHODS_FAPI,
+            "token_endpoint_auth_methods_supported",
+            &[
+                "private_key_jwt",
+                "tls_client_auth",
+                "self_signed_tls_client_auth",
+            ],
+        ),
         list_contains(m, &PKCE_S256, "code_challenge_methods_supported", &["S256"]),
         pkce_no_plain(m),
         iss_parameter(m),
@@ -45,7 +69,9 @@ fn issuer_https(m: &Metadata) -> SpecResult {
         return ISSUER_HTTPS.skip("no `issuer` string to judge");
     };
     match url::Url::parse(iss) {
-        Ok(u) if u.scheme() == "https" && u.query().is_none() && u.fragment().is_none() => ISSUER_HTTPS.pass(),
+        Ok(u) if u.scheme() == "https" && u.query().is_none() && u.fragment().is_none() => {
+            ISSUER_HTTPS.pass()
+        }
         Ok(_) => ISSUER_HTTPS.fail("an https URL without query or fragment", iss.as_str()),
         Err(e) => ISSUER_HTTPS.fail("an https URL", format!("{iss:?} ({e})")),
     }
@@ -75,10 +101,19 @@ fn non_empty_list(m: &Metadata, spec: &'static crate::specs::Spec, name: &str) -
 }
 
 /// Passes when the list holds any of `wanted`.
-fn list_contains(m: &Metadata, spec: &'static crate::specs::Spec, name: &str, wanted: &[&str]) -> SpecResult {
+fn list_contains(
+    m: &Metadata,
+    spec: &'static crate::specs::Spec,
+    name: &str,
+    wanted: &[&str],
+) -> SpecResult {
     let want = wanted.join(" or ");
     match strings(m, name) {
-        Some(v) => spec.check(v.iter().any(|x| wanted.contains(x)), format!("`{name}` to include {want}"), format!("{v:?}")),
+        Some(v) => spec.check(
+            v.iter().any(|x| wanted.contains(x)),
+            format!("`{name}` to include {want}"),
+            format!("{v:?}"),
+        ),
         None => spec.fail(format!("`{name}` including {want}"), describe(m.get(name))),
     }
 }
@@ -87,7 +122,10 @@ fn subject_types(m: &Metadata) -> SpecResult {
     match strings(m, "subject_types_supported") {
         Some(v) if v.iter().any(|t| *t == "public" || *t == "pairwise") => SUBJECT_TYPES.pass(),
         Some(v) => SUBJECT_TYPES.fail("`public` or `pairwise`", format!("{v:?}")),
-        None => SUBJECT_TYPES.fail("a `subject_types_supported` array", describe(m.get("subject_types_supported"))),
+        None => SUBJECT_TYPES.fail(
+            "a `subject_types_supported` array",
+            describe(m.get("subject_types_supported")),
+        ),
     }
 }
 
@@ -99,7 +137,10 @@ fn endpoint_urls(m: &Metadata) -> Vec<(String, String)> {
         .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
         .collect();
     if let Some(Value::Object(aliases)) = m.get("mtls_endpoint_aliases") {
-        out.extend(aliases.iter().filter_map(|(k, v)| v.as_str().map(|s| (format!("mtls_endpoint_aliases.{k}"), s.to_string()))));
+        out.extend(aliases.iter().filter_map(|(k, v)| {
+            v.as_str()
+                .map(|s| (format!("mtls_endpoint_aliases.{k}"), s.to_string()))
+        }));
     }
     out
 }
@@ -107,7 +148,11 @@ fn endpoint_urls(m: &Metadata) -> Vec<(String, String)> {
 fn endpoints_https(m: &Metadata) -> SpecResult {
     let bad: Vec<String> = endpoint_urls(m)
         .into_iter()
-        .filter(|(_, u)| url::Url::parse(u).map(|u| u.scheme() != "https").unwrap_or(true))
+        .filter(|(_, u)| {
+            url::Url::parse(u)
+                .map(|u| u.scheme() != "https")
+                .unwrap_or(true)
+        })
         .map(|(k, u)| format!("{k} = {u}"))
         .collect();
     ENDPOINTS_HTTPS.check(bad.is_empty(), "absolute https URLs", bad.join(", "))
@@ -117,7 +162,11 @@ fn grant_types(m: &Metadata) -> SpecResult {
     match strings(m, "grant_types_supported") {
         // RFC 8414 §2: when omitted the default is ["authorization_code", "implicit"].
         None => GRANT_AUTH_CODE.pass_with("not published; the default includes authorization_code"),
-        Some(v) => GRANT_AUTH_CODE.check(v.contains(&"authorization_code"), "`authorization_code` listed", format!("{v:?}")),
+        Some(v) => GRANT_AUTH_CODE.check(
+            v.contains(&"authorization_code"),
+            "`authorization_code` listed",
+            format!("{v:?}"),
+        ),
     }
 }
 

@@ -19,26 +19,49 @@ pub(crate) async fn run(step: &DiscoveryStep, stage: &str, ctx: &mut StepContext
     let url = match &step.url {
         Some(u) => match ctx.vars.fill(u) {
             Ok(u) => u,
-            Err(e) => return skipped_all(&format!("the discovery URL could not be built: {e}"), false),
+            Err(e) => {
+                return skipped_all(&format!("the discovery URL could not be built: {e}"), false)
+            }
         },
         None => ctx.target.discovery_url.clone(),
     };
-    let exchange = ctx.session.send(stage, OutgoingRequest::get(&url).header("accept", "application/json")).await;
+    let exchange = ctx
+        .session
+        .send(
+            stage,
+            OutgoingRequest::get(&url).header("accept", "application/json"),
+        )
+        .await;
     let response = match exchange.response() {
         Ok(r) => r.clone(),
         Err(e) => {
             let mut specs = vec![spec::STATUS_OK.fail_because(e)];
-            specs.extend(skip_rest(&spec::STATUS_OK, "the provider configuration could not be fetched"));
-            return Outcome { specs, artifacts: vec![], ok: false };
+            specs.extend(skip_rest(
+                &spec::STATUS_OK,
+                "the provider configuration could not be fetched",
+            ));
+            return Outcome {
+                specs,
+                artifacts: vec![],
+                ok: false,
+            };
         }
     };
-    let mut specs = vec![spec::STATUS_OK.check(response.status == 200, "200", response.status.to_string())];
+    let mut specs =
+        vec![spec::STATUS_OK.check(response.status == 200, "200", response.status.to_string())];
     let content_type = response.header("content-type").unwrap_or("(none)");
-    specs.push(spec::CONTENT_TYPE_JSON.check(
-        content_type.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"),
-        "application/json",
-        content_type,
-    ));
+    specs.push(
+        spec::CONTENT_TYPE_JSON.check(
+            content_type
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json"),
+            "application/json",
+            content_type,
+        ),
+    );
     let metadata = match response.json() {
         Ok(Value::Object(m)) => {
             specs.push(spec::JSON_OBJECT.pass());
@@ -46,21 +69,42 @@ pub(crate) async fn run(step: &DiscoveryStep, stage: &str, ctx: &mut StepContext
         }
         Ok(other) => {
             specs.push(spec::JSON_OBJECT.fail("a JSON object", kind_of(&other)));
-            specs.extend(skip_rest(&spec::JSON_OBJECT, "the provider configuration is not a JSON object"));
-            return Outcome { specs, artifacts: vec![], ok: false };
+            specs.extend(skip_rest(
+                &spec::JSON_OBJECT,
+                "the provider configuration is not a JSON object",
+            ));
+            return Outcome {
+                specs,
+                artifacts: vec![],
+                ok: false,
+            };
         }
         Err(e) => {
             specs.push(spec::JSON_OBJECT.fail_because(e));
-            specs.extend(skip_rest(&spec::JSON_OBJECT, "the provider configuration is not JSON"));
-            return Outcome { specs, artifacts: vec![], ok: false };
+            specs.extend(skip_rest(
+                &spec::JSON_OBJECT,
+                "the provider configuration is not JSON",
+            ));
+            return Outcome {
+                specs,
+                artifacts: vec![],
+                ok: false,
+            };
         }
     };
-    let expected_issuer = url.strip_suffix(WELL_KNOWN).unwrap_or(&ctx.target.issuer).to_string();
+    let expected_issuer = url
+        .strip_suffix(WELL_KNOWN)
+        .unwrap_or(&ctx.target.issuer)
+        .to_string();
     specs.extend(metadata::judge(&metadata, &expected_issuer));
     capture(&metadata, ctx);
     specs.extend(jwks::fetch_and_judge(&metadata, stage, ctx).await);
     let ok = metadata.get("issuer").is_some();
-    Outcome { specs, artifacts: vec![], ok }
+    Outcome {
+        specs,
+        artifacts: vec![],
+        ok,
+    }
 }
 
 fn capture(metadata: &Map<String, Value>, ctx: &mut StepContext<'_>) {
@@ -84,7 +128,11 @@ fn skip_rest(after: &'static crate::specs::Spec, reason: &str) -> Vec<SpecResult
 }
 
 fn skipped_all(reason: &str, ok: bool) -> Outcome {
-    Outcome { specs: spec_list().iter().map(|s| s.skip(reason)).collect(), artifacts: vec![], ok }
+    Outcome {
+        specs: spec_list().iter().map(|s| s.skip(reason)).collect(),
+        artifacts: vec![],
+        ok,
+    }
 }
 
 fn spec_list() -> &'static [&'static crate::specs::Spec] {

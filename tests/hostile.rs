@@ -1,0 +1,215 @@
+//! A hostile or broken target yields failed specs with reasons, never a
+//! panic or an error, and the rest of the scenario still runs.
+
+mod common;
+
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use probity::http::{HttpSettings, TlsSettings};
+use probity::specs::Verdict;
+use probity::target::{ClientAuthMethod, ClientProfile, Target};
+use std::time::Duration;
+
+const WK: &str = "/.well-known/openid-configuration";
+
+async fn hostile_server() -> String {
+    let app = Router::new()
+        .route(
+            &format!("/malformed{WK}"),
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    "{\"issuer\": ",
+                )
+            }),
+        )
+        .route(
+            &format!("/array{WK}"),
+            get(|| async { ([(header::CONTENT_TYPE, "application/json")], "[1,2]") }),
+        )
+        .route(
+            &format!("/huge{WK}"),
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    "x".repeat(4 * 1024 * 1024),
+                )
+            }),
+        )
+        .route(
+            &format!("/slow{WK}"),
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        )
+        .route(
+            &format!("/redirect{WK}"),
+            get(|| async {
+                (
+                    StatusCode::FOUND,
+                    [(header::LOCATION, format!("/redirect{WK}"))],
+                )
+                    .into_response()
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+fn target(issuer: String, tls: TlsSettings) -> Target {
+    Target {
+        name: "hostile".into(),
+        discovery_url: Target::discovery_url_for(&issuer),
+        issuer,
+        client: ClientProfile {
+            id: "c".into(),
+            auth_method: ClientAuthMethod::None,
+            secret: None,
+            redirect_uri: None,
+        },
+        tls,
+        http: HttpSettings {
+            timeout: Duration::from_millis(400),
+            max_body_bytes: 64 * 1024,
+        },
+    }
+}
+
+async fn discovery_against(base: &str, path: &str) -> probity::runner::ScenarioResult {
+    common::run(
+        &target(format!("{base}/{path}"), TlsSettings::default()),
+        "discovery.yaml",
+        "jwks-by-reference",
+    )
+    .await
+}
+
+fn reason(r: &probity::runner::ScenarioResult, id: &str) -> String {
+    r.spec(id).and_then(|s| s.explanation()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn malformed_json_fails_json_object_and_skips_the_rest() {
+    let base = hostile_server().await;
+    let r = discovery_against(&base, "malformed").await;
+    assert_eq!(common::verdict(&r, "discovery.status_ok"), Verdict::Passed);
+    assert_eq!(
+        common::verdict(&r, "discovery.json_object"),
+        Verdict::Failed
+    );
+    assert!(
+        reason(&r, "discovery.json_object").contains("not JSON"),
+        "{}",
+        reason(&r, "discovery.json_object")
+    );
+    assert_eq!(
+        common::verdict(&r, "discovery.issuer_matches"),
+        Verdict::Skipped
+    );
+    // The request step that needs `discovery.jwks_uri` still runs, and says why it is skipped.
+    let status = r.spec("request.status").unwrap();
+    assert_eq!(status.verdict, Verdict::Skipped);
+    assert!(
+        status
+            .reason
+            .as_ref()
+            .unwrap()
+            .contains("`discovery.jwks_uri` is not set"),
+        "{status:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_json_array_is_not_a_provider_configuration() {
+    let base = hostile_server().await;
+    let r = discovery_against(&base, "array").await;
+    let s = r.spec("discovery.json_object").unwrap();
+    assert_eq!(
+        (s.verdict, s.actual.as_deref()),
+        (Verdict::Failed, Some("an array"))
+    );
+}
+
+#[tokio::test]
+async fn a_huge_body_is_cut_at_the_limit_and_fails() {
+    let base = hostile_server().await;
+    let r = discovery_against(&base, "huge").await;
+    assert_eq!(common::verdict(&r, "discovery.status_ok"), Verdict::Failed);
+    assert!(
+        reason(&r, "discovery.status_ok").contains("exceeds the limit of 65536 bytes"),
+        "{}",
+        reason(&r, "discovery.status_ok")
+    );
+    let body = &r.steps[0].exchanges[0].response.as_ref().unwrap().body;
+    assert_eq!(body.len(), 64 * 1024);
+}
+
+#[tokio::test]
+async fn a_slow_target_times_out() {
+    let base = hostile_server().await;
+    let started = std::time::Instant::now();
+    let r = discovery_against(&base, "slow").await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(common::verdict(&r, "discovery.status_ok"), Verdict::Failed);
+    assert!(
+        reason(&r, "discovery.status_ok").contains("timed out"),
+        "{}",
+        reason(&r, "discovery.status_ok")
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_and_fails_status() {
+    let base = hostile_server().await;
+    let r = discovery_against(&base, "redirect").await;
+    let s = r.spec("discovery.status_ok").unwrap();
+    assert_eq!(
+        (s.verdict, s.actual.as_deref()),
+        (Verdict::Failed, Some("302"))
+    );
+    assert_eq!(
+        r.steps[0].exchanges.len(),
+        1,
+        "exactly one request: redirects are the steps' business"
+    );
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_fails_with_the_tls_reason() {
+    let bank = common::bank(&[]).await;
+    let r = common::run(
+        &target(bank.issuer.clone(), TlsSettings::default()),
+        "discovery.yaml",
+        "provider-metadata",
+    )
+    .await;
+    assert_eq!(common::verdict(&r, "discovery.status_ok"), Verdict::Failed);
+    let why = reason(&r, "discovery.status_ok");
+    assert!(why.to_lowercase().contains("certificate"), "{why}");
+}
+
+#[tokio::test]
+async fn nothing_listening_fails_with_a_connection_reason() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let r = common::run(
+        &target(format!("http://127.0.0.1:{port}"), TlsSettings::default()),
+        "discovery.yaml",
+        "provider-metadata",
+    )
+    .await;
+    assert_eq!(common::verdict(&r, "discovery.status_ok"), Verdict::Failed);
+    assert!(
+        reason(&r, "discovery.status_ok")
+            .to_lowercase()
+            .contains("connect"),
+        "{}",
+        reason(&r, "discovery.status_ok")
+    );
+}
