@@ -169,8 +169,13 @@ mod tests {
             form,
             "grant_type=refresh_token&refresh_token=[redacted]&client_secret=[redacted]"
         );
-        let json = r.body(r#"{"access_token":"tok","keys":[{"kty":"RSA","d":"priv","n":"pub"}]}"#);
-        assert!(!json.contains("tok") && !json.contains("priv") && json.contains("pub"));
+        let json = r.body(r#"{"access_token":"tok-value","keys":[{"kty":"RSA","d":"priv-value","n":"pub-value"}]}"#);
+        assert!(
+            !json.contains("tok-value")
+                && !json.contains("priv-value")
+                && json.contains("pub-value"),
+            "{json}"
+        );
         assert_eq!(
             Redactor::disabled().header("authorization", "Basic abc"),
             "Basic abc"
