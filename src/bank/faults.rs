@@ -48,7 +48,7 @@ faults! {
     DiscoveryNoAuthCodeGrant => "discovery.no_auth_code_grant", "leaves `authorization_code` out of `grant_types_supported`";
     DiscoverySecretAuthOnly => "discovery.secret_auth_only", "offers only `client_secret_basic` and `client_secret_post` client authentication";
     DiscoveryNoPkceS256 => "discovery.no_pkce_s256", "leaves S256 out of `code_challenge_methods_supported`";
-    DiscoveryPkcePlainOffered => "discovery.pkce_plain_offered", "offers the `plain` PKCE method in `code_challenge_methods_supported`";
+    DiscoveryPkcePlainOffered => "discovery.pkce_plain_offered", "offers (and accepts) the `plain` PKCE method";
     DiscoveryNoIssParameter => "discovery.no_iss_parameter", "does not announce `authorization_response_iss_parameter_supported`";
     DiscoveryNoParEndpoint => "discovery.missing_par_endpoint", "omits `pushed_authorization_request_endpoint` from the metadata";
     DiscoveryUnknownAlgAdvertised => "discovery.alg_without_key", "advertises ES384 for ID tokens without publishing a key for it";
@@ -59,6 +59,15 @@ faults! {
     JwksPrivateMaterial => "jwks.private_material", "publishes the private part (`d`, `p`, `q` …) of its RSA key";
     JwksSmallRsaKey => "jwks.small_rsa_key", "publishes an RSA key of 1024 bits";
     JwksAlgMismatch => "jwks.alg_mismatch", "declares `alg: RS256` on its EC key";
+    IdTokenWrongAud => "id_token.wrong_aud", "issues ID tokens whose `aud` is not the client";
+    IdTokenBadSignature => "id_token.bad_signature", "issues ID tokens whose signature does not verify";
+    IdTokenMissingCHash => "id_token.missing_c_hash", "omits `c_hash` from front-channel ID tokens (`code id_token`)";
+    IdTokenExpired => "id_token.expired", "issues ID tokens that expired an hour ago";
+    CallbackStateDropped => "callback.state_dropped", "leaves `state` out of the authorization response";
+    ConsentAlwaysPrompt => "consent.always_prompt", "asks for consent again although the PSU already granted the same scopes";
+    TokenCodeReuseAllowed => "token.code_reuse_allowed", "accepts an authorization code more than once";
+    TokenPkceIgnored => "token.pkce_ignored", "issues tokens without checking the PKCE `code_verifier`";
+    ParRequestUriReusable => "par.request_uri_reusable", "accepts a pushed `request_uri` more than once";
 }
 
 impl Fault {

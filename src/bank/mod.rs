@@ -2,10 +2,13 @@
 //! probity tests, over HTTPS with a CA generated at start, with named
 //! [`Fault`]s that make it non-conformant in one precise way each.
 
+pub mod clients;
 mod discovery;
 pub mod faults;
 mod keys;
+pub mod oauth;
 mod state;
+mod store;
 mod tls;
 
 pub use faults::{Fault, FaultSet};
@@ -13,7 +16,7 @@ pub use tls::Pki;
 
 use crate::http::{HttpSettings, TlsSettings};
 use crate::target::{ClientAuthMethod, ClientProfile, Target};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use state::Bank;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -44,7 +47,7 @@ impl Default for BankConfig {
 }
 
 /// The client registered for `client_secret_basic`.
-pub const BASIC_CLIENT_ID: &str = "probity-basic";
+pub const BASIC_CLIENT_ID: &str = clients::BASIC;
 /// Its secret. The bank is a local test fixture; this is not a credential.
 pub const BASIC_CLIENT_SECRET: &str = "probity-basic-secret";
 /// The redirect URI registered for the bank's clients.
@@ -59,6 +62,7 @@ pub struct RunningBank {
     /// Generated PKI (CA to trust, client certificate for mTLS).
     pub pki: Pki,
     handle: axum_server::Handle,
+    state: Arc<Bank>,
 }
 
 /// Why the bank could not start.
@@ -96,7 +100,8 @@ impl RunningBank {
             .await
             .map_err(|e| BankError::Crypto(e.to_string()))??;
         let issuer = bank.issuer.clone();
-        let app = router(Arc::new(bank));
+        let state = Arc::new(bank);
+        let app = router(state.clone());
         let handle = axum_server::Handle::new();
         let h = handle.clone();
         if config.plain_http {
@@ -108,12 +113,7 @@ impl RunningBank {
             let server = axum_server::from_tcp_rustls(listener, rustls).handle(h);
             tokio::spawn(async move { server.serve(app.into_make_service()).await });
         }
-        Ok(RunningBank {
-            issuer,
-            addr,
-            pki,
-            handle,
-        })
+        Ok(RunningBank { issuer, addr, pki, handle, state })
     }
 
     /// A target profile for this bank, as `probity run` uses it.
@@ -139,6 +139,17 @@ impl RunningBank {
         }
     }
 
+    /// A registered client's private signing key (for private_key_jwt and
+    /// signed request objects), as a JWK.
+    pub fn client_key(&self, client_id: &str) -> Option<josekit::jwk::Jwk> {
+        self.state.client(client_id).map(|c| c.key.clone())
+    }
+
+    /// A registered client's secret, for the secret methods.
+    pub fn client_secret(&self, client_id: &str) -> Option<&'static str> {
+        self.state.client(client_id).and_then(|c| c.secret)
+    }
+
     /// Stops serving.
     pub fn shutdown(&self) {
         self.handle.shutdown();
@@ -161,15 +172,8 @@ fn prepare(addr: SocketAddr, issuer: String, faults: FaultSet) -> Result<(Pki, B
     } else {
         None
     };
-    Ok((
-        pki,
-        Bank {
-            issuer,
-            keys,
-            faults,
-            small_rsa_jwk,
-        },
-    ))
+    let clients = clients::registry().map_err(|e| BankError::Crypto(e.to_string()))?;
+    Ok((pki, Bank::new(issuer, keys, faults, small_rsa_jwk, clients)))
 }
 
 fn router(bank: Arc<Bank>) -> Router {
@@ -179,5 +183,13 @@ fn router(bank: Arc<Bank>) -> Router {
             get(discovery::configuration),
         )
         .route("/jwks", get(discovery::jwks))
+        .route("/authorize", get(oauth::authorize::authorize))
+        .route("/par", post(oauth::par::par))
+        .route("/token", post(oauth::token::token))
+        .route("/login", get(oauth::interactive::login_page).post(oauth::interactive::login))
+        .route("/consent", get(oauth::interactive::consent_page).post(oauth::interactive::consent))
+        .route("/userinfo", get(oauth::resources::userinfo))
+        .route("/introspect", post(oauth::resources::introspect))
+        .route("/revoke", post(oauth::resources::revoke))
         .with_state(bank)
 }

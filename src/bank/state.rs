@@ -1,10 +1,35 @@
 //! The bank's shared state.
 
+use super::clients::Client;
 use super::faults::FaultSet;
 use super::keys::BankKeys;
+use super::oauth::{AuthRequest, CodeGrant, TokenGrant};
+use super::store::Store;
+use std::collections::BTreeSet;
 
-/// Everything handlers share. Immutable parts only for now; mutable stores
-/// hold their own short-lived locks (never across an await).
+const CAPACITY: usize = 10_000;
+
+/// A PSU's browser session at the bank.
+#[derive(Debug, Clone)]
+pub struct PsuSession {
+    /// The PSU.
+    pub sub: String,
+    /// When they logged in.
+    pub auth_time: i64,
+}
+
+/// A pushed authorization request.
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    /// The validated request.
+    pub request: AuthRequest,
+    /// Expiry (epoch seconds).
+    pub exp: i64,
+    /// Whether it was used at the authorization endpoint.
+    pub used: bool,
+}
+
+/// Everything handlers share. Stores lock only for single map operations.
 pub struct Bank {
     /// The issuer identifier (scheme, host, port).
     pub issuer: String,
@@ -14,4 +39,53 @@ pub struct Bank {
     pub faults: FaultSet,
     /// A deliberately weak RSA key, generated only under `jwks.small_rsa_key`.
     pub small_rsa_jwk: Option<serde_json::Value>,
+    /// Registered clients.
+    pub clients: Vec<Client>,
+    /// Authorization codes.
+    pub codes: Store<CodeGrant>,
+    /// Access tokens.
+    pub access_tokens: Store<TokenGrant>,
+    /// Refresh tokens.
+    pub refresh_tokens: Store<TokenGrant>,
+    /// Pushed authorization requests by `request_uri`.
+    pub pushed: Store<Pushed>,
+    /// PSU sessions by cookie value.
+    pub sessions: Store<PsuSession>,
+    /// Scopes each PSU granted each client, by `sub|client_id`.
+    pub grants: Store<BTreeSet<String>>,
+    /// Client assertion `jti`s seen, with their expiry.
+    pub seen_jtis: Store<i64>,
+    /// Authorization requests waiting for login or consent, by interaction id.
+    pub interactions: Store<AuthRequest>,
+}
+
+impl Bank {
+    /// A bank with empty stores.
+    pub fn new(issuer: String, keys: BankKeys, faults: FaultSet, small_rsa_jwk: Option<serde_json::Value>, clients: Vec<Client>) -> Self {
+        Bank {
+            issuer,
+            keys,
+            faults,
+            small_rsa_jwk,
+            clients,
+            codes: Store::new(CAPACITY),
+            access_tokens: Store::new(CAPACITY),
+            refresh_tokens: Store::new(CAPACITY),
+            pushed: Store::new(CAPACITY),
+            sessions: Store::new(CAPACITY),
+            grants: Store::new(CAPACITY),
+            seen_jtis: Store::new(CAPACITY),
+            interactions: Store::new(CAPACITY),
+        }
+    }
+
+    /// A registered client.
+    pub fn client(&self, id: &str) -> Option<&Client> {
+        self.clients.iter().find(|c| c.id == id)
+    }
+
+    /// An endpoint URL.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
 }

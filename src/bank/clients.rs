@@ -1,0 +1,89 @@
+//! The clients registered at the bank, each with its authentication method
+//! and consent mode.
+
+use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
+use josekit::jwk::Jwk;
+
+/// How the PSU's consent is obtained for a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentMode {
+    /// The authorize request answers 302 straight to the redirect URI (Ozone headless).
+    Headless,
+    /// HTML login and consent pages with a session cookie.
+    Interactive,
+}
+
+/// How a client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// HTTP Basic.
+    SecretBasic,
+    /// Form fields.
+    SecretPost,
+    /// RFC 7523 client assertion.
+    PrivateKeyJwt,
+    /// Public client.
+    None,
+}
+
+impl AuthMethod {
+    /// The registered name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMethod::SecretBasic => "client_secret_basic",
+            AuthMethod::SecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::None => "none",
+        }
+    }
+}
+
+/// A registered client.
+#[derive(Clone)]
+pub struct Client {
+    /// `client_id`.
+    pub id: &'static str,
+    /// Token endpoint authentication.
+    pub auth: AuthMethod,
+    /// Secret, for the secret methods.
+    pub secret: Option<&'static str>,
+    /// Consent mode.
+    pub consent: ConsentMode,
+    /// The client's signing key (private part kept so tests and `serve` can
+    /// hand it to probity; the bank itself uses only the public part).
+    pub key: Jwk,
+    /// Whether unsigned (`alg: none`) request objects are accepted, as Ozone does.
+    pub allow_unsigned_request: bool,
+}
+
+/// Client ids.
+pub const BASIC: &str = "probity-basic";
+/// Client ids.
+pub const POST: &str = "probity-post";
+/// Client ids.
+pub const JWT: &str = "probity-jwt";
+/// Client ids.
+pub const PUBLIC: &str = "probity-public";
+/// Client ids.
+pub const INTERACTIVE: &str = "probity-interactive";
+
+/// The registered clients, with fresh EC keys.
+pub fn registry() -> Result<Vec<Client>, josekit::JoseError> {
+    let key = |kid: &str| -> Result<Jwk, josekit::JoseError> {
+        let mut k = EcKeyPair::generate(EcCurve::P256)?.to_jwk_key_pair();
+        k.set_key_id(kid);
+        Ok(k)
+    };
+    Ok(vec![
+        Client { id: BASIC, auth: AuthMethod::SecretBasic, secret: Some("probity-basic-secret"), consent: ConsentMode::Headless, key: key("basic-key")?, allow_unsigned_request: true },
+        Client { id: POST, auth: AuthMethod::SecretPost, secret: Some("probity-post-secret"), consent: ConsentMode::Headless, key: key("post-key")?, allow_unsigned_request: false },
+        Client { id: JWT, auth: AuthMethod::PrivateKeyJwt, secret: None, consent: ConsentMode::Headless, key: key("jwt-key")?, allow_unsigned_request: false },
+        Client { id: PUBLIC, auth: AuthMethod::None, secret: None, consent: ConsentMode::Interactive, key: key("public-key")?, allow_unsigned_request: false },
+        Client { id: INTERACTIVE, auth: AuthMethod::SecretBasic, secret: Some("probity-interactive-secret"), consent: ConsentMode::Interactive, key: key("interactive-key")?, allow_unsigned_request: false },
+    ])
+}
+
+/// The PSU's username at the bank.
+pub const PSU_USERNAME: &str = "alice";
+/// The PSU's password (a local test fixture, not a credential).
+pub const PSU_PASSWORD: &str = "alice-password";

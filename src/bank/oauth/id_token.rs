@@ -1,0 +1,79 @@
+//! ID tokens: minted with the bank's PS256 key, with the hash claims and
+//! ecosystem claims, and the ID token faults applied.
+
+use super::AuthRequest;
+use crate::bank::faults::Fault;
+use crate::bank::state::Bank;
+use crate::bank::store::now;
+use crate::jose::{oidc_hash, sign_jwt};
+use serde_json::{json, Map, Value};
+
+const ALG: &str = "PS256";
+const LIFETIME: i64 = 600;
+
+fn base_claims(bank: &Bank, request: &AuthRequest, sub: &str, auth_time: i64) -> Map<String, Value> {
+    let iat = now();
+    let mut c = Map::new();
+    c.insert("iss".into(), json!(bank.issuer));
+    c.insert("sub".into(), json!(sub));
+    c.insert("aud".into(), json!(request.client_id));
+    c.insert("iat".into(), json!(iat));
+    c.insert("exp".into(), json!(iat + LIFETIME));
+    c.insert("auth_time".into(), json!(auth_time));
+    c.insert("acr".into(), json!("urn:openbanking:psd2:sca"));
+    if let Some(n) = &request.nonce {
+        c.insert("nonce".into(), json!(n));
+    }
+    for name in ["openbanking_intent_id", "authorizationId"] {
+        if let Some(v) = request.requested_claim(name) {
+            c.insert(name.into(), v);
+        }
+    }
+    c
+}
+
+/// The ID token returned with the code (`code id_token`): `c_hash`, `s_hash`.
+pub fn front_channel(bank: &Bank, request: &AuthRequest, sub: &str, auth_time: i64, code: &str) -> String {
+    let mut c = base_claims(bank, request, sub, auth_time);
+    if !bank.faults.has(Fault::IdTokenMissingCHash) {
+        c.insert("c_hash".into(), json!(oidc_hash(ALG, code)));
+    }
+    if let Some(state) = &request.state {
+        c.insert("s_hash".into(), json!(oidc_hash(ALG, state)));
+    }
+    mint(bank, c)
+}
+
+/// The ID token returned by the token endpoint: `at_hash`.
+pub fn token_endpoint(bank: &Bank, request: &AuthRequest, sub: &str, auth_time: i64, access_token: &str) -> String {
+    let mut c = base_claims(bank, request, sub, auth_time);
+    c.insert("at_hash".into(), json!(oidc_hash(ALG, access_token)));
+    mint(bank, c)
+}
+
+fn mint(bank: &Bank, mut claims: Map<String, Value>) -> String {
+    if bank.faults.has(Fault::IdTokenWrongAud) {
+        claims.insert("aud".into(), json!("someone-else"));
+    }
+    if bank.faults.has(Fault::IdTokenExpired) {
+        let past = now() - 3600;
+        claims.insert("iat".into(), json!(past - LIFETIME));
+        claims.insert("exp".into(), json!(past));
+    }
+    let key = &bank.keys.ps256;
+    let token = sign_jwt(&claims, ALG, Some((&key.private, &key.kid)), Some("JWT")).unwrap_or_default();
+    if bank.faults.has(Fault::IdTokenBadSignature) {
+        return corrupt_signature(&token);
+    }
+    token
+}
+
+/// Changes the first signature character so the signature no longer verifies.
+fn corrupt_signature(token: &str) -> String {
+    let Some(dot) = token.rfind('.') else { return token.to_string() };
+    let mut bytes = token.as_bytes().to_vec();
+    if let Some(b) = bytes.get_mut(dot + 1) {
+        *b = if *b == b'A' { b'B' } else { b'A' };
+    }
+    String::from_utf8(bytes).unwrap_or_default()
+}

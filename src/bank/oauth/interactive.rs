@@ -1,0 +1,141 @@
+//! The interactive consent mode: an HTML login page, an HTML consent page,
+//! a session cookie, and grants remembered per PSU, client and scopes so a
+//! second authorization for the same scopes skips the consent page.
+
+use super::authorize::{complete, escape, found};
+use super::AuthRequest;
+use crate::bank::clients::{PSU_PASSWORD, PSU_USERNAME};
+use crate::bank::faults::Fault;
+use crate::bank::state::{Bank, PsuSession};
+use crate::bank::store::{now, random_token};
+use axum::extract::{Form, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const COOKIE: &str = "bank_session";
+const SUB: &str = "psu-alice";
+
+/// Starts an interactive authorization: login, consent, or straight to the
+/// client when the PSU is logged in and already granted these scopes.
+pub fn begin(bank: &Bank, headers: &HeaderMap, request: AuthRequest) -> Response {
+    let session = session_of(bank, headers);
+    let interaction = random_token();
+    match session {
+        None => {
+            bank.interactions.insert(interaction.clone(), request);
+            found(&format!("/login?interaction={interaction}"))
+        }
+        Some(s) => after_login(bank, request, &s, interaction),
+    }
+}
+
+fn after_login(bank: &Bank, request: AuthRequest, session: &PsuSession, interaction: String) -> Response {
+    if granted(bank, &session.sub, &request) && !bank.faults.has(Fault::ConsentAlwaysPrompt) {
+        return complete(bank, request, &session.sub, session.auth_time);
+    }
+    bank.interactions.insert(interaction.clone(), request);
+    found(&format!("/consent?interaction={interaction}"))
+}
+
+fn grant_key(sub: &str, client_id: &str) -> String {
+    format!("{sub}|{client_id}")
+}
+
+fn granted(bank: &Bank, sub: &str, request: &AuthRequest) -> bool {
+    bank.grants.get(&grant_key(sub, &request.client_id)).is_some_and(|g| request.scopes().is_subset(&g))
+}
+
+fn session_of(bank: &Bank, headers: &HeaderMap) -> Option<PsuSession> {
+    let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
+    let id = cookies.split(';').filter_map(|c| c.trim().split_once('=')).find(|(n, _)| *n == COOKIE)?.1;
+    bank.sessions.get(id)
+}
+
+/// `GET /login`
+pub async fn login_page(State(bank): State<Arc<Bank>>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let Some(interaction) = q.get("interaction").filter(|i| bank.interactions.get(i).is_some()) else {
+        return (StatusCode::BAD_REQUEST, Html("<h1>Unknown or expired interaction</h1>".to_string())).into_response();
+    };
+    login_form(interaction, None)
+}
+
+fn login_form(interaction: &str, error: Option<&str>) -> Response {
+    let error = error.map(|e| format!("<p class=\"error\">{}</p>", escape(e))).unwrap_or_default();
+    Html(format!(
+        "<!doctype html><html><head><title>Sign in to Probity Bank</title></head><body><h1>Sign in</h1>{error}\
+<form id=\"login-form\" method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"interaction\" value=\"{}\">\
+<label>Username <input name=\"username\"></label><label>Password <input type=\"password\" name=\"password\"></label>\
+<button type=\"submit\">Sign in</button></form></body></html>",
+        escape(interaction)
+    ))
+    .into_response()
+}
+
+/// `POST /login`
+pub async fn login(State(bank): State<Arc<Bank>>, Form(f): Form<HashMap<String, String>>) -> Response {
+    let interaction = f.get("interaction").cloned().unwrap_or_default();
+    let Some(request) = bank.interactions.take(&interaction) else {
+        return (StatusCode::BAD_REQUEST, Html("<h1>Unknown or expired interaction</h1>".to_string())).into_response();
+    };
+    if f.get("username").map(String::as_str) != Some(PSU_USERNAME) || f.get("password").map(String::as_str) != Some(PSU_PASSWORD) {
+        bank.interactions.insert(interaction.clone(), request);
+        let mut page = login_form(&interaction, Some("Wrong username or password"));
+        *page.status_mut() = StatusCode::UNAUTHORIZED;
+        return page;
+    }
+    let session = PsuSession { sub: SUB.into(), auth_time: now() };
+    let cookie_value = random_token();
+    bank.sessions.insert(cookie_value.clone(), session.clone());
+    let mut response = after_login(&bank, request, &session, interaction);
+    let cookie = format!("{COOKIE}={cookie_value}; Path=/; HttpOnly; Secure; SameSite=Lax");
+    if let Ok(v) = cookie.parse() {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// `GET /consent`
+pub async fn consent_page(State(bank): State<Arc<Bank>>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let interaction = q.get("interaction").cloned().unwrap_or_default();
+    let Some(request) = bank.interactions.get(&interaction) else {
+        return (StatusCode::BAD_REQUEST, Html("<h1>Unknown or expired interaction</h1>".to_string())).into_response();
+    };
+    let scopes: String = request.scopes().iter().map(|s| format!("<li>{}</li>", escape(s))).collect();
+    Html(format!(
+        "<!doctype html><html><head><title>Authorize {client}</title></head><body><h1>Authorize {client}</h1>\
+<p>{client} asks for access to:</p><ul>{scopes}</ul>\
+<form id=\"consent-form\" method=\"post\" action=\"/consent\"><input type=\"hidden\" name=\"interaction\" value=\"{i}\">\
+<button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
+<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form></body></html>",
+        client = escape(&request.client_id),
+        i = escape(&interaction)
+    ))
+    .into_response()
+}
+
+/// `POST /consent`
+pub async fn consent(State(bank): State<Arc<Bank>>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
+    let Some(session) = session_of(&bank, &headers) else {
+        return (StatusCode::UNAUTHORIZED, Html("<h1>Not signed in</h1>".to_string())).into_response();
+    };
+    let interaction = f.get("interaction").cloned().unwrap_or_default();
+    let Some(request) = bank.interactions.take(&interaction) else {
+        return (StatusCode::BAD_REQUEST, Html("<h1>Unknown or expired interaction</h1>".to_string())).into_response();
+    };
+    if f.get("decision").map(String::as_str) != Some("approve") {
+        let refusal = super::authorize::Refusal::Redirect {
+            redirect_uri: request.redirect_uri.clone(),
+            state: request.state.clone(),
+            error: "access_denied",
+            description: "the PSU denied the request".into(),
+        };
+        return super::authorize::refuse(&bank, refusal);
+    }
+    let key = grant_key(&session.sub, &request.client_id);
+    let mut scopes = bank.grants.get(&key).unwrap_or_default();
+    scopes.extend(request.scopes());
+    bank.grants.insert(key, scopes);
+    complete(&bank, request, &session.sub, session.auth_time)
+}

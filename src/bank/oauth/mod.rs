@@ -1,0 +1,112 @@
+//! The OAuth 2 / OpenID Connect endpoints of the bank.
+
+pub mod authorize;
+pub mod client_auth;
+pub mod id_token;
+pub mod interactive;
+pub mod par;
+pub mod resources;
+pub mod token;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+/// An authorization request after validation: what the PSU is asked to grant.
+#[derive(Debug, Clone)]
+pub struct AuthRequest {
+    /// Client.
+    pub client_id: String,
+    /// Registered redirect URI.
+    pub redirect_uri: String,
+    /// `code` or `code id_token`.
+    pub response_type: String,
+    /// Requested scopes.
+    pub scope: String,
+    /// Opaque client state.
+    pub state: Option<String>,
+    /// Replay nonce for the ID token.
+    pub nonce: Option<String>,
+    /// PKCE challenge.
+    pub code_challenge: Option<String>,
+    /// PKCE method (`S256` or `plain`).
+    pub code_challenge_method: Option<String>,
+    /// The `claims` request parameter.
+    pub claims: Option<Value>,
+    /// `max_age`, seconds.
+    pub max_age: Option<i64>,
+}
+
+impl AuthRequest {
+    /// The scopes as a set.
+    pub fn scopes(&self) -> std::collections::BTreeSet<String> {
+        self.scope.split_whitespace().map(str::to_string).collect()
+    }
+
+    /// The requested value of an ID token claim (`claims.id_token.NAME.value`).
+    pub fn requested_claim(&self, name: &str) -> Option<Value> {
+        self.claims.as_ref()?.get("id_token")?.get(name)?.get("value").cloned()
+    }
+}
+
+/// An issued authorization code.
+#[derive(Debug, Clone)]
+pub struct CodeGrant {
+    /// The request it answers.
+    pub request: AuthRequest,
+    /// The PSU.
+    pub sub: String,
+    /// When the PSU authenticated.
+    pub auth_time: i64,
+    /// When the code was issued.
+    pub issued_at: i64,
+    /// Whether it was redeemed already.
+    pub used: bool,
+}
+
+/// What an access or refresh token stands for.
+#[derive(Debug, Clone)]
+pub struct TokenGrant {
+    /// Client.
+    pub client_id: String,
+    /// Granted scopes.
+    pub scope: String,
+    /// The PSU, for user-bound tokens.
+    pub sub: Option<String>,
+    /// Expiry (epoch seconds).
+    pub exp: i64,
+    /// The authorization request behind it, for refresh.
+    pub request: Option<AuthRequest>,
+    /// When the PSU authenticated.
+    pub auth_time: Option<i64>,
+}
+
+/// An OAuth error response (RFC 6749 §5.2).
+#[derive(Debug, Clone)]
+pub struct OAuthError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `error` code.
+    pub error: &'static str,
+    /// `error_description`.
+    pub description: String,
+}
+
+impl OAuthError {
+    /// A 400 error.
+    pub fn bad(error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError { status: StatusCode::BAD_REQUEST, error, description: description.into() }
+    }
+
+    /// A 401 `invalid_client`.
+    pub fn invalid_client(description: impl Into<String>) -> Self {
+        OAuthError { status: StatusCode::UNAUTHORIZED, error: "invalid_client", description: description.into() }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": self.error, "error_description": self.description });
+        (self.status, [("cache-control", "no-store")], axum::Json(body)).into_response()
+    }
+}

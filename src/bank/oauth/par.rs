@@ -1,0 +1,33 @@
+//! `POST /par`: pushed authorization requests (RFC 9126).
+
+use super::authorize::{validate, Refusal};
+use super::client_auth::authenticate;
+use super::OAuthError;
+use crate::bank::state::{Bank, Pushed};
+use crate::bank::store::{now, random_token};
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const LIFETIME: i64 = 90;
+
+/// `POST /par`
+pub async fn par(State(bank): State<Arc<Bank>>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+    let client = match authenticate(&bank, &headers, &form) {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let mut params = form.clone();
+    params.insert("client_id".into(), client.id.to_string());
+    let request = match validate(&bank, &params, false) {
+        Ok(r) => r,
+        Err(Refusal::Page(why)) => return OAuthError::bad("invalid_request", why).into_response(),
+        Err(Refusal::Redirect { error, description, .. }) => return OAuthError::bad(error, description).into_response(),
+    };
+    let uri = format!("urn:ietf:params:oauth:request_uri:{}", random_token());
+    bank.pushed.insert(uri.clone(), Pushed { request, exp: now() + LIFETIME, used: false });
+    (StatusCode::CREATED, [("cache-control", "no-store")], axum::Json(json!({ "request_uri": uri, "expires_in": LIFETIME }))).into_response()
+}

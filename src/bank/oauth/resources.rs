@@ -1,0 +1,64 @@
+//! `/userinfo`, `/introspect` (RFC 7662) and `/revoke` (RFC 7009).
+
+use super::client_auth::authenticate;
+use super::TokenGrant;
+use crate::bank::state::Bank;
+use crate::bank::store::now;
+use axum::extract::{Form, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The live grant behind a Bearer access token.
+pub fn bearer(bank: &Bank, headers: &HeaderMap) -> Option<TokenGrant> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix("Bearer ")?;
+    bank.access_tokens.get(token.trim()).filter(|g| g.exp > now())
+}
+
+fn unauthorized() -> Response {
+    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")], axum::Json(json!({"error": "invalid_token"}))).into_response()
+}
+
+/// `GET /userinfo`
+pub async fn userinfo(State(bank): State<Arc<Bank>>, headers: HeaderMap) -> Response {
+    match bearer(&bank, &headers) {
+        Some(TokenGrant { sub: Some(sub), scope, .. }) if scope.split_whitespace().any(|s| s == "openid") => {
+            axum::Json(json!({ "sub": sub, "name": "Alice Example", "preferred_username": "alice" })).into_response()
+        }
+        Some(_) => (StatusCode::FORBIDDEN, axum::Json(json!({"error": "insufficient_scope"}))).into_response(),
+        None => unauthorized(),
+    }
+}
+
+/// `POST /introspect`
+pub async fn introspect(State(bank): State<Arc<Bank>>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+    if let Err(e) = authenticate(&bank, &headers, &form) {
+        return e.into_response();
+    }
+    let token = form.get("token").cloned().unwrap_or_default();
+    let grant = bank.access_tokens.get(&token).filter(|g| g.exp > now()).or_else(|| bank.refresh_tokens.get(&token));
+    let body = match grant {
+        Some(g) => json!({ "active": true, "scope": g.scope, "client_id": g.client_id, "sub": g.sub, "exp": g.exp, "iss": bank.issuer }),
+        None => json!({ "active": false }),
+    };
+    axum::Json(body).into_response()
+}
+
+/// `POST /revoke`
+pub async fn revoke(State(bank): State<Arc<Bank>>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+    let client = match authenticate(&bank, &headers, &form) {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let token = form.get("token").cloned().unwrap_or_default();
+    // RFC 7009 §2.2: unknown tokens are answered 200 too; other clients' tokens stay.
+    for store in [&bank.access_tokens, &bank.refresh_tokens] {
+        if store.get(&token).is_some_and(|g| g.client_id == client.id) {
+            store.take(&token);
+        }
+    }
+    StatusCode::OK.into_response()
+}

@@ -1,0 +1,8 @@
+//! JOSE: signing JWTs (client assertions, request objects, ID tokens in the
+//! bank) and the OIDC hash claims. Built on josekit.
+
+mod hash;
+mod sign;
+
+pub use hash::oidc_hash;
+pub use sign::{decode_unverified, sign_jwt, signer_alg_for, verify_jwt, JoseFailure};
