@@ -3,68 +3,21 @@
 
 mod common;
 
-use probity::bank::Fault::{self, *};
+use probity::bank::Fault::DiscoveryIssuerMismatch;
 use probity::specs::{Severity, Verdict};
-
-/// Fault → the spec it must break.
-const MATRIX: &[(Fault, &str)] = &[
-    (DiscoveryStatusError, "discovery.status_ok"),
-    (DiscoveryWrongContentType, "discovery.content_type_json"),
-    (DiscoveryNotJson, "discovery.json_object"),
-    (DiscoveryIssuerMismatch, "discovery.issuer_matches"),
-    (DiscoveryIssuerQuery, "discovery.issuer_https"),
-    (
-        DiscoveryNoAuthorizationEndpoint,
-        "discovery.authorization_endpoint_present",
-    ),
-    (DiscoveryNoTokenEndpoint, "discovery.token_endpoint_present"),
-    (DiscoveryNoJwksUri, "discovery.jwks_uri_present"),
-    (
-        DiscoveryNoResponseTypes,
-        "discovery.response_types_supported_present",
-    ),
-    (
-        DiscoveryNoSubjectTypes,
-        "discovery.subject_types_supported_present",
-    ),
-    (DiscoveryNoIdTokenAlgs, "discovery.id_token_algs_present"),
-    (DiscoveryNoRs256, "discovery.id_token_alg_rs256"),
-    (DiscoveryRs256Only, "discovery.id_token_alg_fapi"),
-    (DiscoveryHttpEndpoint, "discovery.endpoints_https"),
-    (DiscoveryNoOpenidScope, "discovery.scopes_include_openid"),
-    (DiscoveryNoCodeResponseType, "discovery.response_type_code"),
-    (
-        DiscoveryNoAuthCodeGrant,
-        "discovery.grant_type_authorization_code",
-    ),
-    (DiscoverySecretAuthOnly, "discovery.token_auth_methods_fapi"),
-    (DiscoveryNoPkceS256, "discovery.pkce_s256"),
-    (DiscoveryPkcePlainOffered, "discovery.pkce_no_plain"),
-    (DiscoveryNoIssParameter, "discovery.iss_parameter_supported"),
-    (DiscoveryNoParEndpoint, "discovery.par_endpoint_present"),
-    (
-        DiscoveryUnknownAlgAdvertised,
-        "discovery.jwks_covers_id_token_algs",
-    ),
-    (JwksUnreachable, "discovery.jwks_reachable"),
-    (JwksEncryptionOnly, "discovery.jwks_signing_key"),
-    (JwksMissingKid, "discovery.jwks_kid_present"),
-    (JwksDuplicateKid, "discovery.jwks_kid_unique"),
-    (JwksPrivateMaterial, "discovery.jwks_no_private_material"),
-    (JwksSmallRsaKey, "discovery.jwks_rsa_2048"),
-    (JwksAlgMismatch, "discovery.jwks_alg_matches_kty"),
-];
 
 #[tokio::test]
 async fn every_discovery_spec_has_a_fault_and_every_fault_breaks_its_spec() {
     for spec in probity::specs::DISCOVERY {
         assert!(
-            MATRIX.iter().any(|(_, id)| *id == spec.id),
+            common::DISCOVERY_MATRIX
+                .iter()
+                .any(|(_, id)| *id == spec.id),
             "no fault breaks {}",
             spec.id
         );
     }
-    for (fault, id) in MATRIX {
+    for (fault, id) in common::DISCOVERY_MATRIX {
         let bank = common::bank(&[*fault]).await;
         let r = common::run(&bank.target(), "discovery.yaml", "provider-metadata").await;
         let spec = probity::specs::find(id).expect("catalogue spec");

@@ -75,11 +75,46 @@ pub fn registry() -> Result<Vec<Client>, josekit::JoseError> {
         Ok(k)
     };
     Ok(vec![
-        Client { id: BASIC, auth: AuthMethod::SecretBasic, secret: Some("probity-basic-secret"), consent: ConsentMode::Headless, key: key("basic-key")?, allow_unsigned_request: true },
-        Client { id: POST, auth: AuthMethod::SecretPost, secret: Some("probity-post-secret"), consent: ConsentMode::Headless, key: key("post-key")?, allow_unsigned_request: false },
-        Client { id: JWT, auth: AuthMethod::PrivateKeyJwt, secret: None, consent: ConsentMode::Headless, key: key("jwt-key")?, allow_unsigned_request: false },
-        Client { id: PUBLIC, auth: AuthMethod::None, secret: None, consent: ConsentMode::Interactive, key: key("public-key")?, allow_unsigned_request: false },
-        Client { id: INTERACTIVE, auth: AuthMethod::SecretBasic, secret: Some("probity-interactive-secret"), consent: ConsentMode::Interactive, key: key("interactive-key")?, allow_unsigned_request: false },
+        Client {
+            id: BASIC,
+            auth: AuthMethod::SecretBasic,
+            secret: Some("probity-basic-secret"),
+            consent: ConsentMode::Headless,
+            key: key("basic-key")?,
+            allow_unsigned_request: true,
+        },
+        Client {
+            id: POST,
+            auth: AuthMethod::SecretPost,
+            secret: Some("probity-post-secret"),
+            consent: ConsentMode::Headless,
+            key: key("post-key")?,
+            allow_unsigned_request: false,
+        },
+        Client {
+            id: JWT,
+            auth: AuthMethod::PrivateKeyJwt,
+            secret: None,
+            consent: ConsentMode::Headless,
+            key: key("jwt-key")?,
+            allow_unsigned_request: false,
+        },
+        Client {
+            id: PUBLIC,
+            auth: AuthMethod::None,
+            secret: None,
+            consent: ConsentMode::Interactive,
+            key: key("public-key")?,
+            allow_unsigned_request: false,
+        },
+        Client {
+            id: INTERACTIVE,
+            auth: AuthMethod::SecretBasic,
+            secret: Some("probity-interactive-secret"),
+            consent: ConsentMode::Interactive,
+            key: key("interactive-key")?,
+            allow_unsigned_request: false,
+        },
     ])
 }
 

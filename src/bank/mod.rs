@@ -113,7 +113,13 @@ impl RunningBank {
             let server = axum_server::from_tcp_rustls(listener, rustls).handle(h);
             tokio::spawn(async move { server.serve(app.into_make_service()).await });
         }
-        Ok(RunningBank { issuer, addr, pki, handle, state })
+        Ok(RunningBank {
+            issuer,
+            addr,
+            pki,
+            handle,
+            state,
+        })
     }
 
     /// A target profile for this bank, as `probity run` uses it.
@@ -186,8 +192,14 @@ fn router(bank: Arc<Bank>) -> Router {
         .route("/authorize", get(oauth::authorize::authorize))
         .route("/par", post(oauth::par::par))
         .route("/token", post(oauth::token::token))
-        .route("/login", get(oauth::interactive::login_page).post(oauth::interactive::login))
-        .route("/consent", get(oauth::interactive::consent_page).post(oauth::interactive::consent))
+        .route(
+            "/login",
+            get(oauth::interactive::login_page).post(oauth::interactive::login),
+        )
+        .route(
+            "/consent",
+            get(oauth::interactive::consent_page).post(oauth::interactive::consent),
+        )
         .route("/userinfo", get(oauth::resources::userinfo))
         .route("/introspect", post(oauth::resources::introspect))
         .route("/revoke", post(oauth::resources::revoke))

@@ -61,7 +61,13 @@ pub struct Bank {
 
 impl Bank {
     /// A bank with empty stores.
-    pub fn new(issuer: String, keys: BankKeys, faults: FaultSet, small_rsa_jwk: Option<serde_json::Value>, clients: Vec<Client>) -> Self {
+    pub fn new(
+        issuer: String,
+        keys: BankKeys,
+        faults: FaultSet,
+        small_rsa_jwk: Option<serde_json::Value>,
+        clients: Vec<Client>,
+    ) -> Self {
         Bank {
             issuer,
             keys,

@@ -19,7 +19,13 @@ struct Inner<V> {
 impl<V: Clone> Store<V> {
     /// A store holding at most `capacity` entries.
     pub fn new(capacity: usize) -> Self {
-        Store { inner: Mutex::new(Inner { map: HashMap::new(), order: VecDeque::new() }), capacity }
+        Store {
+            inner: Mutex::new(Inner {
+                map: HashMap::new(),
+                order: VecDeque::new(),
+            }),
+            capacity,
+        }
     }
 
     /// Inserts or replaces a value.
@@ -40,7 +46,12 @@ impl<V: Clone> Store<V> {
 
     /// A copy of a value.
     pub fn get(&self, key: &str) -> Option<V> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).map.get(key).cloned()
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map
+            .get(key)
+            .cloned()
     }
 
     /// Removes and returns a value.
@@ -55,7 +66,12 @@ impl<V: Clone> Store<V> {
 
     /// Changes a value in place; returns what `f` returns.
     pub fn update<R>(&self, key: &str, f: impl FnOnce(&mut V) -> R) -> Option<R> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).map.get_mut(key).map(f)
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map
+            .get_mut(key)
+            .map(f)
     }
 }
 
@@ -83,7 +99,10 @@ mod tests {
         s.insert("a".into(), 1);
         s.insert("b".into(), 2);
         s.insert("c".into(), 3);
-        assert_eq!((s.get("a"), s.get("b"), s.get("c")), (None, Some(2), Some(3)));
+        assert_eq!(
+            (s.get("a"), s.get("b"), s.get("c")),
+            (None, Some(2), Some(3))
+        );
         assert_eq!(s.take("b"), Some(2));
         assert_eq!(s.get("b"), None);
     }

@@ -24,9 +24,19 @@ mod tests {
     #[test]
     fn matches_the_oidc_core_example() {
         // OpenID Connect Core 1.0, Appendix A.3/A.4: access token and its at_hash (RS256).
-        assert_eq!(oidc_hash("RS256", "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y").unwrap(), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(
+            oidc_hash("RS256", "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y").unwrap(),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
         // Appendix A.4: code and its c_hash.
-        assert_eq!(oidc_hash("RS256", "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk").unwrap(), "LDktKdoQak3Pk0cnXxCltA");
+        assert_eq!(
+            oidc_hash(
+                "RS256",
+                "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"
+            )
+            .unwrap(),
+            "LDktKdoQak3Pk0cnXxCltA"
+        );
         assert_eq!(oidc_hash("none", "x"), None);
     }
 }

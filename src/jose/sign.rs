@@ -57,7 +57,12 @@ pub fn signer_alg_for(key: &Jwk) -> &'static str {
 }
 
 /// Signs `claims` as a compact JWT; `alg: none` gives an unsecured JWT.
-pub fn sign_jwt(claims: &Map<String, Value>, alg: &str, key: Option<(&Jwk, &str)>, typ: Option<&str>) -> Result<String, JoseFailure> {
+pub fn sign_jwt(
+    claims: &Map<String, Value>,
+    alg: &str,
+    key: Option<(&Jwk, &str)>,
+    typ: Option<&str>,
+) -> Result<String, JoseFailure> {
     let payload = JwtPayload::from_map(claims.clone()).map_err(jose)?;
     let mut header = JwsHeader::new();
     if let Some(t) = typ {
@@ -74,7 +79,11 @@ pub fn sign_jwt(claims: &Map<String, Value>, alg: &str, key: Option<(&Jwk, &str)
 
 /// Verifies a compact JWS against a public JWK with the token's own alg,
 /// which must be in `allowed`. Returns header and claims.
-pub fn verify_jwt(token: &str, key: &Jwk, allowed: &[&str]) -> Result<(Map<String, Value>, Map<String, Value>), JoseFailure> {
+pub fn verify_jwt(
+    token: &str,
+    key: &Jwk,
+    allowed: &[&str],
+) -> Result<(Map<String, Value>, Map<String, Value>), JoseFailure> {
     let (header, _) = decode_unverified(token)?;
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
     if !allowed.contains(&alg) {
@@ -86,17 +95,24 @@ pub fn verify_jwt(token: &str, key: &Jwk, allowed: &[&str]) -> Result<(Map<Strin
 }
 
 /// Decodes header and claims without verifying the signature.
-pub fn decode_unverified(token: &str) -> Result<(Map<String, Value>, Map<String, Value>), JoseFailure> {
+pub fn decode_unverified(
+    token: &str,
+) -> Result<(Map<String, Value>, Map<String, Value>), JoseFailure> {
     use base64::Engine;
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err(JoseFailure::Malformed("expected three dot-separated parts".into()));
+    let (Some(h), Some(p), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JoseFailure::Malformed(
+            "expected three dot-separated parts".into(),
+        ));
     };
     let decode = |s: &str, what: &str| -> Result<Map<String, Value>, JoseFailure> {
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(s)
             .map_err(|e| JoseFailure::Malformed(format!("{what} is not base64url: {e}")))?;
-        serde_json::from_slice(&bytes).map_err(|e| JoseFailure::Malformed(format!("{what} is not a JSON object: {e}")))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| JoseFailure::Malformed(format!("{what} is not a JSON object: {e}")))
     };
     Ok((decode(h, "header")?, decode(p, "payload")?))
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use probity::bank::Fault::*;
 use probity::bank::{BankConfig, Fault, FaultSet, RunningBank};
 use probity::http::HttpClient;
 use probity::runner::{plan, run_scenario, ScenarioResult};
@@ -71,3 +72,102 @@ pub fn failures(r: &ScenarioResult) -> Vec<String> {
         })
         .collect()
 }
+
+/// A plain reqwest client trusting the bank's CA, following no redirects.
+pub fn http(bank: &RunningBank) -> reqwest::Client {
+    probity::install_crypto_provider();
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .add_root_certificate(reqwest::Certificate::from_pem(bank.pki.ca_pem.as_bytes()).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// PKCE verifier and S256 challenge.
+pub fn pkce() -> (String, String) {
+    use base64::Engine;
+    use sha2::Digest;
+    let verifier = format!(
+        "verifier-{}-0123456789abcdefghijklmnopqrstuvwxyz",
+        rand_suffix()
+    );
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// A short random string.
+pub fn rand_suffix() -> String {
+    use rand::Rng;
+    format!("{:016x}", rand::thread_rng().gen::<u64>())
+}
+
+/// The parameters of a redirect `Location`, from the query and the fragment.
+pub fn location_params(response: &reqwest::Response) -> std::collections::HashMap<String, String> {
+    let loc = response
+        .headers()
+        .get("location")
+        .expect("a location header")
+        .to_str()
+        .unwrap();
+    let url = url::Url::parse("https://base.invalid/")
+        .unwrap()
+        .join(loc)
+        .unwrap();
+    let mut out: std::collections::HashMap<String, String> =
+        url.query_pairs().into_owned().collect();
+    if let Some(f) = url.fragment() {
+        out.extend(url::form_urlencoded::parse(f.as_bytes()).into_owned());
+    }
+    out
+}
+
+/// Fault → the spec it must break.
+pub const DISCOVERY_MATRIX: &[(Fault, &str)] = &[
+    (DiscoveryStatusError, "discovery.status_ok"),
+    (DiscoveryWrongContentType, "discovery.content_type_json"),
+    (DiscoveryNotJson, "discovery.json_object"),
+    (DiscoveryIssuerMismatch, "discovery.issuer_matches"),
+    (DiscoveryIssuerQuery, "discovery.issuer_https"),
+    (
+        DiscoveryNoAuthorizationEndpoint,
+        "discovery.authorization_endpoint_present",
+    ),
+    (DiscoveryNoTokenEndpoint, "discovery.token_endpoint_present"),
+    (DiscoveryNoJwksUri, "discovery.jwks_uri_present"),
+    (
+        DiscoveryNoResponseTypes,
+        "discovery.response_types_supported_present",
+    ),
+    (
+        DiscoveryNoSubjectTypes,
+        "discovery.subject_types_supported_present",
+    ),
+    (DiscoveryNoIdTokenAlgs, "discovery.id_token_algs_present"),
+    (DiscoveryNoRs256, "discovery.id_token_alg_rs256"),
+    (DiscoveryRs256Only, "discovery.id_token_alg_fapi"),
+    (DiscoveryHttpEndpoint, "discovery.endpoints_https"),
+    (DiscoveryNoOpenidScope, "discovery.scopes_include_openid"),
+    (DiscoveryNoCodeResponseType, "discovery.response_type_code"),
+    (
+        DiscoveryNoAuthCodeGrant,
+        "discovery.grant_type_authorization_code",
+    ),
+    (DiscoverySecretAuthOnly, "discovery.token_auth_methods_fapi"),
+    (DiscoveryNoPkceS256, "discovery.pkce_s256"),
+    (DiscoveryPkcePlainOffered, "discovery.pkce_no_plain"),
+    (DiscoveryNoIssParameter, "discovery.iss_parameter_supported"),
+    (DiscoveryNoParEndpoint, "discovery.par_endpoint_present"),
+    (
+        DiscoveryUnknownAlgAdvertised,
+        "discovery.jwks_covers_id_token_algs",
+    ),
+    (JwksUnreachable, "discovery.jwks_reachable"),
+    (JwksEncryptionOnly, "discovery.jwks_signing_key"),
+    (JwksMissingKid, "discovery.jwks_kid_present"),
+    (JwksDuplicateKid, "discovery.jwks_kid_unique"),
+    (JwksPrivateMaterial, "discovery.jwks_no_private_material"),
+    (JwksSmallRsaKey, "discovery.jwks_rsa_2048"),
+    (JwksAlgMismatch, "discovery.jwks_alg_matches_kty"),
+];

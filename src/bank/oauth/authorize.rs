@@ -20,16 +20,28 @@ pub enum Refusal {
     /// The client or redirect URI cannot be trusted: show an error page.
     Page(String),
     /// Tell the client at its redirect URI (RFC 6749 §4.1.2.1).
-    Redirect { redirect_uri: String, state: Option<String>, error: &'static str, description: String },
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: &'static str,
+        description: String,
+    },
 }
 
 /// `GET /authorize`
-pub async fn authorize(State(bank): State<Arc<Bank>>, headers: HeaderMap, Query(params): Query<HashMap<String, String>>) -> Response {
+pub async fn authorize(
+    State(bank): State<Arc<Bank>>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
     let request = match validate(&bank, &params, true) {
         Ok(r) => r,
         Err(refusal) => return refuse(&bank, refusal),
     };
-    let client = bank.client(&request.client_id).expect("validated client").clone();
+    let client = bank
+        .client(&request.client_id)
+        .expect("validated client")
+        .clone();
     match client.consent {
         ConsentMode::Headless => complete(&bank, request, "psu-alice", now()),
         ConsentMode::Interactive => super::interactive::begin(&bank, &headers, request),
@@ -37,9 +49,17 @@ pub async fn authorize(State(bank): State<Arc<Bank>>, headers: HeaderMap, Query(
 }
 
 /// Validates authorization parameters; `allow_request_uri` is false at PAR.
-pub fn validate(bank: &Bank, params: &HashMap<String, String>, allow_request_uri: bool) -> Result<AuthRequest, Refusal> {
-    let client_id = params.get("client_id").ok_or_else(|| Refusal::Page("`client_id` is missing".into()))?;
-    let client = bank.client(client_id).ok_or_else(|| Refusal::Page(format!("unknown client `{client_id}`")))?;
+pub fn validate(
+    bank: &Bank,
+    params: &HashMap<String, String>,
+    allow_request_uri: bool,
+) -> Result<AuthRequest, Refusal> {
+    let client_id = params
+        .get("client_id")
+        .ok_or_else(|| Refusal::Page("`client_id` is missing".into()))?;
+    let client = bank
+        .client(client_id)
+        .ok_or_else(|| Refusal::Page(format!("unknown client `{client_id}`")))?;
     if let Some(uri) = params.get("request_uri") {
         if !allow_request_uri {
             return Err(Refusal::Page("`request_uri` is not allowed here".into()));
@@ -54,7 +74,10 @@ pub fn validate(bank: &Bank, params: &HashMap<String, String>, allow_request_uri
 }
 
 fn pushed(bank: &Bank, client: &Client, uri: &str) -> Result<AuthRequest, Refusal> {
-    let entry = bank.pushed.get(uri).ok_or_else(|| Refusal::Page("unknown or expired `request_uri`".into()))?;
+    let entry = bank
+        .pushed
+        .get(uri)
+        .ok_or_else(|| Refusal::Page("unknown or expired `request_uri`".into()))?;
     let reuse_ok = bank.faults.has(Fault::ParRequestUriReusable);
     let refuse = |why: &str| Refusal::Redirect {
         redirect_uri: entry.request.redirect_uri.clone(),
@@ -76,28 +99,55 @@ fn pushed(bank: &Bank, client: &Client, uri: &str) -> Result<AuthRequest, Refusa
 }
 
 /// Verifies a request object; its claims replace the query parameters.
-fn request_object(bank: &Bank, client: &Client, jwt: &str, params: &HashMap<String, String>) -> Result<HashMap<String, String>, Refusal> {
-    let redirect_uri = params.get("redirect_uri").cloned().unwrap_or_else(|| REDIRECT_URI.into());
-    let refuse = |why: String| Refusal::Redirect { redirect_uri: redirect_uri.clone(), state: params.get("state").cloned(), error: "invalid_request_object", description: why };
-    let (header, claims) = crate::jose::decode_unverified(jwt).map_err(|e| refuse(e.to_string()))?;
+fn request_object(
+    bank: &Bank,
+    client: &Client,
+    jwt: &str,
+    params: &HashMap<String, String>,
+) -> Result<HashMap<String, String>, Refusal> {
+    let redirect_uri = params
+        .get("redirect_uri")
+        .cloned()
+        .unwrap_or_else(|| REDIRECT_URI.into());
+    let refuse = |why: String| Refusal::Redirect {
+        redirect_uri: redirect_uri.clone(),
+        state: params.get("state").cloned(),
+        error: "invalid_request_object",
+        description: why,
+    };
+    let (header, claims) =
+        crate::jose::decode_unverified(jwt).map_err(|e| refuse(e.to_string()))?;
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
     if alg == "none" {
         if !client.allow_unsigned_request {
-            return Err(refuse("unsigned request objects are not accepted for this client".into()));
+            return Err(refuse(
+                "unsigned request objects are not accepted for this client".into(),
+            ));
         }
     } else {
-        let public = client.key.to_public_key().map_err(|e| refuse(e.to_string()))?;
-        crate::jose::verify_jwt(jwt, &public, &["PS256", "ES256", "RS256"]).map_err(|e| refuse(format!("request object signature: {e}")))?;
+        let public = client
+            .key
+            .to_public_key()
+            .map_err(|e| refuse(e.to_string()))?;
+        crate::jose::verify_jwt(jwt, &public, &["PS256", "ES256", "RS256"])
+            .map_err(|e| refuse(format!("request object signature: {e}")))?;
     }
     if let Some(iss) = claims.get("iss").and_then(Value::as_str) {
         if iss != client.id {
-            return Err(refuse(format!("request object iss `{iss}` is not the client")));
+            return Err(refuse(format!(
+                "request object iss `{iss}` is not the client"
+            )));
         }
     }
     if let Some(aud) = claims.get("aud") {
-        let ok = aud.as_str() == Some(&bank.issuer) || aud.as_array().is_some_and(|a| a.iter().any(|v| v.as_str() == Some(&bank.issuer)));
+        let ok = aud.as_str() == Some(&bank.issuer)
+            || aud
+                .as_array()
+                .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(&bank.issuer)));
         if !ok {
-            return Err(refuse(format!("request object aud {aud} is not the issuer")));
+            return Err(refuse(format!(
+                "request object aud {aud} is not the issuer"
+            )));
         }
     }
     if let Some(exp) = claims.get("exp").and_then(Value::as_i64) {
@@ -117,34 +167,63 @@ fn request_object(bank: &Bank, client: &Client, jwt: &str, params: &HashMap<Stri
     Ok(merged)
 }
 
-fn build(bank: &Bank, client: &Client, p: &HashMap<String, String>) -> Result<AuthRequest, Refusal> {
+fn build(
+    bank: &Bank,
+    client: &Client,
+    p: &HashMap<String, String>,
+) -> Result<AuthRequest, Refusal> {
     let redirect_uri = p.get("redirect_uri").cloned().unwrap_or_default();
     if redirect_uri != REDIRECT_URI {
-        return Err(Refusal::Page(format!("`redirect_uri` {redirect_uri:?} is not registered for this client")));
+        return Err(Refusal::Page(format!(
+            "`redirect_uri` {redirect_uri:?} is not registered for this client"
+        )));
     }
     let state = p.get("state").cloned();
-    let refuse = |error: &'static str, description: &str| Refusal::Redirect { redirect_uri: redirect_uri.clone(), state: state.clone(), error, description: description.into() };
+    let refuse = |error: &'static str, description: &str| Refusal::Redirect {
+        redirect_uri: redirect_uri.clone(),
+        state: state.clone(),
+        error,
+        description: description.into(),
+    };
     let response_type = p.get("response_type").cloned().unwrap_or_default();
     if response_type != "code" && response_type != "code id_token" {
-        return Err(refuse("unsupported_response_type", "response_type must be `code` or `code id_token`"));
+        return Err(refuse(
+            "unsupported_response_type",
+            "response_type must be `code` or `code id_token`",
+        ));
     }
     let scope = p.get("scope").cloned().unwrap_or_default();
     if scope.trim().is_empty() {
         return Err(refuse("invalid_scope", "scope is required"));
     }
     if response_type == "code id_token" && !scope.split_whitespace().any(|s| s == "openid") {
-        return Err(refuse("invalid_scope", "`code id_token` needs the openid scope"));
+        return Err(refuse(
+            "invalid_scope",
+            "`code id_token` needs the openid scope",
+        ));
     }
     let method = p.get("code_challenge_method").cloned();
     let challenge = p.get("code_challenge").cloned();
     match (method.as_deref(), &challenge) {
-        (_, None) if client.auth == AuthMethod::None => return Err(refuse("invalid_request", "PKCE is required for public clients")),
-        (Some("plain"), Some(_)) if !bank.faults.has(Fault::DiscoveryPkcePlainOffered) => return Err(refuse("invalid_request", "only the S256 PKCE method is supported")),
+        (_, None) if client.auth == AuthMethod::None => {
+            return Err(refuse(
+                "invalid_request",
+                "PKCE is required for public clients",
+            ))
+        }
+        (Some("plain"), Some(_)) if !bank.faults.has(Fault::DiscoveryPkcePlainOffered) => {
+            return Err(refuse(
+                "invalid_request",
+                "only the S256 PKCE method is supported",
+            ))
+        }
         (Some("S256") | Some("plain") | None, _) => {}
         (Some(_), _) => return Err(refuse("invalid_request", "unknown code_challenge_method")),
     }
     let claims = match p.get("claims") {
-        Some(c) => Some(serde_json::from_str(c).map_err(|_| refuse("invalid_request", "claims is not JSON"))?),
+        Some(c) => Some(
+            serde_json::from_str(c).map_err(|_| refuse("invalid_request", "claims is not JSON"))?,
+        ),
         None => None,
     };
     Ok(AuthRequest {
@@ -155,7 +234,8 @@ fn build(bank: &Bank, client: &Client, p: &HashMap<String, String>) -> Result<Au
         state,
         nonce: p.get("nonce").cloned(),
         code_challenge: challenge,
-        code_challenge_method: method.or(Some("plain".into()).filter(|_| p.contains_key("code_challenge"))),
+        code_challenge_method: method
+            .or(Some("plain".into()).filter(|_| p.contains_key("code_challenge"))),
         claims,
         max_age: p.get("max_age").and_then(|m| m.parse().ok()),
     })
@@ -166,7 +246,10 @@ pub fn complete(bank: &Bank, request: AuthRequest, sub: &str, auth_time: i64) ->
     let code = random_token();
     let mut params: Vec<(String, String)> = vec![("code".into(), code.clone())];
     if request.response_type == "code id_token" {
-        params.push(("id_token".into(), id_token::front_channel(bank, &request, sub, auth_time, &code)));
+        params.push((
+            "id_token".into(),
+            id_token::front_channel(bank, &request, sub, auth_time, &code),
+        ));
     }
     if let Some(state) = &request.state {
         if !bank.faults.has(Fault::CallbackStateDropped) {
@@ -176,27 +259,66 @@ pub fn complete(bank: &Bank, request: AuthRequest, sub: &str, auth_time: i64) ->
     params.push(("iss".into(), bank.issuer.clone()));
     let fragment = request.response_type != "code";
     let location = redirect_url(&request.redirect_uri, &params, fragment);
-    bank.codes.insert(code, CodeGrant { request, sub: sub.to_string(), auth_time, issued_at: now(), used: false });
+    bank.codes.insert(
+        code,
+        CodeGrant {
+            request,
+            sub: sub.to_string(),
+            auth_time,
+            issued_at: now(),
+            used: false,
+        },
+    );
     found(&location)
 }
 
 fn redirect_url(base: &str, params: &[(String, String)], fragment: bool) -> String {
-    let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
-    let sep = if fragment { '#' } else if base.contains('?') { '&' } else { '?' };
+    let encoded = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let sep = if fragment {
+        '#'
+    } else if base.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     format!("{base}{sep}{encoded}")
 }
 
 /// A 302 to `location`.
 pub fn found(location: &str) -> Response {
-    (StatusCode::FOUND, [(header::LOCATION, location.to_string()), (header::CACHE_CONTROL, "no-store".to_string())]).into_response()
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, location.to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+    )
+        .into_response()
 }
 
 /// Answers a refusal: an error page or an error redirect.
 pub fn refuse(bank: &Bank, r: Refusal) -> Response {
     match r {
-        Refusal::Page(why) => (StatusCode::BAD_REQUEST, Html(format!("<!doctype html><title>Error</title><h1>Invalid request</h1><p>{}</p>", escape(&why)))).into_response(),
-        Refusal::Redirect { redirect_uri, state, error, description } => {
-            let mut params = vec![("error".to_string(), error.to_string()), ("error_description".to_string(), description)];
+        Refusal::Page(why) => (
+            StatusCode::BAD_REQUEST,
+            Html(format!(
+                "<!doctype html><title>Error</title><h1>Invalid request</h1><p>{}</p>",
+                escape(&why)
+            )),
+        )
+            .into_response(),
+        Refusal::Redirect {
+            redirect_uri,
+            state,
+            error,
+            description,
+        } => {
+            let mut params = vec![
+                ("error".to_string(), error.to_string()),
+                ("error_description".to_string(), description),
+            ];
             if let Some(s) = state {
                 params.push(("state".into(), s));
             }
@@ -208,5 +330,8 @@ pub fn refuse(bank: &Bank, r: Refusal) -> Response {
 
 /// Minimal HTML escaping for text in pages.
 pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

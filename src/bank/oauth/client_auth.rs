@@ -12,7 +12,11 @@ use std::collections::HashMap;
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// Authenticates the client of a request by the method it is registered for.
-pub fn authenticate<'a>(bank: &'a Bank, headers: &HeaderMap, form: &HashMap<String, String>) -> Result<&'a Client, OAuthError> {
+pub fn authenticate<'a>(
+    bank: &'a Bank,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<&'a Client, OAuthError> {
     let basic = basic_credentials(headers)?;
     let client_id = basic
         .as_ref()
@@ -20,7 +24,9 @@ pub fn authenticate<'a>(bank: &'a Bank, headers: &HeaderMap, form: &HashMap<Stri
         .or_else(|| form.get("client_id").cloned())
         .or_else(|| assertion_issuer(form))
         .ok_or_else(|| OAuthError::invalid_client("no client authentication"))?;
-    let client = bank.client(&client_id).ok_or_else(|| OAuthError::invalid_client(format!("unknown client `{client_id}`")))?;
+    let client = bank
+        .client(&client_id)
+        .ok_or_else(|| OAuthError::invalid_client(format!("unknown client `{client_id}`")))?;
     match client.auth {
         AuthMethod::SecretBasic => match &basic {
             Some((_, secret)) if Some(secret.as_str()) == client.secret => Ok(client),
@@ -34,8 +40,13 @@ pub fn authenticate<'a>(bank: &'a Bank, headers: &HeaderMap, form: &HashMap<Stri
         },
         AuthMethod::PrivateKeyJwt => verify_assertion(bank, client, form).map(|_| client),
         AuthMethod::None => {
-            if basic.is_some() || form.contains_key("client_secret") || form.contains_key("client_assertion") {
-                Err(OAuthError::invalid_client("a public client sends no credentials"))
+            if basic.is_some()
+                || form.contains_key("client_secret")
+                || form.contains_key("client_assertion")
+            {
+                Err(OAuthError::invalid_client(
+                    "a public client sends no credentials",
+                ))
             } else {
                 Ok(client)
             }
@@ -44,15 +55,26 @@ pub fn authenticate<'a>(bank: &'a Bank, headers: &HeaderMap, form: &HashMap<Stri
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
-    let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else { return Ok(None) };
-    let Some(encoded) = value.strip_prefix("Basic ") else { return Ok(None) };
+    let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    let Some(encoded) = value.strip_prefix("Basic ") else {
+        return Ok(None);
+    };
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
-    let (id, secret) = decoded.split_once(':').ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
-    let unescape = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let (id, secret) = decoded
+        .split_once(':')
+        .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
     Ok(Some((unescape(id), unescape(secret))))
 }
 
@@ -62,17 +84,30 @@ fn assertion_issuer(form: &HashMap<String, String>) -> Option<String> {
 }
 
 /// RFC 7523 §3: signature, iss = sub = client_id, aud, exp, jti not replayed.
-fn verify_assertion(bank: &Bank, client: &Client, form: &HashMap<String, String>) -> Result<(), OAuthError> {
+fn verify_assertion(
+    bank: &Bank,
+    client: &Client,
+    form: &HashMap<String, String>,
+) -> Result<(), OAuthError> {
     if form.get("client_assertion_type").map(String::as_str) != Some(ASSERTION_TYPE) {
-        return Err(OAuthError::invalid_client(format!("client_assertion_type must be {ASSERTION_TYPE}")));
+        return Err(OAuthError::invalid_client(format!(
+            "client_assertion_type must be {ASSERTION_TYPE}"
+        )));
     }
-    let assertion = form.get("client_assertion").ok_or_else(|| OAuthError::invalid_client("no client_assertion"))?;
-    let public = client.key.to_public_key().map_err(|e| OAuthError::invalid_client(e.to_string()))?;
+    let assertion = form
+        .get("client_assertion")
+        .ok_or_else(|| OAuthError::invalid_client("no client_assertion"))?;
+    let public = client
+        .key
+        .to_public_key()
+        .map_err(|e| OAuthError::invalid_client(e.to_string()))?;
     let (_, claims) = crate::jose::verify_jwt(assertion, &public, &["PS256", "ES256", "RS256"])
         .map_err(|e| OAuthError::invalid_client(format!("client assertion rejected: {e}")))?;
     let s = |k: &str| claims.get(k).and_then(|v| v.as_str()).unwrap_or("");
     if s("iss") != client.id || s("sub") != client.id {
-        return Err(OAuthError::invalid_client("client assertion iss and sub must be the client_id"));
+        return Err(OAuthError::invalid_client(
+            "client assertion iss and sub must be the client_id",
+        ));
     }
     let auds: Vec<&str> = match claims.get("aud") {
         Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).collect(),
@@ -81,9 +116,14 @@ fn verify_assertion(bank: &Bank, client: &Client, form: &HashMap<String, String>
     };
     let accepted = [bank.issuer.clone(), bank.url("/token"), bank.url("/par")];
     if !auds.iter().any(|a| accepted.iter().any(|x| x == a)) {
-        return Err(OAuthError::invalid_client(format!("client assertion aud {auds:?} is not this server")));
+        return Err(OAuthError::invalid_client(format!(
+            "client assertion aud {auds:?} is not this server"
+        )));
     }
-    let exp = claims.get("exp").and_then(|v| v.as_i64()).ok_or_else(|| OAuthError::invalid_client("client assertion has no exp"))?;
+    let exp = claims
+        .get("exp")
+        .and_then(|v| v.as_i64())
+        .ok_or_else(|| OAuthError::invalid_client("client assertion has no exp"))?;
     if exp < now() {
         return Err(OAuthError::invalid_client("client assertion expired"));
     }
@@ -93,7 +133,9 @@ fn verify_assertion(bank: &Bank, client: &Client, form: &HashMap<String, String>
     }
     let key = format!("{}|{jti}", client.id);
     if bank.seen_jtis.get(&key).is_some() {
-        return Err(OAuthError::invalid_client("client assertion jti was used before"));
+        return Err(OAuthError::invalid_client(
+            "client assertion jti was used before",
+        ));
     }
     bank.seen_jtis.insert(key, exp);
     Ok(())

@@ -11,7 +11,12 @@ use serde_json::{json, Map, Value};
 const ALG: &str = "PS256";
 const LIFETIME: i64 = 600;
 
-fn base_claims(bank: &Bank, request: &AuthRequest, sub: &str, auth_time: i64) -> Map<String, Value> {
+fn base_claims(
+    bank: &Bank,
+    request: &AuthRequest,
+    sub: &str,
+    auth_time: i64,
+) -> Map<String, Value> {
     let iat = now();
     let mut c = Map::new();
     c.insert("iss".into(), json!(bank.issuer));
@@ -33,7 +38,13 @@ fn base_claims(bank: &Bank, request: &AuthRequest, sub: &str, auth_time: i64) ->
 }
 
 /// The ID token returned with the code (`code id_token`): `c_hash`, `s_hash`.
-pub fn front_channel(bank: &Bank, request: &AuthRequest, sub: &str, auth_time: i64, code: &str) -> String {
+pub fn front_channel(
+    bank: &Bank,
+    request: &AuthRequest,
+    sub: &str,
+    auth_time: i64,
+    code: &str,
+) -> String {
     let mut c = base_claims(bank, request, sub, auth_time);
     if !bank.faults.has(Fault::IdTokenMissingCHash) {
         c.insert("c_hash".into(), json!(oidc_hash(ALG, code)));
@@ -45,7 +56,13 @@ pub fn front_channel(bank: &Bank, request: &AuthRequest, sub: &str, auth_time: i
 }
 
 /// The ID token returned by the token endpoint: `at_hash`.
-pub fn token_endpoint(bank: &Bank, request: &AuthRequest, sub: &str, auth_time: i64, access_token: &str) -> String {
+pub fn token_endpoint(
+    bank: &Bank,
+    request: &AuthRequest,
+    sub: &str,
+    auth_time: i64,
+    access_token: &str,
+) -> String {
     let mut c = base_claims(bank, request, sub, auth_time);
     c.insert("at_hash".into(), json!(oidc_hash(ALG, access_token)));
     mint(bank, c)
@@ -61,7 +78,8 @@ fn mint(bank: &Bank, mut claims: Map<String, Value>) -> String {
         claims.insert("exp".into(), json!(past));
     }
     let key = &bank.keys.ps256;
-    let token = sign_jwt(&claims, ALG, Some((&key.private, &key.kid)), Some("JWT")).unwrap_or_default();
+    let token =
+        sign_jwt(&claims, ALG, Some((&key.private, &key.kid)), Some("JWT")).unwrap_or_default();
     if bank.faults.has(Fault::IdTokenBadSignature) {
         return corrupt_signature(&token);
     }
@@ -70,7 +88,9 @@ fn mint(bank: &Bank, mut claims: Map<String, Value>) -> String {
 
 /// Changes the first signature character so the signature no longer verifies.
 fn corrupt_signature(token: &str) -> String {
-    let Some(dot) = token.rfind('.') else { return token.to_string() };
+    let Some(dot) = token.rfind('.') else {
+        return token.to_string();
+    };
     let mut bytes = token.as_bytes().to_vec();
     if let Some(b) = bytes.get_mut(dot + 1) {
         *b = if *b == b'A' { b'B' } else { b'A' };

@@ -31,7 +31,12 @@ pub fn begin(bank: &Bank, headers: &HeaderMap, request: AuthRequest) -> Response
     }
 }
 
-fn after_login(bank: &Bank, request: AuthRequest, session: &PsuSession, interaction: String) -> Response {
+fn after_login(
+    bank: &Bank,
+    request: AuthRequest,
+    session: &PsuSession,
+    interaction: String,
+) -> Response {
     if granted(bank, &session.sub, &request) && !bank.faults.has(Fault::ConsentAlwaysPrompt) {
         return complete(bank, request, &session.sub, session.auth_time);
     }
@@ -44,25 +49,43 @@ fn grant_key(sub: &str, client_id: &str) -> String {
 }
 
 fn granted(bank: &Bank, sub: &str, request: &AuthRequest) -> bool {
-    bank.grants.get(&grant_key(sub, &request.client_id)).is_some_and(|g| request.scopes().is_subset(&g))
+    bank.grants
+        .get(&grant_key(sub, &request.client_id))
+        .is_some_and(|g| request.scopes().is_subset(&g))
 }
 
 fn session_of(bank: &Bank, headers: &HeaderMap) -> Option<PsuSession> {
     let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
-    let id = cookies.split(';').filter_map(|c| c.trim().split_once('=')).find(|(n, _)| *n == COOKIE)?.1;
+    let id = cookies
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(n, _)| *n == COOKIE)?
+        .1;
     bank.sessions.get(id)
 }
 
 /// `GET /login`
-pub async fn login_page(State(bank): State<Arc<Bank>>, Query(q): Query<HashMap<String, String>>) -> Response {
-    let Some(interaction) = q.get("interaction").filter(|i| bank.interactions.get(i).is_some()) else {
-        return (StatusCode::BAD_REQUEST, Html("<h1>Unknown or expired interaction</h1>".to_string())).into_response();
+pub async fn login_page(
+    State(bank): State<Arc<Bank>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(interaction) = q
+        .get("interaction")
+        .filter(|i| bank.interactions.get(i).is_some())
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Html("<h1>Unknown or expired interaction</h1>".to_string()),
+        )
+            .into_response();
     };
     login_form(interaction, None)
 }
 
 fn login_form(interaction: &str, error: Option<&str>) -> Response {
-    let error = error.map(|e| format!("<p class=\"error\">{}</p>", escape(e))).unwrap_or_default();
+    let error = error
+        .map(|e| format!("<p class=\"error\">{}</p>", escape(e)))
+        .unwrap_or_default();
     Html(format!(
         "<!doctype html><html><head><title>Sign in to Probity Bank</title></head><body><h1>Sign in</h1>{error}\
 <form id=\"login-form\" method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"interaction\" value=\"{}\">\
@@ -74,18 +97,30 @@ fn login_form(interaction: &str, error: Option<&str>) -> Response {
 }
 
 /// `POST /login`
-pub async fn login(State(bank): State<Arc<Bank>>, Form(f): Form<HashMap<String, String>>) -> Response {
+pub async fn login(
+    State(bank): State<Arc<Bank>>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let interaction = f.get("interaction").cloned().unwrap_or_default();
     let Some(request) = bank.interactions.take(&interaction) else {
-        return (StatusCode::BAD_REQUEST, Html("<h1>Unknown or expired interaction</h1>".to_string())).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Html("<h1>Unknown or expired interaction</h1>".to_string()),
+        )
+            .into_response();
     };
-    if f.get("username").map(String::as_str) != Some(PSU_USERNAME) || f.get("password").map(String::as_str) != Some(PSU_PASSWORD) {
+    if f.get("username").map(String::as_str) != Some(PSU_USERNAME)
+        || f.get("password").map(String::as_str) != Some(PSU_PASSWORD)
+    {
         bank.interactions.insert(interaction.clone(), request);
         let mut page = login_form(&interaction, Some("Wrong username or password"));
         *page.status_mut() = StatusCode::UNAUTHORIZED;
         return page;
     }
-    let session = PsuSession { sub: SUB.into(), auth_time: now() };
+    let session = PsuSession {
+        sub: SUB.into(),
+        auth_time: now(),
+    };
     let cookie_value = random_token();
     bank.sessions.insert(cookie_value.clone(), session.clone());
     let mut response = after_login(&bank, request, &session, interaction);
@@ -97,12 +132,23 @@ pub async fn login(State(bank): State<Arc<Bank>>, Form(f): Form<HashMap<String, 
 }
 
 /// `GET /consent`
-pub async fn consent_page(State(bank): State<Arc<Bank>>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn consent_page(
+    State(bank): State<Arc<Bank>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let interaction = q.get("interaction").cloned().unwrap_or_default();
     let Some(request) = bank.interactions.get(&interaction) else {
-        return (StatusCode::BAD_REQUEST, Html("<h1>Unknown or expired interaction</h1>".to_string())).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Html("<h1>Unknown or expired interaction</h1>".to_string()),
+        )
+            .into_response();
     };
-    let scopes: String = request.scopes().iter().map(|s| format!("<li>{}</li>", escape(s))).collect();
+    let scopes: String = request
+        .scopes()
+        .iter()
+        .map(|s| format!("<li>{}</li>", escape(s)))
+        .collect();
     Html(format!(
         "<!doctype html><html><head><title>Authorize {client}</title></head><body><h1>Authorize {client}</h1>\
 <p>{client} asks for access to:</p><ul>{scopes}</ul>\
@@ -116,13 +162,25 @@ pub async fn consent_page(State(bank): State<Arc<Bank>>, Query(q): Query<HashMap
 }
 
 /// `POST /consent`
-pub async fn consent(State(bank): State<Arc<Bank>>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
+pub async fn consent(
+    State(bank): State<Arc<Bank>>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
     let Some(session) = session_of(&bank, &headers) else {
-        return (StatusCode::UNAUTHORIZED, Html("<h1>Not signed in</h1>".to_string())).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            Html("<h1>Not signed in</h1>".to_string()),
+        )
+            .into_response();
     };
     let interaction = f.get("interaction").cloned().unwrap_or_default();
     let Some(request) = bank.interactions.take(&interaction) else {
-        return (StatusCode::BAD_REQUEST, Html("<h1>Unknown or expired interaction</h1>".to_string())).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Html("<h1>Unknown or expired interaction</h1>".to_string()),
+        )
+            .into_response();
     };
     if f.get("decision").map(String::as_str) != Some("approve") {
         let refusal = super::authorize::Refusal::Redirect {

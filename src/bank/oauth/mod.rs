@@ -45,7 +45,12 @@ impl AuthRequest {
 
     /// The requested value of an ID token claim (`claims.id_token.NAME.value`).
     pub fn requested_claim(&self, name: &str) -> Option<Value> {
-        self.claims.as_ref()?.get("id_token")?.get(name)?.get("value").cloned()
+        self.claims
+            .as_ref()?
+            .get("id_token")?
+            .get(name)?
+            .get("value")
+            .cloned()
     }
 }
 
@@ -95,18 +100,31 @@ pub struct OAuthError {
 impl OAuthError {
     /// A 400 error.
     pub fn bad(error: &'static str, description: impl Into<String>) -> Self {
-        OAuthError { status: StatusCode::BAD_REQUEST, error, description: description.into() }
+        OAuthError {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            description: description.into(),
+        }
     }
 
     /// A 401 `invalid_client`.
     pub fn invalid_client(description: impl Into<String>) -> Self {
-        OAuthError { status: StatusCode::UNAUTHORIZED, error: "invalid_client", description: description.into() }
+        OAuthError {
+            status: StatusCode::UNAUTHORIZED,
+            error: "invalid_client",
+            description: description.into(),
+        }
     }
 }
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = json!({ "error": self.error, "error_description": self.description });
-        (self.status, [("cache-control", "no-store")], axum::Json(body)).into_response()
+        (
+            self.status,
+            [("cache-control", "no-store")],
+            axum::Json(body),
+        )
+            .into_response()
     }
 }

@@ -15,7 +15,11 @@ use std::sync::Arc;
 const LIFETIME: i64 = 90;
 
 /// `POST /par`
-pub async fn par(State(bank): State<Arc<Bank>>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+pub async fn par(
+    State(bank): State<Arc<Bank>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let client = match authenticate(&bank, &headers, &form) {
         Ok(c) => c,
         Err(e) => return e.into_response(),
@@ -25,9 +29,23 @@ pub async fn par(State(bank): State<Arc<Bank>>, headers: HeaderMap, Form(form): 
     let request = match validate(&bank, &params, false) {
         Ok(r) => r,
         Err(Refusal::Page(why)) => return OAuthError::bad("invalid_request", why).into_response(),
-        Err(Refusal::Redirect { error, description, .. }) => return OAuthError::bad(error, description).into_response(),
+        Err(Refusal::Redirect {
+            error, description, ..
+        }) => return OAuthError::bad(error, description).into_response(),
     };
     let uri = format!("urn:ietf:params:oauth:request_uri:{}", random_token());
-    bank.pushed.insert(uri.clone(), Pushed { request, exp: now() + LIFETIME, used: false });
-    (StatusCode::CREATED, [("cache-control", "no-store")], axum::Json(json!({ "request_uri": uri, "expires_in": LIFETIME }))).into_response()
+    bank.pushed.insert(
+        uri.clone(),
+        Pushed {
+            request,
+            exp: now() + LIFETIME,
+            used: false,
+        },
+    );
+    (
+        StatusCode::CREATED,
+        [("cache-control", "no-store")],
+        axum::Json(json!({ "request_uri": uri, "expires_in": LIFETIME })),
+    )
+        .into_response()
 }

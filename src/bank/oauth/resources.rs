@@ -15,40 +15,70 @@ use std::sync::Arc;
 pub fn bearer(bank: &Bank, headers: &HeaderMap) -> Option<TokenGrant> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = value.strip_prefix("Bearer ")?;
-    bank.access_tokens.get(token.trim()).filter(|g| g.exp > now())
+    bank.access_tokens
+        .get(token.trim())
+        .filter(|g| g.exp > now())
 }
 
 fn unauthorized() -> Response {
-    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")], axum::Json(json!({"error": "invalid_token"}))).into_response()
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
+        axum::Json(json!({"error": "invalid_token"})),
+    )
+        .into_response()
 }
 
 /// `GET /userinfo`
 pub async fn userinfo(State(bank): State<Arc<Bank>>, headers: HeaderMap) -> Response {
     match bearer(&bank, &headers) {
-        Some(TokenGrant { sub: Some(sub), scope, .. }) if scope.split_whitespace().any(|s| s == "openid") => {
-            axum::Json(json!({ "sub": sub, "name": "Alice Example", "preferred_username": "alice" })).into_response()
-        }
-        Some(_) => (StatusCode::FORBIDDEN, axum::Json(json!({"error": "insufficient_scope"}))).into_response(),
+        Some(TokenGrant {
+            sub: Some(sub),
+            scope,
+            ..
+        }) if scope.split_whitespace().any(|s| s == "openid") => axum::Json(
+            json!({ "sub": sub, "name": "Alice Example", "preferred_username": "alice" }),
+        )
+        .into_response(),
+        Some(_) => (
+            StatusCode::FORBIDDEN,
+            axum::Json(json!({"error": "insufficient_scope"})),
+        )
+            .into_response(),
         None => unauthorized(),
     }
 }
 
 /// `POST /introspect`
-pub async fn introspect(State(bank): State<Arc<Bank>>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+pub async fn introspect(
+    State(bank): State<Arc<Bank>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = authenticate(&bank, &headers, &form) {
         return e.into_response();
     }
     let token = form.get("token").cloned().unwrap_or_default();
-    let grant = bank.access_tokens.get(&token).filter(|g| g.exp > now()).or_else(|| bank.refresh_tokens.get(&token));
+    let grant = bank
+        .access_tokens
+        .get(&token)
+        .filter(|g| g.exp > now())
+        .or_else(|| bank.refresh_tokens.get(&token));
     let body = match grant {
-        Some(g) => json!({ "active": true, "scope": g.scope, "client_id": g.client_id, "sub": g.sub, "exp": g.exp, "iss": bank.issuer }),
+        Some(g) => {
+            json!({ "active": true, "scope": g.scope, "client_id": g.client_id, "sub": g.sub, "exp": g.exp, "iss": bank.issuer })
+        }
         None => json!({ "active": false }),
     };
     axum::Json(body).into_response()
 }
 
 /// `POST /revoke`
-pub async fn revoke(State(bank): State<Arc<Bank>>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+pub async fn revoke(
+    State(bank): State<Arc<Bank>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let client = match authenticate(&bank, &headers, &form) {
         Ok(c) => c,
         Err(e) => return e.into_response(),

@@ -22,7 +22,11 @@ const CODE_LIFETIME: i64 = 60;
 const CC_SCOPES: &[&str] = &["accounts", "payments", "fundsconfirmations"];
 
 /// `POST /token`
-pub async fn token(State(bank): State<Arc<Bank>>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+pub async fn token(
+    State(bank): State<Arc<Bank>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let client = match authenticate(&bank, &headers, &form) {
         Ok(c) => c,
         Err(e) => return e.into_response(),
@@ -31,44 +35,90 @@ pub async fn token(State(bank): State<Arc<Bank>>, headers: HeaderMap, Form(form)
         Some("client_credentials") => client_credentials(&bank, client, &form),
         Some("authorization_code") => authorization_code(&bank, client, &form),
         Some("refresh_token") => refresh(&bank, client, &form),
-        Some(other) => Err(OAuthError::bad("unsupported_grant_type", format!("grant_type `{other}` is not supported"))),
+        Some(other) => Err(OAuthError::bad(
+            "unsupported_grant_type",
+            format!("grant_type `{other}` is not supported"),
+        )),
         None => Err(OAuthError::bad("invalid_request", "grant_type is missing")),
     };
     match result {
-        Ok(body) => ([("cache-control", "no-store"), ("pragma", "no-cache")], axum::Json(Value::Object(body))).into_response(),
+        Ok(body) => (
+            [("cache-control", "no-store"), ("pragma", "no-cache")],
+            axum::Json(Value::Object(body)),
+        )
+            .into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-fn client_credentials(bank: &Bank, client: &Client, form: &HashMap<String, String>) -> Result<Map<String, Value>, OAuthError> {
-    let scope = form.get("scope").cloned().unwrap_or_else(|| "accounts".into());
+fn client_credentials(
+    bank: &Bank,
+    client: &Client,
+    form: &HashMap<String, String>,
+) -> Result<Map<String, Value>, OAuthError> {
+    let scope = form
+        .get("scope")
+        .cloned()
+        .unwrap_or_else(|| "accounts".into());
     if let Some(bad) = scope.split_whitespace().find(|s| !CC_SCOPES.contains(s)) {
-        return Err(OAuthError::bad("invalid_scope", format!("scope `{bad}` is not available with client_credentials")));
+        return Err(OAuthError::bad(
+            "invalid_scope",
+            format!("scope `{bad}` is not available with client_credentials"),
+        ));
     }
-    let grant = TokenGrant { client_id: client.id.into(), scope, sub: None, exp: now() + ACCESS_LIFETIME, request: None, auth_time: None };
+    let grant = TokenGrant {
+        client_id: client.id.into(),
+        scope,
+        sub: None,
+        exp: now() + ACCESS_LIFETIME,
+        request: None,
+        auth_time: None,
+    };
     Ok(issue(bank, grant, false))
 }
 
-fn authorization_code(bank: &Bank, client: &Client, form: &HashMap<String, String>) -> Result<Map<String, Value>, OAuthError> {
-    let code = form.get("code").ok_or_else(|| OAuthError::bad("invalid_request", "code is missing"))?;
-    let grant = bank.codes.get(code).ok_or_else(|| OAuthError::bad("invalid_grant", "unknown or expired code"))?;
+fn authorization_code(
+    bank: &Bank,
+    client: &Client,
+    form: &HashMap<String, String>,
+) -> Result<Map<String, Value>, OAuthError> {
+    let code = form
+        .get("code")
+        .ok_or_else(|| OAuthError::bad("invalid_request", "code is missing"))?;
+    let grant = bank
+        .codes
+        .get(code)
+        .ok_or_else(|| OAuthError::bad("invalid_grant", "unknown or expired code"))?;
     if grant.used && !bank.faults.has(Fault::TokenCodeReuseAllowed) {
         bank.codes.take(code);
-        return Err(OAuthError::bad("invalid_grant", "the code was used already"));
+        return Err(OAuthError::bad(
+            "invalid_grant",
+            "the code was used already",
+        ));
     }
     bank.codes.update(code, |g| g.used = true);
     let req = &grant.request;
     if req.client_id != client.id {
-        return Err(OAuthError::bad("invalid_grant", "the code was issued to another client"));
+        return Err(OAuthError::bad(
+            "invalid_grant",
+            "the code was issued to another client",
+        ));
     }
     if grant.issued_at + CODE_LIFETIME < now() {
         return Err(OAuthError::bad("invalid_grant", "the code expired"));
     }
     if form.get("redirect_uri") != Some(&req.redirect_uri) {
-        return Err(OAuthError::bad("invalid_grant", "redirect_uri does not match the authorization request"));
+        return Err(OAuthError::bad(
+            "invalid_grant",
+            "redirect_uri does not match the authorization request",
+        ));
     }
     if !bank.faults.has(Fault::TokenPkceIgnored) {
-        check_pkce(req.code_challenge.as_deref(), req.code_challenge_method.as_deref(), form.get("code_verifier"))?;
+        check_pkce(
+            req.code_challenge.as_deref(),
+            req.code_challenge_method.as_deref(),
+            form.get("code_verifier"),
+        )?;
     }
     let token_grant = TokenGrant {
         client_id: client.id.into(),
@@ -82,35 +132,61 @@ fn authorization_code(bank: &Bank, client: &Client, form: &HashMap<String, Strin
 }
 
 /// RFC 7636 §4.6.
-fn check_pkce(challenge: Option<&str>, method: Option<&str>, verifier: Option<&String>) -> Result<(), OAuthError> {
+fn check_pkce(
+    challenge: Option<&str>,
+    method: Option<&str>,
+    verifier: Option<&String>,
+) -> Result<(), OAuthError> {
     let Some(challenge) = challenge else {
         return match verifier {
-            Some(_) => Err(OAuthError::bad("invalid_grant", "code_verifier sent but no code_challenge was")),
+            Some(_) => Err(OAuthError::bad(
+                "invalid_grant",
+                "code_verifier sent but no code_challenge was",
+            )),
             None => Ok(()),
         };
     };
-    let verifier = verifier.ok_or_else(|| OAuthError::bad("invalid_grant", "code_verifier is missing"))?;
+    let verifier =
+        verifier.ok_or_else(|| OAuthError::bad("invalid_grant", "code_verifier is missing"))?;
     let computed = match method {
-        Some("S256") => base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes())),
+        Some("S256") => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(verifier.as_bytes())),
         _ => verifier.clone(),
     };
     if computed != challenge {
-        return Err(OAuthError::bad("invalid_grant", "code_verifier does not match code_challenge"));
+        return Err(OAuthError::bad(
+            "invalid_grant",
+            "code_verifier does not match code_challenge",
+        ));
     }
     Ok(())
 }
 
-fn refresh(bank: &Bank, client: &Client, form: &HashMap<String, String>) -> Result<Map<String, Value>, OAuthError> {
-    let rt = form.get("refresh_token").ok_or_else(|| OAuthError::bad("invalid_request", "refresh_token is missing"))?;
-    let grant = bank.refresh_tokens.take(rt).ok_or_else(|| OAuthError::bad("invalid_grant", "unknown, used or revoked refresh token"))?;
+fn refresh(
+    bank: &Bank,
+    client: &Client,
+    form: &HashMap<String, String>,
+) -> Result<Map<String, Value>, OAuthError> {
+    let rt = form
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::bad("invalid_request", "refresh_token is missing"))?;
+    let grant = bank.refresh_tokens.take(rt).ok_or_else(|| {
+        OAuthError::bad("invalid_grant", "unknown, used or revoked refresh token")
+    })?;
     if grant.client_id != client.id {
-        return Err(OAuthError::bad("invalid_grant", "the refresh token belongs to another client"));
+        return Err(OAuthError::bad(
+            "invalid_grant",
+            "the refresh token belongs to another client",
+        ));
     }
     let mut next = grant.clone();
     if let Some(scope) = form.get("scope") {
         let granted: std::collections::BTreeSet<&str> = grant.scope.split_whitespace().collect();
         if scope.split_whitespace().any(|s| !granted.contains(s)) {
-            return Err(OAuthError::bad("invalid_scope", "refresh may only narrow the granted scope"));
+            return Err(OAuthError::bad(
+                "invalid_scope",
+                "refresh may only narrow the granted scope",
+            ));
         }
         next.scope = scope.clone();
     }
@@ -133,7 +209,10 @@ fn issue(bank: &Bank, grant: TokenGrant, with_refresh: bool) -> Map<String, Valu
     }
     if let (Some(req), Some(sub), Some(auth_time)) = (&grant.request, &grant.sub, grant.auth_time) {
         if grant.scope.split_whitespace().any(|s| s == "openid") {
-            body.insert("id_token".into(), json!(id_token::token_endpoint(bank, req, sub, auth_time, &access)));
+            body.insert(
+                "id_token".into(),
+                json!(id_token::token_endpoint(bank, req, sub, auth_time, &access)),
+            );
         }
     }
     bank.access_tokens.insert(access, grant);
