@@ -160,3 +160,53 @@ fn serve_lists_faults_name_first() {
         );
     }
 }
+
+#[test]
+fn serve_prints_a_quick_start_whose_run_command_works() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_probity"))
+        .args(["serve", "--out", dir.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Press Ctrl-C");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let printed = lines.join("\n");
+    let run_line = lines
+        .iter()
+        .find(|l| l.contains("-- run --target"))
+        .unwrap_or_else(|| panic!("{printed}"));
+    let target = run_line
+        .split("--target ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    let suites = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/discovery.yaml");
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = probity(
+        &[
+            "run",
+            "--target",
+            &target,
+            suites.to_str().unwrap(),
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let _ = child.kill();
+    assert_eq!(code, 0, "{printed}\n{stdout}{stderr}");
+    assert!(
+        printed.contains("probity-jwt") && printed.contains("private_key_jwt"),
+        "{printed}"
+    );
+}

@@ -151,6 +151,11 @@ impl RunningBank {
         self.state.client(client_id).map(|c| c.key.clone())
     }
 
+    /// The registered clients.
+    pub fn clients(&self) -> &[clients::Client] {
+        &self.state.clients
+    }
+
     /// A registered client's secret, for the secret methods.
     pub fn client_secret(&self, client_id: &str) -> Option<&'static str> {
         self.state.client(client_id).and_then(|c| c.secret)

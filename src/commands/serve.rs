@@ -113,10 +113,23 @@ fn print_quick_start(
         println!("  CA:        {}", dir.join("ca.pem").display());
     }
     println!("  target:    {}", target.display());
-    println!("  clients:");
+    println!("  clients (redirect URI {}):", crate::bank::REDIRECT_URI);
+    for c in bank.clients() {
+        let secret = c
+            .secret
+            .map(|s| format!("  secret: {s}"))
+            .unwrap_or_default();
+        println!(
+            "    {:<22} {:<20} consent: {:?}{secret}",
+            c.id,
+            c.auth.name(),
+            c.consent
+        );
+    }
     println!(
-        "    {BASIC_CLIENT_ID}  client_secret_basic  secret: {}",
-        crate::bank::BASIC_CLIENT_SECRET
+        "  PSU login: {} / {}",
+        crate::bank::clients::PSU_USERNAME,
+        crate::bank::clients::PSU_PASSWORD
     );
     println!();
     println!("Try it:");
