@@ -73,11 +73,7 @@ pub async fn login_page(
         .get("interaction")
         .filter(|i| bank.interactions.get(i).is_some())
     else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Html("<h1>Unknown or expired interaction</h1>".to_string()),
-        )
-            .into_response();
+        return unknown_interaction();
     };
     login_form(interaction, None)
 }
@@ -103,11 +99,7 @@ pub async fn login(
 ) -> Response {
     let interaction = f.get("interaction").cloned().unwrap_or_default();
     let Some(request) = bank.interactions.take(&interaction) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Html("<h1>Unknown or expired interaction</h1>".to_string()),
-        )
-            .into_response();
+        return unknown_interaction();
     };
     if f.get("username").map(String::as_str) != Some(PSU_USERNAME)
         || f.get("password").map(String::as_str) != Some(PSU_PASSWORD)
@@ -138,11 +130,7 @@ pub async fn consent_page(
 ) -> Response {
     let interaction = q.get("interaction").cloned().unwrap_or_default();
     let Some(request) = bank.interactions.get(&interaction) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Html("<h1>Unknown or expired interaction</h1>".to_string()),
-        )
-            .into_response();
+        return unknown_interaction();
     };
     let scopes: String = request
         .scopes()
@@ -176,11 +164,7 @@ pub async fn consent(
     };
     let interaction = f.get("interaction").cloned().unwrap_or_default();
     let Some(request) = bank.interactions.take(&interaction) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Html("<h1>Unknown or expired interaction</h1>".to_string()),
-        )
-            .into_response();
+        return unknown_interaction();
     };
     if f.get("decision").map(String::as_str) != Some("approve") {
         let refusal = super::authorize::Refusal::Redirect {
@@ -196,4 +180,12 @@ pub async fn consent(
     scopes.extend(request.scopes());
     bank.grants.insert(key, scopes);
     complete(&bank, request, &session.sub, session.auth_time)
+}
+
+fn unknown_interaction() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Html("<h1>Unknown or expired interaction</h1>".to_string()),
+    )
+        .into_response()
 }
