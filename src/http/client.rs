@@ -45,6 +45,7 @@ impl HttpClient {
         crate::install_crypto_provider();
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
+            .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
