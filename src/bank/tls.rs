@@ -70,6 +70,7 @@ impl Pki {
             .with_single_cert(certs, key)
             .map_err(|e| e.to_string())?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        config.send_tls13_tickets = 0;
         Ok(config)
     }
 }
