@@ -140,3 +140,33 @@ fn verify_assertion(
     bank.seen_jtis.insert(key, exp);
     Ok(())
 }
+
+/// A form POST from an authenticated client: the extractor behind the token,
+/// PAR, introspection and revocation endpoints. Rejects with the OAuth
+/// error response.
+pub struct ClientForm {
+    /// The authenticated client.
+    pub client: Client,
+    /// The form fields.
+    pub form: HashMap<String, String>,
+}
+
+impl axum::extract::FromRequest<std::sync::Arc<Bank>> for ClientForm {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        bank: &std::sync::Arc<Bank>,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let headers = req.headers().clone();
+        let axum::extract::Form(form) =
+            axum::extract::Form::<HashMap<String, String>>::from_request(req, bank)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let client = authenticate(bank, &headers, &form)
+            .map_err(IntoResponse::into_response)?
+            .clone();
+        Ok(ClientForm { client, form })
+    }
+}

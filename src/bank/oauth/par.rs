@@ -1,15 +1,14 @@
 //! `POST /par`: pushed authorization requests (RFC 9126).
 
 use super::authorize::{validate, Refusal};
-use super::client_auth::authenticate;
+use super::client_auth::ClientForm;
 use super::OAuthError;
 use crate::bank::state::{Bank, Pushed};
 use crate::bank::store::{now, random_token};
-use axum::extract::{Form, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 const LIFETIME: i64 = 90;
@@ -17,13 +16,9 @@ const LIFETIME: i64 = 90;
 /// `POST /par`
 pub async fn par(
     State(bank): State<Arc<Bank>>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    ClientForm { client, form }: ClientForm,
 ) -> Response {
-    let client = match authenticate(&bank, &headers, &form) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
+    let client = &client;
     let mut params = form.clone();
     params.insert("client_id".into(), client.id.to_string());
     let request = match validate(&bank, &params, false) {

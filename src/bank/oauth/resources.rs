@@ -1,14 +1,13 @@
 //! `/userinfo`, `/introspect` (RFC 7662) and `/revoke` (RFC 7009).
 
-use super::client_auth::authenticate;
+use super::client_auth::ClientForm;
 use super::TokenGrant;
 use crate::bank::state::Bank;
 use crate::bank::store::now;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The live grant behind a Bearer access token.
@@ -52,12 +51,8 @@ pub async fn userinfo(State(bank): State<Arc<Bank>>, headers: HeaderMap) -> Resp
 /// `POST /introspect`
 pub async fn introspect(
     State(bank): State<Arc<Bank>>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    ClientForm { form, .. }: ClientForm,
 ) -> Response {
-    if let Err(e) = authenticate(&bank, &headers, &form) {
-        return e.into_response();
-    }
     let token = form.get("token").cloned().unwrap_or_default();
     let grant = bank
         .access_tokens
@@ -76,13 +71,9 @@ pub async fn introspect(
 /// `POST /revoke`
 pub async fn revoke(
     State(bank): State<Arc<Bank>>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    ClientForm { client, form }: ClientForm,
 ) -> Response {
-    let client = match authenticate(&bank, &headers, &form) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
+    let client = &client;
     let token = form.get("token").cloned().unwrap_or_default();
     // RFC 7009 §2.2: unknown tokens are answered 200 too; other clients' tokens stay.
     for store in [&bank.access_tokens, &bank.refresh_tokens] {

@@ -1,14 +1,13 @@
 //! `POST /token`: client_credentials, authorization_code (PKCE) and
 //! refresh_token (rotation).
 
-use super::client_auth::authenticate;
+use super::client_auth::ClientForm;
 use super::{id_token, OAuthError, TokenGrant};
 use crate::bank::clients::Client;
 use crate::bank::faults::Fault;
 use crate::bank::state::Bank;
 use crate::bank::store::{now, random_token};
-use axum::extract::{Form, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -24,13 +23,9 @@ const CC_SCOPES: &[&str] = &["accounts", "payments", "fundsconfirmations"];
 /// `POST /token`
 pub async fn token(
     State(bank): State<Arc<Bank>>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    ClientForm { client, form }: ClientForm,
 ) -> Response {
-    let client = match authenticate(&bank, &headers, &form) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
+    let client = &client;
     let result = match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => client_credentials(&bank, client, &form),
         Some("authorization_code") => authorization_code(&bank, client, &form),
