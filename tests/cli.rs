@@ -210,3 +210,42 @@ fn serve_prints_a_quick_start_whose_run_command_works() {
         "{printed}"
     );
 }
+
+#[test]
+fn a_full_target_profile_validates_and_its_key_must_be_private() {
+    use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
+    let dir = tempfile::tempdir().unwrap();
+    let pair = EcKeyPair::generate(EcCurve::P256).unwrap();
+    std::fs::write(dir.path().join("client.pem"), pair.to_pem_private_key()).unwrap();
+    let mut public = pair.to_jwk_public_key();
+    public.set_key_id("pub");
+    std::fs::write(dir.path().join("public.jwk"), public.to_string()).unwrap();
+    let profile = "issuer: https://as.example\nclient:\n  id: a\n  auth_method: private_key_jwt\n  signing_key: client.pem\n  kid: k1\nclients:\n  public:\n    id: b\n    auth_method: none\nconsent:\n  driver: form\n  login:\n    url_contains: /login\n    form: \"form#login\"\n    fields:\n      username: alice\n      password: pw\n";
+    let f = write(dir.path(), "full.yaml", profile);
+    let (code, out, err) = probity(&["validate", &f], dir.path());
+    assert_eq!(code, 0, "{out}{err}");
+    let t = probity::target::load_target(&dir.path().join("full.yaml")).unwrap();
+    let key = t.client.key.as_ref().unwrap();
+    assert_eq!((key.kid.as_str(), key.alg.as_str()), ("k1", "ES256"));
+    assert!(
+        t.secrets().contains(&"pw".to_string()),
+        "PSU passwords are redacted"
+    );
+    assert_eq!(t.client_named(Some("public")).unwrap().id, "b");
+    assert!(t
+        .client_named(Some("nope"))
+        .unwrap_err()
+        .contains("has: default, public"));
+
+    let f = write(
+        dir.path(),
+        "pub.yaml",
+        &profile.replace("client.pem", "public.jwk"),
+    );
+    let (code, _, err) = probity(&["validate", &f], dir.path());
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no private part") && err.contains("pub.yaml:5:16"),
+        "{err}"
+    );
+}

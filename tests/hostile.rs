@@ -71,7 +71,10 @@ fn target(issuer: String, tls: TlsSettings) -> Target {
             auth_method: ClientAuthMethod::None,
             secret: None,
             redirect_uri: None,
+            key: None,
         },
+        clients: Default::default(),
+        consent: Default::default(),
         tls,
         http: HttpSettings {
             timeout: Duration::from_millis(400),

@@ -15,7 +15,9 @@ pub use faults::{Fault, FaultSet};
 pub use tls::Pki;
 
 use crate::http::{HttpSettings, TlsSettings};
-use crate::target::{ClientAuthMethod, ClientProfile, Target};
+use crate::target::{
+    ClientAuthMethod, ClientKey, ClientProfile, ConsentDriver, ConsentSettings, FormPage, Target,
+};
 use axum::routing::{get, post};
 use axum::Router;
 use state::Bank;
@@ -122,18 +124,29 @@ impl RunningBank {
         })
     }
 
-    /// A target profile for this bank, as `probity run` uses it.
+    /// A target profile for this bank, as `probity run` uses it: the
+    /// headless basic client by default, every other client by its short
+    /// name (`post`, `jwt`, `public`, `interactive`), and form-driver
+    /// settings for the interactive pages.
     pub fn target(&self) -> Target {
+        let clients = self
+            .state
+            .clients
+            .iter()
+            .filter(|c| c.id != BASIC_CLIENT_ID)
+            .map(|c| {
+                (
+                    c.id.trim_start_matches("probity-").to_string(),
+                    profile_of(c),
+                )
+            });
         Target {
             name: format!("probity reference bank ({})", self.issuer),
             issuer: self.issuer.clone(),
             discovery_url: Target::discovery_url_for(&self.issuer),
-            client: ClientProfile {
-                id: BASIC_CLIENT_ID.into(),
-                auth_method: ClientAuthMethod::ClientSecretBasic,
-                secret: Some(BASIC_CLIENT_SECRET.into()),
-                redirect_uri: Some(REDIRECT_URI.into()),
-            },
+            client: profile_of(self.state.client(BASIC_CLIENT_ID).expect("registered")),
+            clients: clients.collect(),
+            consent: consent_settings(),
             tls: TlsSettings {
                 ca_pem: Some(self.pki.ca_pem.clone()),
                 identity_pem: Some(format!(
@@ -170,6 +183,57 @@ impl RunningBank {
 impl Drop for RunningBank {
     fn drop(&mut self) {
         self.handle.shutdown();
+    }
+}
+
+/// The client profile probity uses for a registered client.
+fn profile_of(c: &clients::Client) -> ClientProfile {
+    let auth_method = match c.auth {
+        clients::AuthMethod::SecretBasic => ClientAuthMethod::ClientSecretBasic,
+        clients::AuthMethod::SecretPost => ClientAuthMethod::ClientSecretPost,
+        clients::AuthMethod::PrivateKeyJwt => ClientAuthMethod::PrivateKeyJwt,
+        clients::AuthMethod::None => ClientAuthMethod::None,
+    };
+    let kid = c.key.key_id().unwrap_or_default().to_string();
+    ClientProfile {
+        id: c.id.into(),
+        auth_method,
+        secret: c.secret.map(str::to_string),
+        redirect_uri: Some(REDIRECT_URI.into()),
+        key: Some(ClientKey {
+            jwk: c.key.clone(),
+            kid,
+            alg: "ES256".into(),
+        }),
+    }
+}
+
+/// How the form driver finds and fills the bank's login and consent pages.
+fn consent_settings() -> ConsentSettings {
+    let page = |url: &str, form: &str, fields: &[(&str, &str)]| FormPage {
+        url_contains: Some(url.into()),
+        form: form.into(),
+        fields: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    ConsentSettings {
+        driver: ConsentDriver::Redirect,
+        login: Some(page(
+            "/login",
+            "form#login-form",
+            &[
+                ("username", clients::PSU_USERNAME),
+                ("password", clients::PSU_PASSWORD),
+            ],
+        )),
+        consent: Some(page(
+            "/consent",
+            "form#consent-form",
+            &[("decision", "approve")],
+        )),
+        max_redirects: 10,
     }
 }
 

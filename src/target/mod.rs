@@ -3,6 +3,10 @@
 //! A target profile is a YAML file; secrets come from the environment through
 //! `${env:NAME}` so no literal secret is ever required in a file.
 
-mod profile;
+mod load;
+mod model;
 
-pub use profile::{load_target, ClientAuthMethod, ClientProfile, Target};
+pub use load::{load_target, parse_client_key};
+pub use model::{
+    ClientAuthMethod, ClientKey, ClientProfile, ConsentDriver, ConsentSettings, FormPage, Target,
+};

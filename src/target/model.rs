@@ -1,0 +1,159 @@
+//! The resolved target model.
+
+use crate::http::{HttpSettings, TlsSettings};
+use std::collections::BTreeMap;
+
+/// How the client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMethod {
+    /// HTTP Basic with id and secret (RFC 6749 §2.3.1).
+    ClientSecretBasic,
+    /// id and secret in the form body.
+    ClientSecretPost,
+    /// A JWT signed with the client's private key (RFC 7523).
+    PrivateKeyJwt,
+    /// The mTLS client certificate (RFC 8705).
+    TlsClientAuth,
+    /// A public client (PKCE only).
+    None,
+}
+
+/// A client's private signing key, parsed once.
+#[derive(Debug, Clone)]
+pub struct ClientKey {
+    /// The private JWK.
+    pub jwk: josekit::jwk::Jwk,
+    /// Key id put in JWS headers.
+    pub kid: String,
+    /// JWS alg used with it (PS256, ES256, RS256 …).
+    pub alg: String,
+}
+
+/// The OAuth client probity acts as.
+#[derive(Debug, Clone)]
+pub struct ClientProfile {
+    /// `client_id`.
+    pub id: String,
+    /// Token endpoint authentication.
+    pub auth_method: ClientAuthMethod,
+    /// Client secret, for the `client_secret_*` methods.
+    pub secret: Option<String>,
+    /// Redirect URI registered for the client.
+    pub redirect_uri: Option<String>,
+    /// Signing key for client assertions and request objects.
+    pub key: Option<ClientKey>,
+}
+
+/// How PSU consent is obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentDriver {
+    /// GET the consent URL; the code is in the 302 `Location` (Ozone headless).
+    Redirect,
+    /// Follow redirects with a cookie jar and submit login and consent forms.
+    Form,
+}
+
+/// How the form driver recognises and fills one kind of page.
+#[derive(Debug, Clone, Default)]
+pub struct FormPage {
+    /// The page is this kind when its URL contains this text …
+    pub url_contains: Option<String>,
+    /// … or when it has a form matching this CSS selector; the form submitted.
+    pub form: String,
+    /// Fields to fill (name → value).
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Consent driver settings.
+#[derive(Debug, Clone)]
+pub struct ConsentSettings {
+    /// The default driver (steps may override it).
+    pub driver: ConsentDriver,
+    /// The login page, for the form driver.
+    pub login: Option<FormPage>,
+    /// The consent page, for the form driver.
+    pub consent: Option<FormPage>,
+    /// Redirects followed before giving up (loop protection).
+    pub max_redirects: usize,
+}
+
+impl Default for ConsentSettings {
+    fn default() -> Self {
+        ConsentSettings {
+            driver: ConsentDriver::Redirect,
+            login: None,
+            consent: None,
+            max_redirects: 10,
+        }
+    }
+}
+
+/// A resolved target: everything a run needs to reach the ASPSP.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Display name.
+    pub name: String,
+    /// The issuer identifier.
+    pub issuer: String,
+    /// Where the provider configuration is fetched.
+    pub discovery_url: String,
+    /// The default client.
+    pub client: ClientProfile,
+    /// Further clients by name, for steps that say `client: NAME`.
+    pub clients: BTreeMap<String, ClientProfile>,
+    /// Consent driver settings.
+    pub consent: ConsentSettings,
+    /// TLS trust and identity.
+    pub tls: TlsSettings,
+    /// Timeouts and limits.
+    pub http: HttpSettings,
+}
+
+impl Target {
+    /// Literal secrets that reports must mask wherever they appear: client
+    /// secrets and the values of form fields the driver fills (passwords).
+    pub fn secrets(&self) -> Vec<String> {
+        let mut out: Vec<String> = std::iter::once(&self.client)
+            .chain(self.clients.values())
+            .filter_map(|c| c.secret.clone())
+            .collect();
+        for page in [&self.consent.login, &self.consent.consent]
+            .into_iter()
+            .flatten()
+        {
+            out.extend(
+                page.fields
+                    .iter()
+                    .filter(|(k, _)| k.contains("pass") || k.contains("pin") || k.contains("otp"))
+                    .map(|(_, v)| v.clone()),
+            );
+        }
+        out
+    }
+
+    /// The discovery URL derived from an issuer (OIDC Discovery §4).
+    pub fn discovery_url_for(issuer: &str) -> String {
+        format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        )
+    }
+
+    /// The default client, or a named one; the error lists the names.
+    pub fn client_named(&self, name: Option<&str>) -> Result<&ClientProfile, String> {
+        match name {
+            None | Some("default") => Ok(&self.client),
+            Some(n) => self.clients.get(n).ok_or_else(|| {
+                format!(
+                    "the target has no client `{n}`; it has: default{}",
+                    self.clients
+                        .keys()
+                        .map(|k| format!(", {k}"))
+                        .collect::<String>()
+                )
+            }),
+        }
+    }
+}
