@@ -52,6 +52,19 @@ pub enum Item {
         /// Pretty JSON.
         json: String,
     },
+    /// A page the form driver saw.
+    Page {
+        /// "Login page" / "Consent page".
+        label: String,
+        /// URL (redacted).
+        url: String,
+        /// Title.
+        title: String,
+        /// Form field names.
+        fields: Vec<String>,
+        /// Text snapshot.
+        text: String,
+    },
     /// A remark.
     Note {
         /// Stage.
@@ -274,6 +287,13 @@ fn artifact_item(stage: &str, a: &Artifact, redactor: &Redactor) -> Item {
         Artifact::Note { text } => Item::Note {
             title: stage.to_string(),
             text: text.clone(),
+        },
+        Artifact::Page { label, url, title, fields, text } => Item::Page {
+            label: label.clone(),
+            url: redactor.url(url),
+            title: title.clone(),
+            fields: fields.clone(),
+            text: redactor.body(text),
         },
     }
 }

@@ -1,7 +1,7 @@
 //! Specs of OpenID Connect Discovery 1.0, RFC 8414, RFC 7517 and FAPI for
 //! the provider metadata document and its JWKS.
 
-use super::{Clause, Severity::*, Spec};
+use super::{Severity::*, Spec};
 
 const DISC_3: &str = "https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata";
 const DISC_4_2: &str =
@@ -18,20 +18,6 @@ const FAPI2_5_4: &str =
 const FAPI2_5_3_2: &str =
     "https://openid.net/specs/fapi-security-profile-2_0-final.html#name-requirements-for-authorization-servers";
 
-macro_rules! spec {
-    ($name:ident, $id:literal, $sev:expr, $tag:literal, $url:expr, $should:literal) => {
-        #[doc = $should]
-        pub static $name: Spec = Spec {
-            id: $id,
-            should: $should,
-            severity: $sev,
-            clause: Clause {
-                tag: $tag,
-                url: $url,
-            },
-        };
-    };
-}
 
 spec!(
     STATUS_OK,

@@ -6,11 +6,30 @@
 //! The id string of a catalogue spec appears exactly once in the source, in
 //! the area file that defines it (`discovery.rs`, …).
 
+/// Defines a catalogue spec as a `static`.
+macro_rules! spec {
+    ($name:ident, $id:literal, $sev:expr, $tag:literal, $url:expr, $should:literal) => {
+        #[doc = $should]
+        pub static $name: $crate::specs::Spec = $crate::specs::Spec {
+            id: $id,
+            should: $should,
+            severity: $sev,
+            clause: $crate::specs::Clause { tag: $tag, url: $url },
+        };
+    };
+}
+
+pub mod authorize;
 pub mod discovery;
+pub mod id_token;
 pub mod request;
+pub mod token;
 mod result;
 
+pub use authorize::AUTHORIZE;
 pub use discovery::DISCOVERY;
+pub use id_token::ID_TOKEN;
+pub use token::TOKEN;
 pub use request::REQUEST;
 pub use result::{SpecResult, Verdict};
 
@@ -108,7 +127,7 @@ impl Spec {
 
 /// Every catalogue spec, by area, for `probity specs` and for the fault matrix.
 pub fn catalogue() -> impl Iterator<Item = &'static Spec> {
-    DISCOVERY.iter().chain(REQUEST.iter()).copied()
+    [DISCOVERY, REQUEST, TOKEN, AUTHORIZE, ID_TOKEN].into_iter().flat_map(|a| a.iter().copied())
 }
 
 /// Looks a catalogue spec up by id.

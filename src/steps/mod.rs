@@ -4,8 +4,12 @@
 //! or skipped spec with its reason, and `ok: false` tells the runner that
 //! later values it should have captured are missing.
 
+pub mod authorize;
+mod client_auth;
 pub mod discovery;
+pub mod id_token;
 pub mod request;
+pub mod token;
 
 use crate::http::{Exchange, Session};
 use crate::specs::SpecResult;
@@ -33,6 +37,19 @@ pub enum Artifact {
         label: String,
         /// The claims.
         claims: serde_json::Value,
+    },
+    /// A login or consent page the form driver saw.
+    Page {
+        /// "Login page" or "Consent page".
+        label: String,
+        /// Where it was.
+        url: String,
+        /// Its title.
+        title: String,
+        /// Names of the form fields submitted.
+        fields: Vec<String>,
+        /// A text snapshot of the page.
+        text: String,
     },
     /// A short remark.
     Note {
@@ -72,6 +89,10 @@ pub async fn run_step(step: &Step, ctx: &mut StepContext<'_>) -> StepResult {
     let outcome = match step {
         Step::Discovery(s) => discovery::run(s, &stage, ctx).await,
         Step::Request(s) => request::run(s, &stage, ctx).await,
+        Step::ClientCredentials(s) => token::client_credentials(s, &stage, ctx).await,
+        Step::Authorize(s) => authorize::run(s, &stage, ctx).await,
+        Step::Token(s) => token::token(s, &stage, ctx).await,
+        Step::IdToken(s) => id_token::run(s, &stage, ctx).await,
     };
     StepResult {
         kind: step.kind(),

@@ -63,7 +63,7 @@ fn build(step: &RequestStep, vars: &Vars) -> Result<OutgoingRequest, String> {
     })
 }
 
-fn fill_json(v: &Value, vars: &Vars) -> Result<Value, String> {
+pub(crate) fn fill_json(v: &Value, vars: &Vars) -> Result<Value, String> {
     Ok(match v {
         Value::String(s) => Value::String(vars.fill(s)?),
         Value::Array(items) => Value::Array(

@@ -9,6 +9,7 @@ mod vars;
 
 pub use load::{discover_suite_files, load_suite, load_suites};
 pub use model::{
-    Capture, CaptureSource, DiscoveryStep, Expect, RequestStep, Scenario, Step, StepKind, Suite,
+    AuthorizeStep, Capture, CaptureSource, ClientCredentialsStep, DiscoveryStep, Expect, IdTokenSource, IdTokenStep,
+    RequestObjectMode, RequestStep, Scenario, Step, StepKind, Suite, TokenGrant, TokenStep,
 };
 pub use vars::Vars;

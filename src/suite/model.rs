@@ -53,6 +53,14 @@ pub enum Step {
     Discovery(DiscoveryStep),
     /// A generic HTTP call with expectations and captures.
     Request(RequestStep),
+    /// A client credentials grant.
+    ClientCredentials(ClientCredentialsStep),
+    /// An authorization request answered through a consent driver.
+    Authorize(AuthorizeStep),
+    /// A token request: authorization code or refresh token.
+    Token(TokenStep),
+    /// Validate an ID token.
+    IdToken(IdTokenStep),
 }
 
 /// The kind of a step, for reports.
@@ -64,6 +72,10 @@ impl Step {
         match self {
             Step::Discovery(_) => "discovery",
             Step::Request(_) => "request",
+            Step::ClientCredentials(_) => "client_credentials",
+            Step::Authorize(_) => "authorize",
+            Step::Token(_) => "token",
+            Step::IdToken(_) => "id_token",
         }
     }
 
@@ -72,6 +84,10 @@ impl Step {
         match self {
             Step::Discovery(s) => s.stage.clone().unwrap_or_else(|| "Discovery".into()),
             Step::Request(s) => s.stage.clone().unwrap_or_else(|| "Request".into()),
+            Step::ClientCredentials(s) => s.stage.clone().unwrap_or_else(|| "Client Credentials Grant".into()),
+            Step::Authorize(s) => s.stage.clone().unwrap_or_else(|| "Authorization Code Flow".into()),
+            Step::Token(s) => s.stage.clone().unwrap_or_else(|| "Token Request".into()),
+            Step::IdToken(s) => s.stage.clone().unwrap_or_else(|| "ID Token".into()),
         }
     }
 }
@@ -168,4 +184,153 @@ impl CaptureSource {
             "invalid capture source `{text}`: expected a JSONPath (`$.field`), `header:NAME` or `redirect:PARAM`"
         ))
     }
+}
+
+/// `client_credentials:` — a client credentials grant.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCredentialsStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// A named client of the target (default: the target's client).
+    pub client: Option<String>,
+    /// Requested scope.
+    pub scope: Option<String>,
+    /// Expect this OAuth error instead of tokens.
+    pub expect_error: Option<String>,
+}
+
+/// How the authorization request is carried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestObjectMode {
+    /// Plain query parameters.
+    #[default]
+    None,
+    /// A request object signed with the client's key.
+    Signed,
+    /// An unsigned request object (`alg: none`), as Ozone accepts.
+    Unsigned,
+}
+
+/// `authorize:` — build the authorization request, obtain consent through a
+/// driver, and read the callback.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// A named client of the target.
+    pub client: Option<String>,
+    /// Requested scope.
+    pub scope: String,
+    /// `code` (default) or `code id_token`.
+    #[serde(default = "default_response_type")]
+    pub response_type: String,
+    /// Send a PKCE S256 challenge (default true).
+    #[serde(default = "yes")]
+    pub pkce: bool,
+    /// Send a nonce (default true).
+    #[serde(default = "yes")]
+    pub nonce: bool,
+    /// Send a state (default true).
+    #[serde(default = "yes")]
+    pub state: bool,
+    /// How the request is carried (default plain parameters).
+    #[serde(default)]
+    pub request_object: RequestObjectMode,
+    /// Push the request first (RFC 9126) and send only `request_uri`.
+    #[serde(default)]
+    pub par: bool,
+    /// The `claims` parameter (placeholders are filled).
+    pub claims: Option<serde_json::Value>,
+    /// `max_age`, seconds.
+    pub max_age: Option<i64>,
+    /// Further parameters (e.g. `prompt`, `acr_values`).
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// Consent driver, overriding the target's.
+    pub driver: Option<crate::target::ConsentDriver>,
+    /// `false`: the spec "should not require a consent prompt" is judged.
+    pub expect_consent_prompt: Option<bool>,
+    /// Expect this error in the callback instead of a code.
+    pub expect_error: Option<String>,
+    /// Seconds the request object is valid (negative: already expired).
+    pub request_object_lifetime: Option<i64>,
+}
+
+fn default_response_type() -> String {
+    "code".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The grant of a `token:` step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenGrant {
+    /// Exchange `authorize.code`.
+    #[default]
+    AuthorizationCode,
+    /// Use `token.refresh_token`.
+    RefreshToken,
+}
+
+/// `token:` — the token request after authorization, or a refresh.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// A named client of the target.
+    pub client: Option<String>,
+    /// The grant (default authorization_code).
+    #[serde(default)]
+    pub grant: TokenGrant,
+    /// Override the form fields sent (placeholders filled), e.g. a wrong
+    /// `code_verifier` or `redirect_uri` in negative scenarios.
+    #[serde(default)]
+    pub override_fields: BTreeMap<String, String>,
+    /// Leave these fields out (e.g. `code_verifier`).
+    #[serde(default)]
+    pub omit_fields: Vec<String>,
+    /// Expect a refresh token in the response.
+    #[serde(default)]
+    pub expect_refresh_token: bool,
+    /// Expect this OAuth error instead of tokens.
+    pub expect_error: Option<String>,
+}
+
+/// `id_token:` — validate an ID token.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdTokenStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// A named client of the target (for `aud`).
+    pub client: Option<String>,
+    /// Which ID token: `token` (default, from the token response) or
+    /// `authorize` (front channel, from the callback).
+    #[serde(default)]
+    pub from: IdTokenSource,
+    /// Allowed algs (default PS256, ES256, RS256).
+    pub algs: Option<Vec<String>>,
+    /// Allowed clock skew in seconds (default 60).
+    pub clock_skew: Option<i64>,
+    /// Claims that must be present with these values (placeholders filled).
+    #[serde(default)]
+    pub expect_claims: BTreeMap<String, serde_json::Value>,
+}
+
+/// Where an ID token comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdTokenSource {
+    /// The token endpoint response.
+    #[default]
+    Token,
+    /// The authorization response (`code id_token`).
+    Authorize,
 }

@@ -151,3 +151,9 @@ pub(crate) fn kind_of(v: &Value) -> String {
     }
     .to_string()
 }
+
+/// Whether a JWS alg can be used with this JWK (type and curve).
+pub(crate) fn alg_fits_key(alg: &str, key: &Map<String, Value>) -> bool {
+    let s = |k: &str| key.get(k).and_then(Value::as_str);
+    jwks::alg_fits(alg, s("kty").unwrap_or(""), s("crv"))
+}

@@ -1,0 +1,191 @@
+//! Consent drivers: how the authorization request gets an answer from the
+//! ASPSP without a person clicking.
+//!
+//! - `redirect`: one GET; the answer is in the 302 `Location` (Ozone headless).
+//! - `form`: follow redirects with the scenario's cookie jar, recognise the
+//!   login and consent pages from the target profile, fill and submit them.
+
+use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
+use crate::steps::{Artifact, StepContext};
+use crate::target::{ConsentDriver, FormPage};
+use scraper::{Html, Selector};
+
+/// What a driver reached.
+pub(super) struct Reached {
+    /// The callback URL (redirect URI with the response), if reached.
+    pub callback: Option<url::Url>,
+    /// Whether a consent page was shown.
+    pub consent_prompted: bool,
+    /// Pages seen, for the report.
+    pub pages: Vec<Artifact>,
+    /// Why the callback was not reached.
+    pub failure: Option<String>,
+}
+
+/// Whether `url` is the redirect URI (with any response parameters).
+pub(super) fn is_callback(url: &url::Url, redirect_uri: &str) -> bool {
+    let mut bare = url.clone();
+    bare.set_query(None);
+    bare.set_fragment(None);
+    bare.as_str().trim_end_matches('/') == redirect_uri.split(['?', '#']).next().unwrap_or("").trim_end_matches('/')
+}
+
+fn location(r: &RecordedResponse, base: &url::Url) -> Result<url::Url, String> {
+    let loc = r.header("location").ok_or_else(|| format!("a {} redirect without `Location`", r.status))?;
+    base.join(loc).map_err(|e| format!("`Location` {loc:?} is not a URL: {e}"))
+}
+
+/// Drives the authorization request at `url` to the callback.
+pub(super) async fn drive(driver: ConsentDriver, url: url::Url, redirect_uri: &str, stage: &str, ctx: &mut StepContext<'_>) -> Reached {
+    match driver {
+        ConsentDriver::Redirect => redirect(url, redirect_uri, stage, ctx).await,
+        ConsentDriver::Form => form(url, redirect_uri, stage, ctx).await,
+    }
+}
+
+async fn redirect(url: url::Url, redirect_uri: &str, stage: &str, ctx: &mut StepContext<'_>) -> Reached {
+    let mut reached = Reached { callback: None, consent_prompted: false, pages: vec![], failure: None };
+    let exchange = ctx.session.send(stage, OutgoingRequest::get(url.as_str())).await;
+    let result = exchange.response().and_then(|r| {
+        if !(300..400).contains(&r.status) {
+            return Err(format!("expected a redirect to {redirect_uri}, got status {}", r.status));
+        }
+        let to = location(r, &url)?;
+        if is_callback(&to, redirect_uri) {
+            Ok(to)
+        } else {
+            Err(format!("the ASPSP redirected to {to} instead of the redirect URI: it asks for interaction (use the form driver)"))
+        }
+    });
+    match result {
+        Ok(cb) => reached.callback = Some(cb),
+        Err(e) => reached.failure = Some(e),
+    }
+    reached
+}
+
+/// The kind of page the form driver recognised.
+#[derive(Clone, Copy, PartialEq)]
+enum PageKind {
+    Login,
+    Consent,
+}
+
+async fn form(start: url::Url, redirect_uri: &str, stage: &str, ctx: &mut StepContext<'_>) -> Reached {
+    let mut reached = Reached { callback: None, consent_prompted: false, pages: vec![], failure: None };
+    let settings = ctx.target.consent.clone();
+    let mut request = OutgoingRequest::get(start.as_str());
+    let mut current = start;
+    for _ in 0..settings.max_redirects + 4 {
+        let exchange = ctx.session.send(stage, request).await;
+        let r = match exchange.response() {
+            Ok(r) => r.clone(),
+            Err(e) => return failed(reached, e),
+        };
+        if (300..400).contains(&r.status) {
+            let to = match location(&r, &current) {
+                Ok(u) => u,
+                Err(e) => return failed(reached, e),
+            };
+            if is_callback(&to, redirect_uri) {
+                reached.callback = Some(to);
+                return reached;
+            }
+            request = OutgoingRequest::get(to.as_str());
+            current = to;
+            continue;
+        }
+        let Some((kind, page)) = recognise(&current, &r.body, settings.login.as_ref(), settings.consent.as_ref()) else {
+            let why = format!("status {} at {current}: neither the login nor the consent page of the target profile ({})", r.status, title(&r.body));
+            return failed(reached, why);
+        };
+        reached.consent_prompted |= kind == PageKind::Consent;
+        match submit(&current, &r.body, &page) {
+            Ok((next, artifact)) => {
+                reached.pages.push(artifact_for(kind, &current, artifact));
+                request = next;
+            }
+            Err(e) => return failed(reached, e),
+        }
+    }
+    failed(reached, format!("gave up after {} redirects and pages without reaching {redirect_uri}", settings.max_redirects + 4))
+}
+
+fn failed(mut r: Reached, why: String) -> Reached {
+    r.failure = Some(why);
+    r
+}
+
+fn recognise(url: &url::Url, body: &str, login: Option<&FormPage>, consent: Option<&FormPage>) -> Option<(PageKind, FormPage)> {
+    let doc = Html::parse_document(body);
+    let matches = |p: &FormPage| {
+        let by_url = p.url_contains.as_ref().is_some_and(|u| url.as_str().contains(u.as_str()));
+        let by_form = Selector::parse(&p.form).ok().is_some_and(|s| doc.select(&s).next().is_some());
+        by_form && (by_url || p.url_contains.is_none())
+    };
+    if let Some(p) = consent.filter(|p| matches(p)) {
+        return Some((PageKind::Consent, p.clone()));
+    }
+    login.filter(|p| matches(p)).map(|p| (PageKind::Login, p.clone()))
+}
+
+fn title(body: &str) -> String {
+    let doc = Html::parse_document(body);
+    let sel = Selector::parse("title").expect("static selector");
+    doc.select(&sel).next().map(|t| format!("title {:?}", t.text().collect::<String>().trim())).unwrap_or_else(|| "no title".into())
+}
+
+/// What the report shows of a page: title, form fields, a text snapshot.
+struct PageSeen {
+    title: String,
+    fields: Vec<String>,
+    text: String,
+}
+
+fn artifact_for(kind: PageKind, url: &url::Url, seen: PageSeen) -> Artifact {
+    let label = match kind {
+        PageKind::Login => "Login page",
+        PageKind::Consent => "Consent page",
+    };
+    Artifact::Page { label: label.into(), url: url.to_string(), title: seen.title, fields: seen.fields, text: seen.text }
+}
+
+/// Fills the page's form: its own inputs (hidden ones included), then the
+/// profile's fields; returns the submission request.
+fn submit(url: &url::Url, body: &str, page: &FormPage) -> Result<(OutgoingRequest, PageSeen), String> {
+    let doc = Html::parse_document(body);
+    let selector = Selector::parse(&page.form).map_err(|e| format!("invalid CSS selector `{}`: {e}", page.form))?;
+    let form = doc.select(&selector).next().ok_or_else(|| format!("no form matches `{}` at {url}", page.form))?;
+    let inputs = Selector::parse("input[name], select[name], textarea[name]").expect("static selector");
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for input in form.select(&inputs) {
+        let el = input.value();
+        let kind = el.attr("type").unwrap_or("text").to_ascii_lowercase();
+        if kind == "submit" || kind == "button" || ((kind == "checkbox" || kind == "radio") && el.attr("checked").is_none()) {
+            continue;
+        }
+        let name = el.attr("name").unwrap_or_default().to_string();
+        fields.push((name, el.attr("value").unwrap_or_default().to_string()));
+    }
+    for (k, v) in &page.fields {
+        match fields.iter_mut().find(|(n, _)| n == k) {
+            Some(f) => f.1 = v.clone(),
+            None => fields.push((k.clone(), v.clone())),
+        }
+    }
+    let action = form.value().attr("action").filter(|a| !a.is_empty()).map(|a| url.join(a)).transpose().map_err(|e| e.to_string())?.unwrap_or_else(|| url.clone());
+    let method = form.value().attr("method").unwrap_or("get").to_ascii_uppercase();
+    let seen = PageSeen {
+        title: title(body),
+        fields: fields.iter().map(|(n, _)| n.clone()).collect(),
+        text: doc.root_element().text().map(str::trim).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ").chars().take(400).collect(),
+    };
+    let request = if method == "POST" {
+        OutgoingRequest { method: reqwest::Method::POST, url: action.to_string(), headers: vec![], body: Some(RequestBody::Form(fields)) }
+    } else {
+        let mut target = action.clone();
+        target.query_pairs_mut().extend_pairs(&fields);
+        OutgoingRequest::get(target.as_str())
+    };
+    Ok((request, seen))
+}

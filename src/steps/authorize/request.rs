@@ -1,0 +1,106 @@
+//! Building the authorization request: parameters, PKCE, state and nonce,
+//! a request object by value, or a pushed request (RFC 9126).
+
+use crate::steps::client_auth::{self, random_id};
+use crate::suite::{AuthorizeStep, RequestObjectMode, Vars};
+use crate::target::{ClientProfile, Target};
+use base64::Engine;
+use serde_json::{json, Map, Value};
+use sha2::Digest;
+
+/// The request as sent, and what the callback and token request need.
+pub(super) struct Prepared {
+    /// Parameters of the full request (before request objects or PAR).
+    pub params: Vec<(String, String)>,
+    /// `state`, if sent.
+    pub state: Option<String>,
+    /// `nonce`, if sent.
+    pub nonce: Option<String>,
+    /// PKCE verifier, if PKCE is used.
+    pub verifier: Option<String>,
+    /// The redirect URI.
+    pub redirect_uri: String,
+}
+
+/// Builds the plain parameters of the request.
+pub(super) fn prepare(step: &AuthorizeStep, client: &ClientProfile, vars: &Vars) -> Result<Prepared, String> {
+    let redirect_uri = client.redirect_uri.clone().ok_or_else(|| format!("client `{}` has no redirect_uri", client.id))?;
+    let state = step.state.then(random_id);
+    let nonce = step.nonce.then(random_id);
+    let verifier = step.pkce.then(random_id);
+    let mut params = vec![
+        ("response_type".to_string(), step.response_type.clone()),
+        ("client_id".into(), client.id.clone()),
+        ("redirect_uri".into(), redirect_uri.clone()),
+        ("scope".into(), vars.fill(&step.scope)?),
+    ];
+    let mut add = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            params.push((k.to_string(), v));
+        }
+    };
+    add("state", state.clone());
+    add("nonce", nonce.clone());
+    if let Some(v) = &verifier {
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(v.as_bytes()));
+        add("code_challenge", Some(challenge));
+        add("code_challenge_method", Some("S256".into()));
+    }
+    if let Some(claims) = &step.claims {
+        add("claims", Some(super::super::request::fill_json(claims, vars)?.to_string()));
+    }
+    add("max_age", step.max_age.map(|m| m.to_string()));
+    for (k, v) in &step.params {
+        add(k, Some(vars.fill(v)?));
+    }
+    Ok(Prepared { params, state, nonce, verifier, redirect_uri })
+}
+
+/// The parameters to send: plain, or `client_id` + `request` (+ the OIDC
+/// required `response_type` and `scope`).
+pub(super) fn carry(step: &AuthorizeStep, p: &Prepared, client: &ClientProfile, target: &Target) -> Result<Vec<(String, String)>, String> {
+    let alg = match step.request_object {
+        RequestObjectMode::None => return Ok(p.params.clone()),
+        RequestObjectMode::Unsigned => "none".to_string(),
+        RequestObjectMode::Signed => client.key.as_ref().map(|k| k.alg.clone()).ok_or_else(|| format!("client `{}` has no signing key", client.id))?,
+    };
+    let now = chrono::Utc::now().timestamp();
+    let lifetime = step.request_object_lifetime.unwrap_or(300);
+    let mut claims = Map::new();
+    for (k, v) in &p.params {
+        let value = if k == "claims" || k == "max_age" { serde_json::from_str(v).unwrap_or(json!(v)) } else { json!(v) };
+        claims.insert(k.clone(), value);
+    }
+    claims.insert("iss".into(), json!(client.id));
+    claims.insert("aud".into(), json!(target.issuer));
+    claims.insert("iat".into(), json!(now));
+    claims.insert("nbf".into(), json!(now.min(now + lifetime)));
+    claims.insert("exp".into(), json!(now + lifetime));
+    claims.insert("jti".into(), json!(random_id()));
+    let key = client.key.as_ref().map(|k| (&k.jwk, k.kid.as_str()));
+    let jwt = crate::jose::sign_jwt(&claims, &alg, key, Some("oauth-authz-req+jwt")).map_err(|e| e.to_string())?;
+    let keep = |name: &str| p.params.iter().find(|(k, _)| k == name).cloned();
+    let mut out = vec![("client_id".to_string(), client.id.clone()), ("request".to_string(), jwt)];
+    out.extend(keep("response_type"));
+    out.extend(keep("scope"));
+    Ok(out)
+}
+
+/// Adds client authentication to a PAR body.
+pub(super) fn par_body(params: Vec<(String, String)>, client: &ClientProfile, endpoint: &str) -> Result<(Vec<(String, String)>, Vec<(String, String)>), String> {
+    let mut form: Vec<(String, String)> = params.into_iter().filter(|(k, _)| k != "client_id").collect();
+    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+    client_auth::apply(client, endpoint, &mut form, &mut headers)?;
+    if !form.iter().any(|(k, _)| k == "client_id") {
+        form.push(("client_id".into(), client.id.clone()));
+    }
+    Ok((form, headers))
+}
+
+/// The value of a JSON member as text.
+pub(super) fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

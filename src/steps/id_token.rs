@@ -1,0 +1,185 @@
+//! `id_token`: validate an ID token from the token response or the
+//! authorization response (OIDC Core §3.1.3.7, §3.3.2.12; FAPI 1 Advanced).
+
+use super::{Artifact, Outcome, StepContext};
+use crate::jose::{decode_unverified, oidc_hash, verify_jwt};
+use crate::specs::id_token::*;
+use crate::specs::{Spec, SpecResult};
+use crate::suite::{IdTokenSource, IdTokenStep};
+use serde_json::{Map, Value};
+
+type Claims = Map<String, Value>;
+
+/// Runs an id_token step.
+pub(crate) async fn run(step: &IdTokenStep, _stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+    let var = match step.from {
+        IdTokenSource::Token => "token.id_token",
+        IdTokenSource::Authorize => "authorize.id_token",
+    };
+    let Some(token) = ctx.vars.get(var).filter(|t| !t.is_empty()).map(str::to_string) else {
+        return skipped(&format!("no ID token to validate (`{var}` is not set: an earlier step did not obtain one)"));
+    };
+    let (header, claims) = match decode_unverified(&token) {
+        Ok(d) => d,
+        Err(e) => {
+            let mut out = skipped("the ID token could not be decoded");
+            out.specs.insert(0, DECODES.fail_because(e.to_string()));
+            return out;
+        }
+    };
+    let client_id = match ctx.target.client_named(step.client.as_deref()) {
+        Ok(c) => c.id.clone(),
+        Err(e) => return skipped(&e),
+    };
+    let mut specs = vec![DECODES.pass()];
+    specs.extend(signature(&token, &header, step, ctx.vars.get("discovery.jwks")));
+    specs.extend(registered_claims(&claims, &ctx.target.issuer, &client_id, step.clock_skew.unwrap_or(60)));
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("none");
+    specs.extend(request_bound(&claims, alg, step.from, ctx));
+    specs.extend(expected_claims(&claims, step, ctx));
+    if let Some(sub) = claims.get("sub").and_then(Value::as_str) {
+        ctx.vars.set("id_token.sub", sub);
+    }
+    let artifacts = vec![Artifact::Claims { label: "`id_token` claims".into(), claims: Value::Object(claims) }];
+    Outcome { specs, artifacts, ok: true }
+}
+
+fn skipped(reason: &str) -> Outcome {
+    Outcome { specs: vec![DECODES.skip(reason)], artifacts: vec![], ok: false }
+}
+
+fn signature(token: &str, header: &Claims, step: &IdTokenStep, jwks: Option<&str>) -> Vec<SpecResult> {
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("(absent)");
+    let allowed: Vec<String> = step.algs.clone().unwrap_or_else(|| vec!["PS256".into(), "ES256".into(), "RS256".into()]);
+    let mut out = vec![
+        ALG_NOT_NONE.check(alg != "none", "a signing alg", alg),
+        ALG_ALLOWED.check(allowed.iter().any(|a| a == alg), allowed.join(" or "), alg),
+    ];
+    let keys: Vec<Claims> = jwks
+        .and_then(|j| serde_json::from_str::<Value>(j).ok())
+        .and_then(|v| v.get("keys").and_then(Value::as_array).cloned())
+        .map(|a| a.into_iter().filter_map(|k| k.as_object().cloned()).collect())
+        .unwrap_or_default();
+    if keys.is_empty() {
+        out.push(KID_KNOWN.skip("no JWKS was fetched (run a discovery step first)"));
+        out.push(SIGNATURE.skip("no JWKS to verify against"));
+        return out;
+    }
+    let kid = header.get("kid").and_then(Value::as_str);
+    let key = match kid {
+        Some(k) => keys.iter().find(|j| j.get("kid").and_then(Value::as_str) == Some(k)),
+        None => keys.iter().find(|j| crate::steps::discovery::alg_fits_key(alg, j)),
+    };
+    let Some(key) = key else {
+        out.push(KID_KNOWN.fail("a key in the JWKS", format!("kid {kid:?} is not published")));
+        out.push(SIGNATURE.skip("no key to verify with"));
+        return out;
+    };
+    out.push(KID_KNOWN.pass_with(kid.unwrap_or("(no kid; matched by type)").to_string()));
+    let verdict = josekit::jwk::Jwk::from_map(key.clone())
+        .map_err(|e| e.to_string())
+        .and_then(|jwk| verify_jwt(token, &jwk, &[alg]).map_err(|e| e.to_string()));
+    out.push(match verdict {
+        Ok(_) => SIGNATURE.pass_with(format!("{alg} with key {}", kid.unwrap_or("(no kid)"))),
+        Err(e) => SIGNATURE.fail_because(format!("{alg} signature does not verify with key {}: {e}", kid.unwrap_or("(no kid)"))),
+    });
+    out
+}
+
+fn num(c: &Claims, k: &str) -> Option<i64> {
+    c.get(k).and_then(Value::as_i64)
+}
+
+fn registered_claims(c: &Claims, issuer: &str, client_id: &str, skew: i64) -> Vec<SpecResult> {
+    let now = chrono::Utc::now().timestamp();
+    let s = |k: &str| c.get(k).and_then(Value::as_str);
+    let auds: Vec<&str> = match c.get("aud") {
+        Some(Value::String(a)) => vec![a.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let azp = match (s("azp"), auds.len()) {
+        (Some(azp), _) => AZP.check(azp == client_id, client_id, azp),
+        (None, n) if n > 1 => AZP.fail(format!("`azp` = {client_id} with several audiences"), "absent"),
+        (None, _) => AZP.pass_with("single audience, no azp needed"),
+    };
+    let sub = s("sub").unwrap_or("");
+    let exp = match num(c, "exp") {
+        Some(exp) => EXP.check(exp + skew > now, format!("after now ({now}) - {skew}s skew"), exp.to_string()),
+        None => EXP.fail("a numeric `exp`", "absent"),
+    };
+    let iat = match num(c, "iat") {
+        Some(iat) => IAT.check(iat <= now + skew && num(c, "exp").is_none_or(|e| iat <= e), format!("not after now ({now}) + {skew}s, not after exp"), iat.to_string()),
+        None => IAT.fail("a numeric `iat`", "absent"),
+    };
+    let nbf = match num(c, "nbf") {
+        Some(nbf) => NBF.check(nbf <= now + skew, format!("not after now ({now}) + {skew}s"), nbf.to_string()),
+        None => NBF.pass_with("no nbf"),
+    };
+    vec![
+        ISS.check(s("iss") == Some(issuer), issuer, s("iss").unwrap_or("(absent)")),
+        AUD.check(auds.contains(&client_id), client_id, format!("{auds:?}")),
+        azp,
+        SUB.check(!sub.is_empty() && sub.len() <= 255, "1 to 255 characters", format!("{} characters", sub.len())),
+        exp,
+        iat,
+        nbf,
+        match s("acr") {
+            Some(acr) => ACR.pass_with(acr.to_string()),
+            None => ACR.fail("an `acr`", "absent"),
+        },
+    ]
+}
+
+/// Checks tied to the request and the other artifacts: nonce, max_age,
+/// hashes, sub stability.
+fn request_bound(c: &Claims, alg: &str, from: IdTokenSource, ctx: &StepContext<'_>) -> Vec<SpecResult> {
+    let v = |k: &str| ctx.vars.get(k).filter(|s| !s.is_empty());
+    let mut out = Vec::new();
+    if let Some(nonce) = v("authorize.nonce") {
+        let got = c.get("nonce").and_then(Value::as_str).unwrap_or("(absent)");
+        out.push(NONCE.check(got == nonce, nonce, got));
+    }
+    if let Some(max_age) = v("authorize.max_age").and_then(|m| m.parse::<i64>().ok()) {
+        let now = chrono::Utc::now().timestamp();
+        out.push(match num(c, "auth_time") {
+            Some(t) => AUTH_TIME.check(now - t <= max_age + 60, format!("within {max_age}s"), format!("{}s ago", now - t)),
+            None => AUTH_TIME.fail("`auth_time`", "absent"),
+        });
+    }
+    let front = from == IdTokenSource::Authorize;
+    out.extend(hash(c, alg, &C_HASH, v("authorize.code"), front));
+    out.extend(hash(c, alg, &S_HASH, v("authorize.state"), front));
+    out.extend(hash(c, alg, &AT_HASH, v("token.access_token").filter(|_| !front), false));
+    out.extend(hash(c, alg, &RT_HASH, v("token.refresh_token").filter(|_| !front), false));
+    if let (Some(before), Some(now)) = (v("id_token.sub"), c.get("sub").and_then(Value::as_str)) {
+        out.push(SUB_STABLE.check(before == now, before, now));
+    }
+    out
+}
+
+/// A hash claim (named by the spec id's middle part, e.g. `c_hash`) under the
+/// header's alg: required when `required`, else checked only when present.
+fn hash(c: &Claims, alg: &str, spec: &'static Spec, value: Option<&str>, required: bool) -> Option<SpecResult> {
+    let claim = spec.id.trim_start_matches("id_token.").trim_end_matches("_valid");
+    let value = value?;
+    let want = oidc_hash(alg, value)?;
+    Some(match c.get(claim).and_then(Value::as_str) {
+        Some(got) => spec.check(got == want, want, got),
+        None if required => spec.fail(format!("`{claim}` = {want}"), "absent"),
+        None => spec.pass_with(format!("no {claim} (optional here)")),
+    })
+}
+
+fn expected_claims(c: &Claims, step: &IdTokenStep, ctx: &StepContext<'_>) -> Vec<SpecResult> {
+    step.expect_claims
+        .iter()
+        .map(|(name, want)| {
+            let want = crate::steps::request::fill_json(want, ctx.vars).unwrap_or_else(|e| Value::String(format!("(unfillable: {e})")));
+            let got = c.get(name).cloned().unwrap_or(Value::Null);
+            let mut r = EXPECTED_CLAIM.check(got == want, want.to_string(), if got.is_null() { "absent".into() } else { got.to_string() });
+            r.should = format!("should include the expected `{name}` claim in `id_token`");
+            r
+        })
+        .collect()
+}
