@@ -851,8 +851,9 @@ const OAUTH_FAULTS_TESTED: &[Fault] = &[
 #[test]
 fn every_fault_the_bank_lists_has_a_test() {
     for f in Fault::ALL {
-        let covered =
-            OAUTH_FAULTS_TESTED.contains(f) || common::DISCOVERY_MATRIX.iter().any(|(m, _)| m == f);
+        let covered = OAUTH_FAULTS_TESTED.contains(f)
+            || common::DISCOVERY_MATRIX.iter().any(|(m, _)| m == f)
+            || common::FLOW_MATRIX.iter().any(|(m, ..)| m == f);
         assert!(
             covered,
             "fault {} has no test showing the misbehaviour",

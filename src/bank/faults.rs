@@ -68,6 +68,38 @@ faults! {
     TokenCodeReuseAllowed => "token.code_reuse_allowed", "accepts an authorization code more than once";
     TokenPkceIgnored => "token.pkce_ignored", "issues tokens without checking the PKCE `code_verifier`";
     ParRequestUriReusable => "par.request_uri_reusable", "accepts a pushed `request_uri` more than once";
+    ParWrongStatus => "par.wrong_status", "answers pushed authorization requests with 200 instead of 201";
+    TokenServerError => "token.server_error", "answers every token request with 500";
+    TokenNotJson => "token.not_json", "answers token requests with a body that is not JSON";
+    TokenNoAccessToken => "token.no_access_token", "leaves `access_token` out of token responses";
+    TokenWrongTokenType => "token.wrong_token_type", "answers `token_type: mac`";
+    TokenNoExpiresIn => "token.no_expires_in", "leaves `expires_in` out of token responses";
+    TokenCacheable => "token.cacheable", "sends tokens without `Cache-Control: no-store`";
+    TokenScopeNarrowed => "token.scope_narrowed", "grants fewer scopes than requested and says so only in `scope`";
+    TokenNoRefreshToken => "token.no_refresh_token", "issues no refresh token";
+    TokenNoIdToken => "token.no_id_token", "issues no ID token for `openid` authorization code grants";
+    AuthorizeWrongRedirect => "authorize.wrong_redirect", "sends the PSU to a redirect URI the client did not register";
+    AuthorizeServerError => "authorize.server_error", "answers every authorization request with `error=server_error`";
+    CallbackCodeMissing => "callback.code_missing", "leaves `code` out of the authorization response";
+    CallbackIssMissing => "callback.iss_missing", "leaves `iss` out of the authorization response";
+    CallbackIssWrong => "callback.iss_wrong", "puts another issuer in the `iss` of the authorization response";
+    CallbackHybridInQuery => "callback.hybrid_in_query", "answers `code id_token` requests in the query, without the ID token";
+    IdTokenMalformed => "id_token.malformed", "issues ID tokens that are not JWTs";
+    IdTokenAlgNone => "id_token.alg_none", "issues unsigned (`alg: none`) ID tokens";
+    IdTokenUnknownKid => "id_token.unknown_kid", "names in `kid` a key it does not publish";
+    IdTokenWrongIss => "id_token.wrong_iss", "puts another issuer in `iss`";
+    IdTokenWrongAzp => "id_token.wrong_azp", "puts another client in `azp`";
+    IdTokenNoSub => "id_token.no_sub", "leaves `sub` out of ID tokens";
+    IdTokenIatFuture => "id_token.iat_future", "issues ID tokens with `iat` an hour in the future";
+    IdTokenNbfFuture => "id_token.nbf_future", "issues ID tokens not valid before an hour from now (`nbf`)";
+    IdTokenWrongNonce => "id_token.wrong_nonce", "returns another `nonce` than the one requested";
+    IdTokenNoAuthTime => "id_token.no_auth_time", "leaves `auth_time` out even when `max_age` was requested";
+    IdTokenNoAcr => "id_token.no_acr", "leaves `acr` out of ID tokens";
+    IdTokenMissingSHash => "id_token.missing_s_hash", "omits `s_hash` from front-channel ID tokens";
+    IdTokenWrongAtHash => "id_token.wrong_at_hash", "puts an `at_hash` that matches no access token";
+    IdTokenWrongRtHash => "id_token.wrong_rt_hash", "puts an `rt_hash` that matches no refresh token";
+    IdTokenUnstableSub => "id_token.unstable_sub", "gives the same PSU a different `sub` in every ID token";
+    IdTokenIntentDropped => "id_token.intent_dropped", "drops the requested `openbanking_intent_id` and `authorizationId` claims";
 }
 
 impl Fault {

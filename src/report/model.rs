@@ -288,7 +288,13 @@ fn artifact_item(stage: &str, a: &Artifact, redactor: &Redactor) -> Item {
             title: stage.to_string(),
             text: text.clone(),
         },
-        Artifact::Page { label, url, title, fields, text } => Item::Page {
+        Artifact::Page {
+            label,
+            url,
+            title,
+            fields,
+            text,
+        } => Item::Page {
             label: label.clone(),
             url: redactor.url(url),
             title: title.clone(),

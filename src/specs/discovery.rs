@@ -18,7 +18,6 @@ const FAPI2_5_4: &str =
 const FAPI2_5_3_2: &str =
     "https://openid.net/specs/fapi-security-profile-2_0-final.html#name-requirements-for-authorization-servers";
 
-
 spec!(
     STATUS_OK,
     "discovery.status_ok",

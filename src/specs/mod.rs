@@ -14,7 +14,10 @@ macro_rules! spec {
             id: $id,
             should: $should,
             severity: $sev,
-            clause: $crate::specs::Clause { tag: $tag, url: $url },
+            clause: $crate::specs::Clause {
+                tag: $tag,
+                url: $url,
+            },
         };
     };
 }
@@ -23,15 +26,15 @@ pub mod authorize;
 pub mod discovery;
 pub mod id_token;
 pub mod request;
-pub mod token;
 mod result;
+pub mod token;
 
 pub use authorize::AUTHORIZE;
 pub use discovery::DISCOVERY;
 pub use id_token::ID_TOKEN;
-pub use token::TOKEN;
 pub use request::REQUEST;
 pub use result::{SpecResult, Verdict};
+pub use token::TOKEN;
 
 use serde::Serialize;
 
@@ -127,7 +130,9 @@ impl Spec {
 
 /// Every catalogue spec, by area, for `probity specs` and for the fault matrix.
 pub fn catalogue() -> impl Iterator<Item = &'static Spec> {
-    [DISCOVERY, REQUEST, TOKEN, AUTHORIZE, ID_TOKEN].into_iter().flat_map(|a| a.iter().copied())
+    [DISCOVERY, REQUEST, TOKEN, AUTHORIZE, ID_TOKEN]
+        .into_iter()
+        .flat_map(|a| a.iter().copied())
 }
 
 /// Looks a catalogue spec up by id.

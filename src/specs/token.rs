@@ -6,28 +6,97 @@ const R5_1: &str = "https://www.rfc-editor.org/rfc/rfc6749#section-5.1";
 const R5_2: &str = "https://www.rfc-editor.org/rfc/rfc6749#section-5.2";
 const OIDC_3_1_3_3: &str = "https://openid.net/specs/openid-connect-core-1_0.html#TokenResponse";
 
-spec!(STATUS_OK, "token.status_ok", Failure, "RFC6749-5.1", R5_1,
-    "should answer a valid token request with 200 OK");
-spec!(JSON, "token.json_object", Failure, "RFC6749-5.1", R5_1,
-    "should return the token response as a JSON object");
-spec!(ACCESS_TOKEN, "token.access_token_present", Failure, "RFC6749-5.1", R5_1,
-    "should return an `access_token`");
-spec!(TOKEN_TYPE, "token.token_type_bearer", Failure, "RFC6750-4", R5_1,
-    "should return `token_type` Bearer");
-spec!(EXPIRES_IN, "token.expires_in", Warning, "RFC6749-5.1", R5_1,
-    "should say when the access token expires (`expires_in`)");
-spec!(NO_STORE, "token.cache_control_no_store", Failure, "RFC6749-5.1", R5_1,
-    "should send `Cache-Control: no-store` with tokens");
-spec!(SCOPE, "token.scope_as_requested", Warning, "RFC6749-5.1", R5_1,
-    "should grant the scopes requested, or say which it granted");
-spec!(REFRESH_TOKEN, "token.refresh_token_present", Failure, "RFC6749-5.1", R5_1,
-    "should return a `refresh_token` where the suite expects one");
-spec!(ID_TOKEN, "token.id_token_present", Failure, "OIDC-CORE-3.1.3.3", OIDC_3_1_3_3,
-    "should return an `id_token` when the `openid` scope was granted");
-spec!(REJECTED, "token.rejected", Failure, "RFC6749-5.2", R5_2,
-    "should reject the invalid token request with the expected OAuth error");
+spec!(
+    STATUS_OK,
+    "token.status_ok",
+    Failure,
+    "RFC6749-5.1",
+    R5_1,
+    "should answer a valid token request with 200 OK"
+);
+spec!(
+    JSON,
+    "token.json_object",
+    Failure,
+    "RFC6749-5.1",
+    R5_1,
+    "should return the token response as a JSON object"
+);
+spec!(
+    ACCESS_TOKEN,
+    "token.access_token_present",
+    Failure,
+    "RFC6749-5.1",
+    R5_1,
+    "should return an `access_token`"
+);
+spec!(
+    TOKEN_TYPE,
+    "token.token_type_bearer",
+    Failure,
+    "RFC6750-4",
+    R5_1,
+    "should return `token_type` Bearer"
+);
+spec!(
+    EXPIRES_IN,
+    "token.expires_in",
+    Warning,
+    "RFC6749-5.1",
+    R5_1,
+    "should say when the access token expires (`expires_in`)"
+);
+spec!(
+    NO_STORE,
+    "token.cache_control_no_store",
+    Failure,
+    "RFC6749-5.1",
+    R5_1,
+    "should send `Cache-Control: no-store` with tokens"
+);
+spec!(
+    SCOPE,
+    "token.scope_as_requested",
+    Warning,
+    "RFC6749-5.1",
+    R5_1,
+    "should grant the scopes requested, or say which it granted"
+);
+spec!(
+    REFRESH_TOKEN,
+    "token.refresh_token_present",
+    Failure,
+    "RFC6749-5.1",
+    R5_1,
+    "should return a `refresh_token` where the suite expects one"
+);
+spec!(
+    ID_TOKEN,
+    "token.id_token_present",
+    Failure,
+    "OIDC-CORE-3.1.3.3",
+    OIDC_3_1_3_3,
+    "should return an `id_token` when the `openid` scope was granted"
+);
+spec!(
+    REJECTED,
+    "token.rejected",
+    Failure,
+    "RFC6749-5.2",
+    R5_2,
+    "should reject the invalid token request with the expected OAuth error"
+);
 
 /// Every token spec.
 pub static TOKEN: &[&super::Spec] = &[
-    &STATUS_OK, &JSON, &ACCESS_TOKEN, &TOKEN_TYPE, &EXPIRES_IN, &NO_STORE, &SCOPE, &REFRESH_TOKEN, &ID_TOKEN, &REJECTED,
+    &STATUS_OK,
+    &JSON,
+    &ACCESS_TOKEN,
+    &TOKEN_TYPE,
+    &EXPIRES_IN,
+    &NO_STORE,
+    &SCOPE,
+    &REFRESH_TOKEN,
+    &ID_TOKEN,
+    &REJECTED,
 ];

@@ -16,13 +16,25 @@ pub(crate) fn apply(
     form: &mut Vec<(String, String)>,
     headers: &mut Vec<(String, String)>,
 ) -> Result<(), String> {
-    let secret = || client.secret.clone().ok_or_else(|| format!("client `{}` has no secret", client.id));
+    let secret = || {
+        client
+            .secret
+            .clone()
+            .ok_or_else(|| format!("client `{}` has no secret", client.id))
+    };
     match client.auth_method {
         ClientAuthMethod::ClientSecretBasic => {
             // RFC 6749 §2.3.1: id and secret are form-urlencoded before Base64.
-            let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let enc =
+                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
             let pair = format!("{}:{}", enc(&client.id), enc(&secret()?));
-            headers.push(("authorization".into(), format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))));
+            headers.push((
+                "authorization".into(),
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                ),
+            ));
         }
         ClientAuthMethod::ClientSecretPost => {
             form.push(("client_id".into(), client.id.clone()));
@@ -33,14 +45,19 @@ pub(crate) fn apply(
             form.push(("client_assertion_type".into(), ASSERTION_TYPE.into()));
             form.push(("client_assertion".into(), assertion(client, endpoint)?));
         }
-        ClientAuthMethod::TlsClientAuth | ClientAuthMethod::None => form.push(("client_id".into(), client.id.clone())),
+        ClientAuthMethod::TlsClientAuth | ClientAuthMethod::None => {
+            form.push(("client_id".into(), client.id.clone()))
+        }
     }
     Ok(())
 }
 
 /// A client assertion (RFC 7523 §3) for `audience`.
 pub(crate) fn assertion(client: &ClientProfile, audience: &str) -> Result<String, String> {
-    let key = client.key.as_ref().ok_or_else(|| format!("client `{}` has no signing key", client.id))?;
+    let key = client
+        .key
+        .as_ref()
+        .ok_or_else(|| format!("client `{}` has no signing key", client.id))?;
     let now = chrono::Utc::now().timestamp();
     let claims: Map<String, Value> = json!({
         "iss": client.id, "sub": client.id, "aud": audience,
@@ -49,7 +66,8 @@ pub(crate) fn assertion(client: &ClientProfile, audience: &str) -> Result<String
     .as_object()
     .cloned()
     .unwrap_or_default();
-    crate::jose::sign_jwt(&claims, &key.alg, Some((&key.jwk, &key.kid)), None).map_err(|e| e.to_string())
+    crate::jose::sign_jwt(&claims, &key.alg, Some((&key.jwk, &key.kid)), None)
+        .map_err(|e| e.to_string())
 }
 
 /// A random URL-safe identifier (jti, state, nonce, PKCE verifier).

@@ -16,8 +16,15 @@ pub(crate) async fn run(step: &IdTokenStep, _stage: &str, ctx: &mut StepContext<
         IdTokenSource::Token => "token.id_token",
         IdTokenSource::Authorize => "authorize.id_token",
     };
-    let Some(token) = ctx.vars.get(var).filter(|t| !t.is_empty()).map(str::to_string) else {
-        return skipped(&format!("no ID token to validate (`{var}` is not set: an earlier step did not obtain one)"));
+    let Some(token) = ctx
+        .vars
+        .get(var)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+    else {
+        return skipped(&format!(
+            "no ID token to validate (`{var}` is not set: an earlier step did not obtain one)"
+        ));
     };
     let (header, claims) = match decode_unverified(&token) {
         Ok(d) => d,
@@ -32,25 +39,57 @@ pub(crate) async fn run(step: &IdTokenStep, _stage: &str, ctx: &mut StepContext<
         Err(e) => return skipped(&e),
     };
     let mut specs = vec![DECODES.pass()];
-    specs.extend(signature(&token, &header, step, ctx.vars.get("discovery.jwks")));
-    specs.extend(registered_claims(&claims, &ctx.target.issuer, &client_id, step.clock_skew.unwrap_or(60)));
+    specs.extend(signature(
+        &token,
+        &header,
+        step,
+        ctx.vars.get("discovery.jwks"),
+    ));
+    specs.extend(registered_claims(
+        &claims,
+        &ctx.target.issuer,
+        &client_id,
+        step.clock_skew.unwrap_or(60),
+    ));
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("none");
     specs.extend(request_bound(&claims, alg, step.from, ctx));
     specs.extend(expected_claims(&claims, step, ctx));
     if let Some(sub) = claims.get("sub").and_then(Value::as_str) {
         ctx.vars.set("id_token.sub", sub);
     }
-    let artifacts = vec![Artifact::Claims { label: "`id_token` claims".into(), claims: Value::Object(claims) }];
-    Outcome { specs, artifacts, ok: true }
+    let artifacts = vec![Artifact::Claims {
+        label: "`id_token` claims".into(),
+        claims: Value::Object(claims),
+    }];
+    Outcome {
+        specs,
+        artifacts,
+        ok: true,
+    }
 }
 
 fn skipped(reason: &str) -> Outcome {
-    Outcome { specs: vec![DECODES.skip(reason)], artifacts: vec![], ok: false }
+    Outcome {
+        specs: vec![DECODES.skip(reason)],
+        artifacts: vec![],
+        ok: false,
+    }
 }
 
-fn signature(token: &str, header: &Claims, step: &IdTokenStep, jwks: Option<&str>) -> Vec<SpecResult> {
-    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("(absent)");
-    let allowed: Vec<String> = step.algs.clone().unwrap_or_else(|| vec!["PS256".into(), "ES256".into(), "RS256".into()]);
+fn signature(
+    token: &str,
+    header: &Claims,
+    step: &IdTokenStep,
+    jwks: Option<&str>,
+) -> Vec<SpecResult> {
+    let alg = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .unwrap_or("(absent)");
+    let allowed: Vec<String> = step
+        .algs
+        .clone()
+        .unwrap_or_else(|| vec!["PS256".into(), "ES256".into(), "RS256".into()]);
     let mut out = vec![
         ALG_NOT_NONE.check(alg != "none", "a signing alg", alg),
         ALG_ALLOWED.check(allowed.iter().any(|a| a == alg), allowed.join(" or "), alg),
@@ -58,7 +97,11 @@ fn signature(token: &str, header: &Claims, step: &IdTokenStep, jwks: Option<&str
     let keys: Vec<Claims> = jwks
         .and_then(|j| serde_json::from_str::<Value>(j).ok())
         .and_then(|v| v.get("keys").and_then(Value::as_array).cloned())
-        .map(|a| a.into_iter().filter_map(|k| k.as_object().cloned()).collect())
+        .map(|a| {
+            a.into_iter()
+                .filter_map(|k| k.as_object().cloned())
+                .collect()
+        })
         .unwrap_or_default();
     if keys.is_empty() {
         out.push(KID_KNOWN.skip("no JWKS was fetched (run a discovery step first)"));
@@ -67,8 +110,12 @@ fn signature(token: &str, header: &Claims, step: &IdTokenStep, jwks: Option<&str
     }
     let kid = header.get("kid").and_then(Value::as_str);
     let key = match kid {
-        Some(k) => keys.iter().find(|j| j.get("kid").and_then(Value::as_str) == Some(k)),
-        None => keys.iter().find(|j| crate::steps::discovery::alg_fits_key(alg, j)),
+        Some(k) => keys
+            .iter()
+            .find(|j| j.get("kid").and_then(Value::as_str) == Some(k)),
+        None => keys
+            .iter()
+            .find(|j| crate::steps::discovery::alg_fits_key(alg, j)),
     };
     let Some(key) = key else {
         out.push(KID_KNOWN.fail("a key in the JWKS", format!("kid {kid:?} is not published")));
@@ -81,7 +128,10 @@ fn signature(token: &str, header: &Claims, step: &IdTokenStep, jwks: Option<&str
         .and_then(|jwk| verify_jwt(token, &jwk, &[alg]).map_err(|e| e.to_string()));
     out.push(match verdict {
         Ok(_) => SIGNATURE.pass_with(format!("{alg} with key {}", kid.unwrap_or("(no kid)"))),
-        Err(e) => SIGNATURE.fail_because(format!("{alg} signature does not verify with key {}: {e}", kid.unwrap_or("(no kid)"))),
+        Err(e) => SIGNATURE.fail_because(format!(
+            "{alg} signature does not verify with key {}: {e}",
+            kid.unwrap_or("(no kid)")
+        )),
     });
     out
 }
@@ -100,27 +150,50 @@ fn registered_claims(c: &Claims, issuer: &str, client_id: &str, skew: i64) -> Ve
     };
     let azp = match (s("azp"), auds.len()) {
         (Some(azp), _) => AZP.check(azp == client_id, client_id, azp),
-        (None, n) if n > 1 => AZP.fail(format!("`azp` = {client_id} with several audiences"), "absent"),
+        (None, n) if n > 1 => AZP.fail(
+            format!("`azp` = {client_id} with several audiences"),
+            "absent",
+        ),
         (None, _) => AZP.pass_with("single audience, no azp needed"),
     };
     let sub = s("sub").unwrap_or("");
     let exp = match num(c, "exp") {
-        Some(exp) => EXP.check(exp + skew > now, format!("after now ({now}) - {skew}s skew"), exp.to_string()),
+        Some(exp) => EXP.check(
+            exp + skew > now,
+            format!("after now ({now}) - {skew}s skew"),
+            exp.to_string(),
+        ),
         None => EXP.fail("a numeric `exp`", "absent"),
     };
     let iat = match num(c, "iat") {
-        Some(iat) => IAT.check(iat <= now + skew && num(c, "exp").is_none_or(|e| iat <= e), format!("not after now ({now}) + {skew}s, not after exp"), iat.to_string()),
+        Some(iat) => IAT.check(
+            iat <= now + skew && num(c, "exp").is_none_or(|e| iat <= e),
+            format!("not after now ({now}) + {skew}s, not after exp"),
+            iat.to_string(),
+        ),
         None => IAT.fail("a numeric `iat`", "absent"),
     };
     let nbf = match num(c, "nbf") {
-        Some(nbf) => NBF.check(nbf <= now + skew, format!("not after now ({now}) + {skew}s"), nbf.to_string()),
+        Some(nbf) => NBF.check(
+            nbf <= now + skew,
+            format!("not after now ({now}) + {skew}s"),
+            nbf.to_string(),
+        ),
         None => NBF.pass_with("no nbf"),
     };
     vec![
-        ISS.check(s("iss") == Some(issuer), issuer, s("iss").unwrap_or("(absent)")),
+        ISS.check(
+            s("iss") == Some(issuer),
+            issuer,
+            s("iss").unwrap_or("(absent)"),
+        ),
         AUD.check(auds.contains(&client_id), client_id, format!("{auds:?}")),
         azp,
-        SUB.check(!sub.is_empty() && sub.len() <= 255, "1 to 255 characters", format!("{} characters", sub.len())),
+        SUB.check(
+            !sub.is_empty() && sub.len() <= 255,
+            "1 to 255 characters",
+            format!("{} characters", sub.len()),
+        ),
         exp,
         iat,
         nbf,
@@ -133,7 +206,12 @@ fn registered_claims(c: &Claims, issuer: &str, client_id: &str, skew: i64) -> Ve
 
 /// Checks tied to the request and the other artifacts: nonce, max_age,
 /// hashes, sub stability.
-fn request_bound(c: &Claims, alg: &str, from: IdTokenSource, ctx: &StepContext<'_>) -> Vec<SpecResult> {
+fn request_bound(
+    c: &Claims,
+    alg: &str,
+    from: IdTokenSource,
+    ctx: &StepContext<'_>,
+) -> Vec<SpecResult> {
     let v = |k: &str| ctx.vars.get(k).filter(|s| !s.is_empty());
     let mut out = Vec::new();
     if let Some(nonce) = v("authorize.nonce") {
@@ -143,15 +221,31 @@ fn request_bound(c: &Claims, alg: &str, from: IdTokenSource, ctx: &StepContext<'
     if let Some(max_age) = v("authorize.max_age").and_then(|m| m.parse::<i64>().ok()) {
         let now = chrono::Utc::now().timestamp();
         out.push(match num(c, "auth_time") {
-            Some(t) => AUTH_TIME.check(now - t <= max_age + 60, format!("within {max_age}s"), format!("{}s ago", now - t)),
+            Some(t) => AUTH_TIME.check(
+                now - t <= max_age + 60,
+                format!("within {max_age}s"),
+                format!("{}s ago", now - t),
+            ),
             None => AUTH_TIME.fail("`auth_time`", "absent"),
         });
     }
     let front = from == IdTokenSource::Authorize;
     out.extend(hash(c, alg, &C_HASH, v("authorize.code"), front));
     out.extend(hash(c, alg, &S_HASH, v("authorize.state"), front));
-    out.extend(hash(c, alg, &AT_HASH, v("token.access_token").filter(|_| !front), false));
-    out.extend(hash(c, alg, &RT_HASH, v("token.refresh_token").filter(|_| !front), false));
+    out.extend(hash(
+        c,
+        alg,
+        &AT_HASH,
+        v("token.access_token").filter(|_| !front),
+        false,
+    ));
+    out.extend(hash(
+        c,
+        alg,
+        &RT_HASH,
+        v("token.refresh_token").filter(|_| !front),
+        false,
+    ));
     if let (Some(before), Some(now)) = (v("id_token.sub"), c.get("sub").and_then(Value::as_str)) {
         out.push(SUB_STABLE.check(before == now, before, now));
     }
@@ -160,8 +254,17 @@ fn request_bound(c: &Claims, alg: &str, from: IdTokenSource, ctx: &StepContext<'
 
 /// A hash claim (named by the spec id's middle part, e.g. `c_hash`) under the
 /// header's alg: required when `required`, else checked only when present.
-fn hash(c: &Claims, alg: &str, spec: &'static Spec, value: Option<&str>, required: bool) -> Option<SpecResult> {
-    let claim = spec.id.trim_start_matches("id_token.").trim_end_matches("_valid");
+fn hash(
+    c: &Claims,
+    alg: &str,
+    spec: &'static Spec,
+    value: Option<&str>,
+    required: bool,
+) -> Option<SpecResult> {
+    let claim = spec
+        .id
+        .trim_start_matches("id_token.")
+        .trim_end_matches("_valid");
     let value = value?;
     let want = oidc_hash(alg, value)?;
     Some(match c.get(claim).and_then(Value::as_str) {
@@ -175,9 +278,18 @@ fn expected_claims(c: &Claims, step: &IdTokenStep, ctx: &StepContext<'_>) -> Vec
     step.expect_claims
         .iter()
         .map(|(name, want)| {
-            let want = crate::steps::request::fill_json(want, ctx.vars).unwrap_or_else(|e| Value::String(format!("(unfillable: {e})")));
+            let want = crate::steps::request::fill_json(want, ctx.vars)
+                .unwrap_or_else(|e| Value::String(format!("(unfillable: {e})")));
             let got = c.get(name).cloned().unwrap_or(Value::Null);
-            let mut r = EXPECTED_CLAIM.check(got == want, want.to_string(), if got.is_null() { "absent".into() } else { got.to_string() });
+            let mut r = EXPECTED_CLAIM.check(
+                got == want,
+                want.to_string(),
+                if got.is_null() {
+                    "absent".into()
+                } else {
+                    got.to_string()
+                },
+            );
             r.should = format!("should include the expected `{name}` claim in `id_token`");
             r
         })

@@ -11,12 +11,21 @@ use crate::suite::{ClientCredentialsStep, TokenGrant, TokenStep};
 use serde_json::{Map, Value};
 
 /// Runs a client credentials grant.
-pub(crate) async fn client_credentials(step: &ClientCredentialsStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+pub(crate) async fn client_credentials(
+    step: &ClientCredentialsStep,
+    stage: &str,
+    ctx: &mut StepContext<'_>,
+) -> Outcome {
     let mut fields = vec![("grant_type".to_string(), "client_credentials".to_string())];
     if let Some(scope) = &step.scope {
         fields.push(("scope".into(), scope.clone()));
     }
-    let expect = Expectation { scope: step.scope.clone(), refresh_token: false, id_token: false, error: step.expect_error.clone() };
+    let expect = Expectation {
+        scope: step.scope.clone(),
+        refresh_token: false,
+        id_token: false,
+        error: step.expect_error.clone(),
+    };
     exchange(ctx, stage, step.client.as_deref(), fields, expect).await
 }
 
@@ -27,9 +36,16 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
         Err(e) => return skip_all(&format!("the token request could not be built: {e}")),
     };
     let scope = ctx.vars.get("authorize.scope").map(str::to_string);
-    let openid = scope.as_deref().is_some_and(|s| s.split_whitespace().any(|x| x == "openid"));
+    let openid = scope
+        .as_deref()
+        .is_some_and(|s| s.split_whitespace().any(|x| x == "openid"));
     let id_token = step.grant == TokenGrant::AuthorizationCode && openid;
-    let expect = Expectation { scope, refresh_token: step.expect_refresh_token, id_token, error: step.expect_error.clone() };
+    let expect = Expectation {
+        scope,
+        refresh_token: step.expect_refresh_token,
+        id_token,
+        error: step.expect_error.clone(),
+    };
     exchange(ctx, stage, step.client.as_deref(), fields, expect).await
 }
 
@@ -42,13 +58,20 @@ fn build_fields(step: &TokenStep, ctx: &StepContext<'_>) -> Result<Vec<(String, 
                 ("code".into(), var("authorize.code")?),
                 ("redirect_uri".into(), var("authorize.redirect_uri")?),
             ];
-            if let Some(v) = ctx.vars.get("authorize.code_verifier").filter(|v| !v.is_empty()) {
+            if let Some(v) = ctx
+                .vars
+                .get("authorize.code_verifier")
+                .filter(|v| !v.is_empty())
+            {
                 f.push(("code_verifier".into(), v.to_string()));
             }
             f
         }
         TokenGrant::RefreshToken => {
-            vec![("grant_type".to_string(), "refresh_token".to_string()), ("refresh_token".into(), var("token.refresh_token")?)]
+            vec![
+                ("grant_type".to_string(), "refresh_token".to_string()),
+                ("refresh_token".into(), var("token.refresh_token")?),
+            ]
         }
     };
     fields.retain(|(k, _)| !step.omit_fields.contains(k));
@@ -71,31 +94,61 @@ struct Expectation {
 }
 
 /// The core token specs, skipped: what a failed request leaves unjudged.
-const CORE: [&Spec; 6] = [&STATUS_OK, &JSON, &ACCESS_TOKEN, &TOKEN_TYPE, &EXPIRES_IN, &NO_STORE];
+const CORE: [&Spec; 6] = [
+    &STATUS_OK,
+    &JSON,
+    &ACCESS_TOKEN,
+    &TOKEN_TYPE,
+    &EXPIRES_IN,
+    &NO_STORE,
+];
 
 fn skip_all(reason: &str) -> Outcome {
-    Outcome { specs: CORE.iter().map(|s| s.skip(reason)).collect(), artifacts: vec![], ok: false }
+    Outcome {
+        specs: CORE.iter().map(|s| s.skip(reason)).collect(),
+        artifacts: vec![],
+        ok: false,
+    }
 }
 
-async fn exchange(ctx: &mut StepContext<'_>, stage: &str, client: Option<&str>, mut fields: Vec<(String, String)>, expect: Expectation) -> Outcome {
+async fn exchange(
+    ctx: &mut StepContext<'_>,
+    stage: &str,
+    client: Option<&str>,
+    mut fields: Vec<(String, String)>,
+    expect: Expectation,
+) -> Outcome {
     let client = match ctx.target.client_named(client) {
         Ok(c) => c.clone(),
         Err(e) => return skip_all(&e),
     };
     let endpoint = match ctx.vars.fill("{{ discovery.token_endpoint }}") {
         Ok(e) => e,
-        Err(e) => return skip_all(&format!("no token endpoint (run a discovery step first): {e}")),
+        Err(e) => {
+            return skip_all(&format!(
+                "no token endpoint (run a discovery step first): {e}"
+            ))
+        }
     };
     let mut headers = vec![("accept".to_string(), "application/json".to_string())];
     if let Err(e) = client_auth::apply(&client, &endpoint, &mut fields, &mut headers) {
         return skip_all(&format!("client authentication could not be prepared: {e}"));
     }
-    let request = OutgoingRequest { method: reqwest::Method::POST, url: endpoint, headers, body: Some(RequestBody::Form(fields)) };
+    let request = OutgoingRequest {
+        method: reqwest::Method::POST,
+        url: endpoint,
+        headers,
+        body: Some(RequestBody::Form(fields)),
+    };
     let exchange = ctx.session.send(stage, request).await;
     let response = match exchange.response() {
         Ok(r) => r.clone(),
         Err(e) => {
-            let first = if expect.error.is_some() { &REJECTED } else { &STATUS_OK };
+            let first = if expect.error.is_some() {
+                &REJECTED
+            } else {
+                &STATUS_OK
+            };
             let mut out = skip_all("the token endpoint gave no complete response");
             out.specs.retain(|s| s.id != first.id);
             out.specs.insert(0, first.fail_because(e));
@@ -109,26 +162,50 @@ async fn exchange(ctx: &mut StepContext<'_>, stage: &str, client: Option<&str>, 
 }
 
 fn judge_rejection(r: &RecordedResponse, code: &str) -> Outcome {
-    let got = r.json().ok().and_then(|b| b.get("error").and_then(Value::as_str).map(str::to_string));
+    let got = r
+        .json()
+        .ok()
+        .and_then(|b| b.get("error").and_then(Value::as_str).map(str::to_string));
     let ok = (400..500).contains(&r.status) && got.as_deref() == Some(code);
-    let actual = format!("{} with error {}", r.status, got.unwrap_or_else(|| "(none)".into()));
-    Outcome { specs: vec![REJECTED.check(ok, format!("4xx with error {code}"), actual)], artifacts: vec![], ok: true }
+    let actual = format!(
+        "{} with error {}",
+        r.status,
+        got.unwrap_or_else(|| "(none)".into())
+    );
+    Outcome {
+        specs: vec![REJECTED.check(ok, format!("4xx with error {code}"), actual)],
+        artifacts: vec![],
+        ok: true,
+    }
 }
 
 fn judge_tokens(r: &RecordedResponse, expect: &Expectation, ctx: &mut StepContext<'_>) -> Outcome {
-    let mut specs = vec![STATUS_OK.check(r.status == 200, "200", format!("{} {}", r.status, error_summary(r)))];
+    let mut specs = vec![STATUS_OK.check(
+        r.status == 200,
+        "200",
+        format!("{} {}", r.status, error_summary(r)),
+    )];
     let body = match r.json() {
         Ok(Value::Object(m)) => {
             specs.push(JSON.pass());
             m
         }
-        Ok(other) => return rest_skipped(specs, JSON.fail("a JSON object", super::discovery::kind_of(&other))),
+        Ok(other) => {
+            return rest_skipped(
+                specs,
+                JSON.fail("a JSON object", super::discovery::kind_of(&other)),
+            )
+        }
         Err(e) => return rest_skipped(specs, JSON.fail_because(e)),
     };
     let s = |k: &str| body.get(k).and_then(Value::as_str);
     specs.push(present(&ACCESS_TOKEN, s("access_token")));
     let tt = s("token_type").unwrap_or("(absent)");
-    specs.push(TOKEN_TYPE.check(tt.eq_ignore_ascii_case("bearer") || tt.eq_ignore_ascii_case("DPoP"), "Bearer", tt));
+    specs.push(TOKEN_TYPE.check(
+        tt.eq_ignore_ascii_case("bearer") || tt.eq_ignore_ascii_case("DPoP"),
+        "Bearer",
+        tt,
+    ));
     specs.push(expires_in(&body));
     let cc = r.header("cache-control").unwrap_or("(absent)");
     specs.push(NO_STORE.check(cc.to_ascii_lowercase().contains("no-store"), "no-store", cc));
@@ -147,7 +224,11 @@ fn judge_tokens(r: &RecordedResponse, expect: &Expectation, ctx: &mut StepContex
         }
     }
     let ok = s("access_token").is_some() && r.status == 200;
-    Outcome { specs, artifacts: vec![], ok }
+    Outcome {
+        specs,
+        artifacts: vec![],
+        ok,
+    }
 }
 
 fn error_summary(r: &RecordedResponse) -> String {
@@ -160,8 +241,16 @@ fn error_summary(r: &RecordedResponse) -> String {
 fn rest_skipped(mut specs: Vec<SpecResult>, failed: SpecResult) -> Outcome {
     specs.push(failed);
     let done: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
-    specs.extend(CORE.iter().filter(|s| !done.contains(&s.id.to_string())).map(|s| s.skip("the token response is not a JSON object")));
-    Outcome { specs, artifacts: vec![], ok: false }
+    specs.extend(
+        CORE.iter()
+            .filter(|s| !done.contains(&s.id.to_string()))
+            .map(|s| s.skip("the token response is not a JSON object")),
+    );
+    Outcome {
+        specs,
+        artifacts: vec![],
+        ok: false,
+    }
 }
 
 fn present(spec: &'static Spec, v: Option<&str>) -> SpecResult {
@@ -174,7 +263,9 @@ fn present(spec: &'static Spec, v: Option<&str>) -> SpecResult {
 
 fn expires_in(body: &Map<String, Value>) -> SpecResult {
     match body.get("expires_in") {
-        Some(Value::Number(n)) if n.as_f64().is_some_and(|v| v > 0.0) => EXPIRES_IN.pass_with(format!("{n} s")),
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|v| v > 0.0) => {
+            EXPIRES_IN.pass_with(format!("{n} s"))
+        }
         Some(other) => EXPIRES_IN.fail("a positive number of seconds", other.to_string()),
         None => EXPIRES_IN.fail("`expires_in`", "absent"),
     }
@@ -186,6 +277,9 @@ fn scope(body: &Map<String, Value>, requested: &str) -> SpecResult {
     };
     let granted_set: Vec<&str> = granted.split_whitespace().collect();
     // offline_access may be dropped by the server (OIDC Core §11); other scopes should be granted.
-    let missing: Vec<&str> = requested.split_whitespace().filter(|s| *s != "offline_access" && !granted_set.contains(s)).collect();
+    let missing: Vec<&str> = requested
+        .split_whitespace()
+        .filter(|s| *s != "offline_access" && !granted_set.contains(s))
+        .collect();
     SCOPE.check(missing.is_empty(), requested, granted)
 }

@@ -84,8 +84,14 @@ impl Step {
         match self {
             Step::Discovery(s) => s.stage.clone().unwrap_or_else(|| "Discovery".into()),
             Step::Request(s) => s.stage.clone().unwrap_or_else(|| "Request".into()),
-            Step::ClientCredentials(s) => s.stage.clone().unwrap_or_else(|| "Client Credentials Grant".into()),
-            Step::Authorize(s) => s.stage.clone().unwrap_or_else(|| "Authorization Code Flow".into()),
+            Step::ClientCredentials(s) => s
+                .stage
+                .clone()
+                .unwrap_or_else(|| "Client Credentials Grant".into()),
+            Step::Authorize(s) => s
+                .stage
+                .clone()
+                .unwrap_or_else(|| "Authorization Code Flow".into()),
             Step::Token(s) => s.stage.clone().unwrap_or_else(|| "Token Request".into()),
             Step::IdToken(s) => s.stage.clone().unwrap_or_else(|| "ID Token".into()),
         }
@@ -257,6 +263,9 @@ pub struct AuthorizeStep {
     pub expect_error: Option<String>,
     /// Seconds the request object is valid (negative: already expired).
     pub request_object_lifetime: Option<i64>,
+    /// Send the `request_uri` pushed by the previous authorize step again.
+    #[serde(default)]
+    pub reuse_request_uri: bool,
 }
 
 fn default_response_type() -> String {

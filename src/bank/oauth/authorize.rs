@@ -243,22 +243,47 @@ fn build(
 
 /// Issues the code and redirects to the client.
 pub fn complete(bank: &Bank, request: AuthRequest, sub: &str, auth_time: i64) -> Response {
+    let f = &bank.faults;
+    if f.has(Fault::AuthorizeServerError) {
+        let refusal = Refusal::Redirect {
+            redirect_uri: request.redirect_uri.clone(),
+            state: request.state.clone(),
+            error: "server_error",
+            description: "fault: authorize.server_error".into(),
+        };
+        return refuse(bank, refusal);
+    }
     let code = random_token();
-    let mut params: Vec<(String, String)> = vec![("code".into(), code.clone())];
-    if request.response_type == "code id_token" {
+    let mut params: Vec<(String, String)> = Vec::new();
+    if !f.has(Fault::CallbackCodeMissing) {
+        params.push(("code".into(), code.clone()));
+    }
+    let hybrid = request.response_type == "code id_token";
+    if hybrid && !f.has(Fault::CallbackHybridInQuery) {
         params.push((
             "id_token".into(),
             id_token::front_channel(bank, &request, sub, auth_time, &code),
         ));
     }
-    if let Some(state) = &request.state {
-        if !bank.faults.has(Fault::CallbackStateDropped) {
-            params.push(("state".into(), state.clone()));
-        }
+    if let Some(state) = request
+        .state
+        .as_ref()
+        .filter(|_| !f.has(Fault::CallbackStateDropped))
+    {
+        params.push(("state".into(), state.clone()));
     }
-    params.push(("iss".into(), bank.issuer.clone()));
-    let fragment = request.response_type != "code";
-    let location = redirect_url(&request.redirect_uri, &params, fragment);
+    if f.has(Fault::CallbackIssWrong) {
+        params.push(("iss".into(), format!("{}/other-tenant", bank.issuer)));
+    } else if !f.has(Fault::CallbackIssMissing) {
+        params.push(("iss".into(), bank.issuer.clone()));
+    }
+    let fragment = hybrid && !f.has(Fault::CallbackHybridInQuery);
+    let target = if f.has(Fault::AuthorizeWrongRedirect) {
+        "https://127.0.0.1/somewhere-else"
+    } else {
+        request.redirect_uri.as_str()
+    };
+    let location = redirect_url(target, &params, fragment);
     bank.codes.insert(
         code,
         CodeGrant {

@@ -2,9 +2,9 @@
 //! ecosystem claims, and the ID token faults applied.
 
 use super::AuthRequest;
-use crate::bank::faults::Fault;
+use crate::bank::faults::Fault::{self, *};
 use crate::bank::state::Bank;
-use crate::bank::store::now;
+use crate::bank::store::{now, random_token};
 use crate::jose::{oidc_hash, sign_jwt};
 use serde_json::{json, Map, Value};
 
@@ -46,10 +46,14 @@ pub fn front_channel(
     code: &str,
 ) -> String {
     let mut c = base_claims(bank, request, sub, auth_time);
-    if !bank.faults.has(Fault::IdTokenMissingCHash) {
+    if !bank.faults.has(IdTokenMissingCHash) {
         c.insert("c_hash".into(), json!(oidc_hash(ALG, code)));
     }
-    if let Some(state) = &request.state {
+    if let Some(state) = request
+        .state
+        .as_ref()
+        .filter(|_| !bank.faults.has(IdTokenMissingSHash))
+    {
         c.insert("s_hash".into(), json!(oidc_hash(ALG, state)));
     }
     mint(bank, c)
@@ -62,25 +66,79 @@ pub fn token_endpoint(
     sub: &str,
     auth_time: i64,
     access_token: &str,
+    refresh_token: Option<&str>,
 ) -> String {
     let mut c = base_claims(bank, request, sub, auth_time);
-    c.insert("at_hash".into(), json!(oidc_hash(ALG, access_token)));
+    let at = if bank.faults.has(IdTokenWrongAtHash) {
+        "some-other-token"
+    } else {
+        access_token
+    };
+    c.insert("at_hash".into(), json!(oidc_hash(ALG, at)));
+    if let (true, Some(_)) = (bank.faults.has(IdTokenWrongRtHash), refresh_token) {
+        c.insert(
+            "rt_hash".into(),
+            json!(oidc_hash(ALG, "some-other-refresh-token")),
+        );
+    }
     mint(bank, c)
 }
 
+/// Claim faults: (fault, claim, value); `Value::Null` removes the claim.
+fn claim_faults(bank: &Bank) -> Vec<(Fault, &'static str, Value)> {
+    let t = now();
+    vec![
+        (IdTokenWrongAud, "aud", json!("someone-else")),
+        (
+            IdTokenWrongIss,
+            "iss",
+            json!(format!("{}/other-tenant", bank.issuer)),
+        ),
+        (IdTokenWrongAzp, "azp", json!("someone-else")),
+        (IdTokenNoSub, "sub", Value::Null),
+        (IdTokenIatFuture, "iat", json!(t + 3600)),
+        (IdTokenNbfFuture, "nbf", json!(t + 3600)),
+        (IdTokenWrongNonce, "nonce", json!("not-the-nonce-you-sent")),
+        (IdTokenNoAuthTime, "auth_time", Value::Null),
+        (IdTokenNoAcr, "acr", Value::Null),
+        (
+            IdTokenUnstableSub,
+            "sub",
+            json!(format!("psu-{}", random_token())),
+        ),
+        (IdTokenIntentDropped, "openbanking_intent_id", Value::Null),
+        (IdTokenIntentDropped, "authorizationId", Value::Null),
+    ]
+}
+
 fn mint(bank: &Bank, mut claims: Map<String, Value>) -> String {
-    if bank.faults.has(Fault::IdTokenWrongAud) {
-        claims.insert("aud".into(), json!("someone-else"));
+    if bank.faults.has(IdTokenMalformed) {
+        return "not-a-jwt".into();
     }
-    if bank.faults.has(Fault::IdTokenExpired) {
+    for (fault, claim, value) in claim_faults(bank) {
+        if bank.faults.has(fault) {
+            match value {
+                Value::Null => claims.remove(claim),
+                v => claims.insert(claim.into(), v),
+            };
+        }
+    }
+    if bank.faults.has(IdTokenExpired) {
         let past = now() - 3600;
         claims.insert("iat".into(), json!(past - LIFETIME));
         claims.insert("exp".into(), json!(past));
     }
     let key = &bank.keys.ps256;
-    let token =
-        sign_jwt(&claims, ALG, Some((&key.private, &key.kid)), Some("JWT")).unwrap_or_default();
-    if bank.faults.has(Fault::IdTokenBadSignature) {
+    let (alg, kid) = match (
+        bank.faults.has(IdTokenAlgNone),
+        bank.faults.has(IdTokenUnknownKid),
+    ) {
+        (true, _) => ("none", key.kid.as_str()),
+        (false, true) => (ALG, "unknown-kid"),
+        _ => (ALG, key.kid.as_str()),
+    };
+    let token = sign_jwt(&claims, alg, Some((&key.private, kid)), Some("JWT")).unwrap_or_default();
+    if bank.faults.has(IdTokenBadSignature) {
         return corrupt_signature(&token);
     }
     token

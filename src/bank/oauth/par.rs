@@ -37,8 +37,13 @@ pub async fn par(
             used: false,
         },
     );
+    let status = if bank.faults.has(crate::bank::faults::Fault::ParWrongStatus) {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     (
-        StatusCode::CREATED,
+        status,
         [("cache-control", "no-store")],
         axum::Json(json!({ "request_uri": uri, "expires_in": LIFETIME })),
     )

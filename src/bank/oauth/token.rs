@@ -37,13 +37,68 @@ pub async fn token(
         None => Err(OAuthError::bad("invalid_request", "grant_type is missing")),
     };
     match result {
-        Ok(body) => (
-            [("cache-control", "no-store"), ("pragma", "no-cache")],
-            axum::Json(Value::Object(body)),
-        )
-            .into_response(),
+        Ok(body) => respond(&bank, body),
         Err(e) => e.into_response(),
     }
+}
+
+/// The success response, with the response-level faults applied.
+fn respond(bank: &Bank, mut body: Map<String, Value>) -> Response {
+    let f = &bank.faults;
+    if f.has(Fault::TokenServerError) {
+        return (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error",
+        )
+            .into_response();
+    }
+    if f.has(Fault::TokenNotJson) {
+        return (
+            [
+                ("content-type", "application/json"),
+                ("cache-control", "no-store"),
+            ],
+            "access_token=abc",
+        )
+            .into_response();
+    }
+    let removals = [
+        (Fault::TokenNoAccessToken, "access_token"),
+        (Fault::TokenNoExpiresIn, "expires_in"),
+        (Fault::TokenNoRefreshToken, "refresh_token"),
+        (Fault::TokenNoIdToken, "id_token"),
+    ];
+    for (fault, key) in removals {
+        if f.has(fault) {
+            body.remove(key);
+        }
+    }
+    if f.has(Fault::TokenWrongTokenType) {
+        body.insert("token_type".into(), json!("mac"));
+    }
+    if f.has(Fault::TokenScopeNarrowed) {
+        let scopes: Vec<String> = body
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        body.insert(
+            "scope".into(),
+            json!(scopes[..scopes.len().saturating_sub(1)].join(" ")),
+        );
+    }
+    let cache = if f.has(Fault::TokenCacheable) {
+        "max-age=3600"
+    } else {
+        "no-store"
+    };
+    (
+        [("cache-control", cache), ("pragma", "no-cache")],
+        axum::Json(Value::Object(body)),
+    )
+        .into_response()
 }
 
 fn client_credentials(
@@ -197,16 +252,23 @@ fn issue(bank: &Bank, grant: TokenGrant, with_refresh: bool) -> Map<String, Valu
     body.insert("token_type".into(), json!("Bearer"));
     body.insert("expires_in".into(), json!(ACCESS_LIFETIME));
     body.insert("scope".into(), json!(grant.scope));
-    if with_refresh {
-        let rt = random_token();
+    let refresh = with_refresh.then(random_token);
+    if let Some(rt) = &refresh {
         body.insert("refresh_token".into(), json!(rt));
-        bank.refresh_tokens.insert(rt, grant.clone());
+        bank.refresh_tokens.insert(rt.clone(), grant.clone());
     }
     if let (Some(req), Some(sub), Some(auth_time)) = (&grant.request, &grant.sub, grant.auth_time) {
         if grant.scope.split_whitespace().any(|s| s == "openid") {
             body.insert(
                 "id_token".into(),
-                json!(id_token::token_endpoint(bank, req, sub, auth_time, &access)),
+                json!(id_token::token_endpoint(
+                    bank,
+                    req,
+                    sub,
+                    auth_time,
+                    &access,
+                    refresh.as_deref()
+                )),
             );
         }
     }

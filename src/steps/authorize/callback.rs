@@ -8,32 +8,63 @@ use crate::suite::{AuthorizeStep, Vars};
 use std::collections::HashMap;
 
 /// Judges the callback; returns the specs and whether a code was obtained.
-pub(super) fn judge(step: &AuthorizeStep, p: &Prepared, reached: &Reached, issuer: &str, vars: &mut Vars) -> (Vec<SpecResult>, bool) {
+pub(super) fn judge(
+    step: &AuthorizeStep,
+    p: &Prepared,
+    reached: &Reached,
+    issuer: &str,
+    vars: &mut Vars,
+) -> (Vec<SpecResult>, bool) {
     let Some(callback) = &reached.callback else {
-        let why = reached.failure.clone().unwrap_or_else(|| "the redirect URI was not reached".into());
+        let why = reached
+            .failure
+            .clone()
+            .unwrap_or_else(|| "the redirect URI was not reached".into());
         return (vec![REDIRECTED.fail_because(why)], false);
     };
     let mut specs = vec![REDIRECTED.pass()];
     let query: HashMap<String, String> = callback.query_pairs().into_owned().collect();
-    let fragment: HashMap<String, String> =
-        callback.fragment().map(|f| url::form_urlencoded::parse(f.as_bytes()).into_owned().collect()).unwrap_or_default();
-    let hybrid = step.response_type.split_whitespace().any(|t| t == "id_token");
+    let fragment: HashMap<String, String> = callback
+        .fragment()
+        .map(|f| {
+            url::form_urlencoded::parse(f.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let hybrid = step
+        .response_type
+        .split_whitespace()
+        .any(|t| t == "id_token");
     // Errors come in the query for `code`; hybrid answers use the fragment.
-    let params = if !fragment.is_empty() { &fragment } else { &query };
+    let params = if !fragment.is_empty() {
+        &fragment
+    } else {
+        &query
+    };
     if let Some(expected) = &step.expect_error {
-        let got = params.get("error").cloned().unwrap_or_else(|| "no error (a code was issued)".into());
+        let got = params
+            .get("error")
+            .cloned()
+            .unwrap_or_else(|| "no error (a code was issued)".into());
         specs.push(EXPECTED_ERROR.check(&got == expected, expected.as_str(), got));
         return (specs, true);
     }
     if let Some(err) = params.get("error") {
-        let desc = params.get("error_description").map(|d| format!(": {d}")).unwrap_or_default();
+        let desc = params
+            .get("error_description")
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
         specs.push(NO_ERROR.fail("an authorization code", format!("error {err}{desc}")));
         return (specs, false);
     }
     let code = params.get("code");
     specs.push(CODE.check(code.is_some_and(|c| !c.is_empty()), "a `code`", "absent"));
     if let Some(sent) = &p.state {
-        let got = params.get("state").map(String::as_str).unwrap_or("(absent)");
+        let got = params
+            .get("state")
+            .map(String::as_str)
+            .unwrap_or("(absent)");
         specs.push(STATE.check(got == sent, sent.as_str(), got));
     }
     match params.get("iss") {
@@ -45,15 +76,29 @@ pub(super) fn judge(step: &AuthorizeStep, p: &Prepared, reached: &Reached, issue
     }
     if hybrid {
         let ok = !fragment.is_empty() && fragment.contains_key("id_token");
-        let where_ = if fragment.is_empty() { "the query" } else { "the fragment, without id_token" };
+        let where_ = if fragment.is_empty() {
+            "the query"
+        } else {
+            "the fragment, without id_token"
+        };
         specs.push(FRAGMENT.check(ok, "code and id_token in the fragment", where_));
     }
     if step.expect_consent_prompt == Some(false) {
-        specs.push(NO_CONSENT_PROMPT.check(!reached.consent_prompted, "no consent page", "a consent page was shown"));
+        specs.push(NO_CONSENT_PROMPT.check(
+            !reached.consent_prompted,
+            "no consent page",
+            "a consent page was shown",
+        ));
     }
-    vars.set("authorize.consent_prompted", reached.consent_prompted.to_string());
+    vars.set(
+        "authorize.consent_prompted",
+        reached.consent_prompted.to_string(),
+    );
     for name in ["code", "id_token", "iss"] {
-        vars.set(format!("authorize.{name}"), params.get(name).cloned().unwrap_or_default());
+        vars.set(
+            format!("authorize.{name}"),
+            params.get(name).cloned().unwrap_or_default(),
+        );
     }
     (specs, code.is_some())
 }

@@ -27,25 +27,52 @@ pub(super) fn is_callback(url: &url::Url, redirect_uri: &str) -> bool {
     let mut bare = url.clone();
     bare.set_query(None);
     bare.set_fragment(None);
-    bare.as_str().trim_end_matches('/') == redirect_uri.split(['?', '#']).next().unwrap_or("").trim_end_matches('/')
+    bare.as_str().trim_end_matches('/')
+        == redirect_uri
+            .split(['?', '#'])
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('/')
 }
 
 fn location(r: &RecordedResponse, base: &url::Url) -> Result<url::Url, String> {
-    let loc = r.header("location").ok_or_else(|| format!("a {} redirect without `Location`", r.status))?;
-    base.join(loc).map_err(|e| format!("`Location` {loc:?} is not a URL: {e}"))
+    let loc = r
+        .header("location")
+        .ok_or_else(|| format!("a {} redirect without `Location`", r.status))?;
+    base.join(loc)
+        .map_err(|e| format!("`Location` {loc:?} is not a URL: {e}"))
 }
 
 /// Drives the authorization request at `url` to the callback.
-pub(super) async fn drive(driver: ConsentDriver, url: url::Url, redirect_uri: &str, stage: &str, ctx: &mut StepContext<'_>) -> Reached {
+pub(super) async fn drive(
+    driver: ConsentDriver,
+    url: url::Url,
+    redirect_uri: &str,
+    stage: &str,
+    ctx: &mut StepContext<'_>,
+) -> Reached {
     match driver {
         ConsentDriver::Redirect => redirect(url, redirect_uri, stage, ctx).await,
         ConsentDriver::Form => form(url, redirect_uri, stage, ctx).await,
     }
 }
 
-async fn redirect(url: url::Url, redirect_uri: &str, stage: &str, ctx: &mut StepContext<'_>) -> Reached {
-    let mut reached = Reached { callback: None, consent_prompted: false, pages: vec![], failure: None };
-    let exchange = ctx.session.send(stage, OutgoingRequest::get(url.as_str())).await;
+async fn redirect(
+    url: url::Url,
+    redirect_uri: &str,
+    stage: &str,
+    ctx: &mut StepContext<'_>,
+) -> Reached {
+    let mut reached = Reached {
+        callback: None,
+        consent_prompted: false,
+        pages: vec![],
+        failure: None,
+    };
+    let exchange = ctx
+        .session
+        .send(stage, OutgoingRequest::get(url.as_str()))
+        .await;
     let result = exchange.response().and_then(|r| {
         if !(300..400).contains(&r.status) {
             return Err(format!("expected a redirect to {redirect_uri}, got status {}", r.status));
@@ -71,8 +98,18 @@ enum PageKind {
     Consent,
 }
 
-async fn form(start: url::Url, redirect_uri: &str, stage: &str, ctx: &mut StepContext<'_>) -> Reached {
-    let mut reached = Reached { callback: None, consent_prompted: false, pages: vec![], failure: None };
+async fn form(
+    start: url::Url,
+    redirect_uri: &str,
+    stage: &str,
+    ctx: &mut StepContext<'_>,
+) -> Reached {
+    let mut reached = Reached {
+        callback: None,
+        consent_prompted: false,
+        pages: vec![],
+        failure: None,
+    };
     let settings = ctx.target.consent.clone();
     let mut request = OutgoingRequest::get(start.as_str());
     let mut current = start;
@@ -95,7 +132,12 @@ async fn form(start: url::Url, redirect_uri: &str, stage: &str, ctx: &mut StepCo
             current = to;
             continue;
         }
-        let Some((kind, page)) = recognise(&current, &r.body, settings.login.as_ref(), settings.consent.as_ref()) else {
+        let Some((kind, page)) = recognise(
+            &current,
+            &r.body,
+            settings.login.as_ref(),
+            settings.consent.as_ref(),
+        ) else {
             let why = format!("status {} at {current}: neither the login nor the consent page of the target profile ({})", r.status, title(&r.body));
             return failed(reached, why);
         };
@@ -108,7 +150,13 @@ async fn form(start: url::Url, redirect_uri: &str, stage: &str, ctx: &mut StepCo
             Err(e) => return failed(reached, e),
         }
     }
-    failed(reached, format!("gave up after {} redirects and pages without reaching {redirect_uri}", settings.max_redirects + 4))
+    failed(
+        reached,
+        format!(
+            "gave up after {} redirects and pages without reaching {redirect_uri}",
+            settings.max_redirects + 4
+        ),
+    )
 }
 
 fn failed(mut r: Reached, why: String) -> Reached {
@@ -116,23 +164,38 @@ fn failed(mut r: Reached, why: String) -> Reached {
     r
 }
 
-fn recognise(url: &url::Url, body: &str, login: Option<&FormPage>, consent: Option<&FormPage>) -> Option<(PageKind, FormPage)> {
+fn recognise(
+    url: &url::Url,
+    body: &str,
+    login: Option<&FormPage>,
+    consent: Option<&FormPage>,
+) -> Option<(PageKind, FormPage)> {
     let doc = Html::parse_document(body);
     let matches = |p: &FormPage| {
-        let by_url = p.url_contains.as_ref().is_some_and(|u| url.as_str().contains(u.as_str()));
-        let by_form = Selector::parse(&p.form).ok().is_some_and(|s| doc.select(&s).next().is_some());
+        let by_url = p
+            .url_contains
+            .as_ref()
+            .is_some_and(|u| url.as_str().contains(u.as_str()));
+        let by_form = Selector::parse(&p.form)
+            .ok()
+            .is_some_and(|s| doc.select(&s).next().is_some());
         by_form && (by_url || p.url_contains.is_none())
     };
     if let Some(p) = consent.filter(|p| matches(p)) {
         return Some((PageKind::Consent, p.clone()));
     }
-    login.filter(|p| matches(p)).map(|p| (PageKind::Login, p.clone()))
+    login
+        .filter(|p| matches(p))
+        .map(|p| (PageKind::Login, p.clone()))
 }
 
 fn title(body: &str) -> String {
     let doc = Html::parse_document(body);
     let sel = Selector::parse("title").expect("static selector");
-    doc.select(&sel).next().map(|t| format!("title {:?}", t.text().collect::<String>().trim())).unwrap_or_else(|| "no title".into())
+    doc.select(&sel)
+        .next()
+        .map(|t| format!("title {:?}", t.text().collect::<String>().trim()))
+        .unwrap_or_else(|| "no title".into())
 }
 
 /// What the report shows of a page: title, form fields, a text snapshot.
@@ -147,21 +210,39 @@ fn artifact_for(kind: PageKind, url: &url::Url, seen: PageSeen) -> Artifact {
         PageKind::Login => "Login page",
         PageKind::Consent => "Consent page",
     };
-    Artifact::Page { label: label.into(), url: url.to_string(), title: seen.title, fields: seen.fields, text: seen.text }
+    Artifact::Page {
+        label: label.into(),
+        url: url.to_string(),
+        title: seen.title,
+        fields: seen.fields,
+        text: seen.text,
+    }
 }
 
 /// Fills the page's form: its own inputs (hidden ones included), then the
 /// profile's fields; returns the submission request.
-fn submit(url: &url::Url, body: &str, page: &FormPage) -> Result<(OutgoingRequest, PageSeen), String> {
+fn submit(
+    url: &url::Url,
+    body: &str,
+    page: &FormPage,
+) -> Result<(OutgoingRequest, PageSeen), String> {
     let doc = Html::parse_document(body);
-    let selector = Selector::parse(&page.form).map_err(|e| format!("invalid CSS selector `{}`: {e}", page.form))?;
-    let form = doc.select(&selector).next().ok_or_else(|| format!("no form matches `{}` at {url}", page.form))?;
-    let inputs = Selector::parse("input[name], select[name], textarea[name]").expect("static selector");
+    let selector = Selector::parse(&page.form)
+        .map_err(|e| format!("invalid CSS selector `{}`: {e}", page.form))?;
+    let form = doc
+        .select(&selector)
+        .next()
+        .ok_or_else(|| format!("no form matches `{}` at {url}", page.form))?;
+    let inputs =
+        Selector::parse("input[name], select[name], textarea[name]").expect("static selector");
     let mut fields: Vec<(String, String)> = Vec::new();
     for input in form.select(&inputs) {
         let el = input.value();
         let kind = el.attr("type").unwrap_or("text").to_ascii_lowercase();
-        if kind == "submit" || kind == "button" || ((kind == "checkbox" || kind == "radio") && el.attr("checked").is_none()) {
+        if kind == "submit"
+            || kind == "button"
+            || ((kind == "checkbox" || kind == "radio") && el.attr("checked").is_none())
+        {
             continue;
         }
         let name = el.attr("name").unwrap_or_default().to_string();
@@ -173,15 +254,40 @@ fn submit(url: &url::Url, body: &str, page: &FormPage) -> Result<(OutgoingReques
             None => fields.push((k.clone(), v.clone())),
         }
     }
-    let action = form.value().attr("action").filter(|a| !a.is_empty()).map(|a| url.join(a)).transpose().map_err(|e| e.to_string())?.unwrap_or_else(|| url.clone());
-    let method = form.value().attr("method").unwrap_or("get").to_ascii_uppercase();
+    let action = form
+        .value()
+        .attr("action")
+        .filter(|a| !a.is_empty())
+        .map(|a| url.join(a))
+        .transpose()
+        .map_err(|e| e.to_string())?
+        .unwrap_or_else(|| url.clone());
+    let method = form
+        .value()
+        .attr("method")
+        .unwrap_or("get")
+        .to_ascii_uppercase();
     let seen = PageSeen {
         title: title(body),
         fields: fields.iter().map(|(n, _)| n.clone()).collect(),
-        text: doc.root_element().text().map(str::trim).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ").chars().take(400).collect(),
+        text: doc
+            .root_element()
+            .text()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(400)
+            .collect(),
     };
     let request = if method == "POST" {
-        OutgoingRequest { method: reqwest::Method::POST, url: action.to_string(), headers: vec![], body: Some(RequestBody::Form(fields)) }
+        OutgoingRequest {
+            method: reqwest::Method::POST,
+            url: action.to_string(),
+            headers: vec![],
+            body: Some(RequestBody::Form(fields)),
+        }
     } else {
         let mut target = action.clone();
         target.query_pairs_mut().extend_pairs(&fields);

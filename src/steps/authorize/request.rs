@@ -23,8 +23,15 @@ pub(super) struct Prepared {
 }
 
 /// Builds the plain parameters of the request.
-pub(super) fn prepare(step: &AuthorizeStep, client: &ClientProfile, vars: &Vars) -> Result<Prepared, String> {
-    let redirect_uri = client.redirect_uri.clone().ok_or_else(|| format!("client `{}` has no redirect_uri", client.id))?;
+pub(super) fn prepare(
+    step: &AuthorizeStep,
+    client: &ClientProfile,
+    vars: &Vars,
+) -> Result<Prepared, String> {
+    let redirect_uri = client
+        .redirect_uri
+        .clone()
+        .ok_or_else(|| format!("client `{}` has no redirect_uri", client.id))?;
     let state = step.state.then(random_id);
     let nonce = step.nonce.then(random_id);
     let verifier = step.pkce.then(random_id);
@@ -42,33 +49,56 @@ pub(super) fn prepare(step: &AuthorizeStep, client: &ClientProfile, vars: &Vars)
     add("state", state.clone());
     add("nonce", nonce.clone());
     if let Some(v) = &verifier {
-        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(v.as_bytes()));
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(v.as_bytes()));
         add("code_challenge", Some(challenge));
         add("code_challenge_method", Some("S256".into()));
     }
     if let Some(claims) = &step.claims {
-        add("claims", Some(super::super::request::fill_json(claims, vars)?.to_string()));
+        add(
+            "claims",
+            Some(super::super::request::fill_json(claims, vars)?.to_string()),
+        );
     }
     add("max_age", step.max_age.map(|m| m.to_string()));
     for (k, v) in &step.params {
         add(k, Some(vars.fill(v)?));
     }
-    Ok(Prepared { params, state, nonce, verifier, redirect_uri })
+    Ok(Prepared {
+        params,
+        state,
+        nonce,
+        verifier,
+        redirect_uri,
+    })
 }
 
 /// The parameters to send: plain, or `client_id` + `request` (+ the OIDC
 /// required `response_type` and `scope`).
-pub(super) fn carry(step: &AuthorizeStep, p: &Prepared, client: &ClientProfile, target: &Target) -> Result<Vec<(String, String)>, String> {
+pub(super) fn carry(
+    step: &AuthorizeStep,
+    p: &Prepared,
+    client: &ClientProfile,
+    target: &Target,
+) -> Result<Vec<(String, String)>, String> {
     let alg = match step.request_object {
         RequestObjectMode::None => return Ok(p.params.clone()),
         RequestObjectMode::Unsigned => "none".to_string(),
-        RequestObjectMode::Signed => client.key.as_ref().map(|k| k.alg.clone()).ok_or_else(|| format!("client `{}` has no signing key", client.id))?,
+        RequestObjectMode::Signed => client
+            .key
+            .as_ref()
+            .map(|k| k.alg.clone())
+            .ok_or_else(|| format!("client `{}` has no signing key", client.id))?,
     };
     let now = chrono::Utc::now().timestamp();
     let lifetime = step.request_object_lifetime.unwrap_or(300);
     let mut claims = Map::new();
     for (k, v) in &p.params {
-        let value = if k == "claims" || k == "max_age" { serde_json::from_str(v).unwrap_or(json!(v)) } else { json!(v) };
+        let value = if k == "claims" || k == "max_age" {
+            serde_json::from_str(v).unwrap_or(json!(v))
+        } else {
+            json!(v)
+        };
         claims.insert(k.clone(), value);
     }
     claims.insert("iss".into(), json!(client.id));
@@ -78,17 +108,28 @@ pub(super) fn carry(step: &AuthorizeStep, p: &Prepared, client: &ClientProfile, 
     claims.insert("exp".into(), json!(now + lifetime));
     claims.insert("jti".into(), json!(random_id()));
     let key = client.key.as_ref().map(|k| (&k.jwk, k.kid.as_str()));
-    let jwt = crate::jose::sign_jwt(&claims, &alg, key, Some("oauth-authz-req+jwt")).map_err(|e| e.to_string())?;
+    let jwt = crate::jose::sign_jwt(&claims, &alg, key, Some("oauth-authz-req+jwt"))
+        .map_err(|e| e.to_string())?;
     let keep = |name: &str| p.params.iter().find(|(k, _)| k == name).cloned();
-    let mut out = vec![("client_id".to_string(), client.id.clone()), ("request".to_string(), jwt)];
+    let mut out = vec![
+        ("client_id".to_string(), client.id.clone()),
+        ("request".to_string(), jwt),
+    ];
     out.extend(keep("response_type"));
     out.extend(keep("scope"));
     Ok(out)
 }
 
 /// Adds client authentication to a PAR body.
-pub(super) fn par_body(params: Vec<(String, String)>, client: &ClientProfile, endpoint: &str) -> Result<(Vec<(String, String)>, Vec<(String, String)>), String> {
-    let mut form: Vec<(String, String)> = params.into_iter().filter(|(k, _)| k != "client_id").collect();
+pub(super) fn par_body(
+    params: Vec<(String, String)>,
+    client: &ClientProfile,
+    endpoint: &str,
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>), String> {
+    let mut form: Vec<(String, String)> = params
+        .into_iter()
+        .filter(|(k, _)| k != "client_id")
+        .collect();
     let mut headers = vec![("accept".to_string(), "application/json".to_string())];
     client_auth::apply(client, endpoint, &mut form, &mut headers)?;
     if !form.iter().any(|(k, _)| k == "client_id") {

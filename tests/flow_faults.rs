@@ -1,0 +1,50 @@
+//! Every authorization-flow spec fails (or warns) under a bank fault, with
+//! a reason, in a shipped suite scenario that passes without the fault.
+
+mod common;
+
+use probity::specs::{Severity, Verdict};
+
+/// Specs proven elsewhere: `request.answered` by tests/hostile.rs (a target
+/// that times out, cuts or refuses the connection).
+const PROVEN_ELSEWHERE: &[&str] = &["request.answered"];
+
+#[test]
+fn every_catalogue_spec_has_a_fault_that_breaks_it() {
+    for spec in probity::specs::catalogue() {
+        let covered = common::DISCOVERY_MATRIX
+            .iter()
+            .any(|(_, id)| *id == spec.id)
+            || common::FLOW_MATRIX
+                .iter()
+                .any(|(_, _, _, id)| *id == spec.id)
+            || PROVEN_ELSEWHERE.contains(&spec.id);
+        assert!(covered, "no fault breaks {}", spec.id);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_flow_fault_breaks_its_spec() {
+    let mut problems = Vec::new();
+    for (fault, suite, scenario, id) in common::FLOW_MATRIX {
+        let bank = common::bank(&[*fault]).await;
+        let r = common::run(&bank.target(), suite, scenario).await;
+        let spec = probity::specs::find(id).expect("catalogue spec");
+        let want = if spec.severity == Severity::Failure {
+            Verdict::Failed
+        } else {
+            Verdict::Warning
+        };
+        let hit = r.specs().find(|s| s.id == *id && s.verdict == want);
+        match hit {
+            Some(s) if s.explanation().is_some() => {}
+            Some(_) => problems.push(format!("{} breaks {id} without a reason", fault.name())),
+            None => problems.push(format!(
+                "{} should make {id} {want:?} in {suite}/{scenario}; got {:?}",
+                fault.name(),
+                common::failures(&r)
+            )),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
