@@ -25,26 +25,37 @@ fn every_catalogue_spec_has_a_fault_that_breaks_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_flow_fault_breaks_its_spec() {
-    let mut problems = Vec::new();
-    for (fault, suite, scenario, id) in common::FLOW_MATRIX {
-        let bank = common::bank(&[*fault]).await;
-        let r = common::run(&bank.target(), suite, scenario).await;
-        let spec = probity::specs::find(id).expect("catalogue spec");
-        let want = if spec.severity == Severity::Failure {
-            Verdict::Failed
-        } else {
-            Verdict::Warning
-        };
-        let hit = r.specs().find(|s| s.id == *id && s.verdict == want);
-        match hit {
-            Some(s) if s.explanation().is_some() => {}
-            Some(_) => problems.push(format!("{} breaks {id} without a reason", fault.name())),
-            None => problems.push(format!(
-                "{} should make {id} {want:?} in {suite}/{scenario}; got {:?}",
-                fault.name(),
-                common::failures(&r)
-            )),
-        }
-    }
+    // Each fault gets its own bank; they run concurrently (the decoupled ones mostly wait).
+    let checks = common::FLOW_MATRIX
+        .iter()
+        .map(|(fault, suite, scenario, id)| async move {
+            let bank = common::bank(&[*fault]).await;
+            let r = common::run(&bank.target(), suite, scenario).await;
+            let spec = probity::specs::find(id).expect("catalogue spec");
+            let want = if spec.severity == Severity::Failure {
+                Verdict::Failed
+            } else {
+                Verdict::Warning
+            };
+            let found = r
+                .specs()
+                .find(|s| s.id == *id && s.verdict == want)
+                .cloned();
+            let problem = match found {
+                Some(s) if s.explanation().is_some() => None,
+                Some(_) => Some(format!("{} breaks {id} without a reason", fault.name())),
+                None => Some(format!(
+                    "{} should make {id} {want:?} in {suite}/{scenario}; got {:?}",
+                    fault.name(),
+                    common::failures(&r)
+                )),
+            };
+            problem
+        });
+    let problems: Vec<String> = futures::future::join_all(checks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -99,6 +99,12 @@ faults! {
     IdTokenWrongAtHash => "id_token.wrong_at_hash", "puts an `at_hash` that matches no access token";
     IdTokenWrongRtHash => "id_token.wrong_rt_hash", "puts an `rt_hash` that matches no refresh token";
     IdTokenUnstableSub => "id_token.unstable_sub", "gives the same PSU a different `sub` in every ID token";
+    DecoupledRefused => "decoupled.refused", "refuses every backchannel authentication request with 400 invalid_request";
+    DecoupledNoExpiresIn => "decoupled.no_expires_in", "leaves `expires_in` out of backchannel authentication responses";
+    DecoupledPendingAsServerError => "decoupled.pending_as_server_error", "answers polls of pending requests with 500 instead of `authorization_pending`";
+    DecoupledNeverApproves => "decoupled.never_approves", "keeps every decoupled request pending until it expires";
+    DecoupledNoSlowDown => "decoupled.no_slow_down", "never answers `slow_down`, however fast the client polls";
+    DecoupledDenialIgnored => "decoupled.denial_ignored", "issues tokens although the PSU refused the request";
     IdTokenIntentDropped => "id_token.intent_dropped", "drops the requested `openbanking_intent_id` and `authorizationId` claims";
 }
 

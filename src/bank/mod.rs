@@ -260,6 +260,8 @@ fn router(bank: Arc<Bank>) -> Router {
         .route("/jwks", get(discovery::jwks))
         .route("/authorize", get(oauth::authorize::authorize))
         .route("/par", post(oauth::par::par))
+        .route("/bc-authorize", post(oauth::decoupled::ciba))
+        .route("/headless/authorize", post(oauth::decoupled::headless))
         .route("/token", post(oauth::token::token))
         .route(
             "/login",

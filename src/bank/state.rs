@@ -57,6 +57,8 @@ pub struct Bank {
     pub seen_jtis: Store<i64>,
     /// Authorization requests waiting for login or consent, by interaction id.
     pub interactions: Store<AuthRequest>,
+    /// Decoupled (CIBA and Idura headless) requests by request id.
+    pub decoupled: Store<super::oauth::decoupled::Decoupled>,
 }
 
 impl Bank {
@@ -82,6 +84,7 @@ impl Bank {
             grants: Store::new(CAPACITY),
             seen_jtis: Store::new(CAPACITY),
             interactions: Store::new(CAPACITY),
+            decoupled: Store::new(CAPACITY),
         }
     }
 

@@ -23,6 +23,7 @@ macro_rules! spec {
 }
 
 pub mod authorize;
+pub mod decoupled;
 pub mod discovery;
 pub mod id_token;
 pub mod request;
@@ -30,6 +31,7 @@ mod result;
 pub mod token;
 
 pub use authorize::AUTHORIZE;
+pub use decoupled::DECOUPLED;
 pub use discovery::DISCOVERY;
 pub use id_token::ID_TOKEN;
 pub use request::REQUEST;
@@ -130,7 +132,7 @@ impl Spec {
 
 /// Every catalogue spec, by area, for `probity specs` and for the fault matrix.
 pub fn catalogue() -> impl Iterator<Item = &'static Spec> {
-    [DISCOVERY, REQUEST, TOKEN, AUTHORIZE, ID_TOKEN]
+    [DISCOVERY, REQUEST, TOKEN, AUTHORIZE, ID_TOKEN, DECOUPLED]
         .into_iter()
         .flat_map(|a| a.iter().copied())
 }

@@ -9,10 +9,12 @@ use serde_json::{json, Map, Value};
 /// The `client_assertion_type` of RFC 7523.
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// Adds the client's credentials to a form request aimed at `endpoint`.
+/// Adds the client's credentials to a form request. Client assertions are
+/// addressed to the issuer identifier, as FAPI 2, CIBA §7.1 and RFC 9126 §2
+/// recommend (RFC 7523 allows it for the token endpoint too).
 pub(crate) fn apply(
     client: &ClientProfile,
-    endpoint: &str,
+    issuer: &str,
     form: &mut Vec<(String, String)>,
     headers: &mut Vec<(String, String)>,
 ) -> Result<(), String> {
@@ -43,7 +45,7 @@ pub(crate) fn apply(
         ClientAuthMethod::PrivateKeyJwt => {
             form.push(("client_id".into(), client.id.clone()));
             form.push(("client_assertion_type".into(), ASSERTION_TYPE.into()));
-            form.push(("client_assertion".into(), assertion(client, endpoint)?));
+            form.push(("client_assertion".into(), assertion(client, issuer)?));
         }
         ClientAuthMethod::TlsClientAuth | ClientAuthMethod::None => {
             form.push(("client_id".into(), client.id.clone()))

@@ -6,6 +6,7 @@
 
 pub mod authorize;
 mod client_auth;
+pub mod decoupled;
 pub mod discovery;
 pub mod id_token;
 pub mod request;
@@ -93,6 +94,7 @@ pub async fn run_step(step: &Step, ctx: &mut StepContext<'_>) -> StepResult {
         Step::Authorize(s) => authorize::run(s, &stage, ctx).await,
         Step::Token(s) => token::token(s, &stage, ctx).await,
         Step::IdToken(s) => id_token::run(s, &stage, ctx).await,
+        Step::Decoupled(s) => decoupled::run(s, &stage, ctx).await,
     };
     StepResult {
         kind: step.kind(),

@@ -86,11 +86,15 @@ fn build_fields(step: &TokenStep, ctx: &StepContext<'_>) -> Result<Vec<(String, 
 }
 
 /// What a token response should hold.
-struct Expectation {
-    scope: Option<String>,
-    refresh_token: bool,
-    id_token: bool,
-    error: Option<String>,
+pub(super) struct Expectation {
+    /// Requested scope.
+    pub scope: Option<String>,
+    /// A refresh token is expected.
+    pub refresh_token: bool,
+    /// An ID token is expected.
+    pub id_token: bool,
+    /// An OAuth error is expected instead.
+    pub error: Option<String>,
 }
 
 /// The core token specs, skipped: what a failed request leaves unjudged.
@@ -131,7 +135,7 @@ async fn exchange(
         }
     };
     let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-    if let Err(e) = client_auth::apply(&client, &endpoint, &mut fields, &mut headers) {
+    if let Err(e) = client_auth::apply(&client, &ctx.target.issuer, &mut fields, &mut headers) {
         return skip_all(&format!("client authentication could not be prepared: {e}"));
     }
     let request = OutgoingRequest {
@@ -179,7 +183,11 @@ fn judge_rejection(r: &RecordedResponse, code: &str) -> Outcome {
     }
 }
 
-fn judge_tokens(r: &RecordedResponse, expect: &Expectation, ctx: &mut StepContext<'_>) -> Outcome {
+pub(super) fn judge_tokens(
+    r: &RecordedResponse,
+    expect: &Expectation,
+    ctx: &mut StepContext<'_>,
+) -> Outcome {
     let mut specs = vec![STATUS_OK.check(
         r.status == 200,
         "200",

@@ -9,8 +9,8 @@ mod vars;
 
 pub use load::{discover_suite_files, load_suite, load_suites};
 pub use model::{
-    AuthorizeStep, Capture, CaptureSource, ClientCredentialsStep, DiscoveryStep, Expect,
-    IdTokenSource, IdTokenStep, RequestObjectMode, RequestStep, Scenario, Step, StepKind, Suite,
-    TokenGrant, TokenStep,
+    AuthorizeStep, Capture, CaptureSource, ClientCredentialsStep, DecoupledMode, DecoupledStep,
+    DiscoveryStep, Expect, IdTokenSource, IdTokenStep, RequestObjectMode, RequestStep, Scenario,
+    Step, StepKind, Suite, TokenGrant, TokenStep,
 };
 pub use vars::Vars;

@@ -61,6 +61,8 @@ pub enum Step {
     Token(TokenStep),
     /// Validate an ID token.
     IdToken(IdTokenStep),
+    /// Decoupled authorization: CIBA poll mode or the Idura headless flow.
+    Decoupled(DecoupledStep),
 }
 
 /// The kind of a step, for reports.
@@ -76,6 +78,7 @@ impl Step {
             Step::Authorize(_) => "authorize",
             Step::Token(_) => "token",
             Step::IdToken(_) => "id_token",
+            Step::Decoupled(_) => "decoupled",
         }
     }
 
@@ -94,6 +97,10 @@ impl Step {
                 .unwrap_or_else(|| "Authorization Code Flow".into()),
             Step::Token(s) => s.stage.clone().unwrap_or_else(|| "Token Request".into()),
             Step::IdToken(s) => s.stage.clone().unwrap_or_else(|| "ID Token".into()),
+            Step::Decoupled(s) => s
+                .stage
+                .clone()
+                .unwrap_or_else(|| "Decoupled Authorization".into()),
         }
     }
 }
@@ -342,4 +349,45 @@ pub enum IdTokenSource {
     Token,
     /// The authorization response (`code id_token`).
     Authorize,
+}
+
+/// Which decoupled protocol.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecoupledMode {
+    /// OpenID CIBA, poll mode.
+    #[default]
+    Ciba,
+    /// The Idura headless flow.
+    Headless,
+}
+
+/// `decoupled:` — start a decoupled authorization and poll the token endpoint.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecoupledStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// CIBA (default) or Idura headless.
+    #[serde(default)]
+    pub mode: DecoupledMode,
+    /// A named client of the target.
+    pub client: Option<String>,
+    /// Requested scope (default `openid`).
+    pub scope: Option<String>,
+    /// `login_hint` (CIBA requires one).
+    pub login_hint: Option<String>,
+    /// `acr_values`.
+    pub acr_values: Option<String>,
+    /// Overrides the endpoint (CIBA: from discovery; headless: `/headless/authorize`).
+    pub endpoint: Option<String>,
+    /// Expect the request to end with this error (`access_denied`, `expired_token`).
+    pub expect_error: Option<String>,
+    /// Poll this often instead of the server's interval (to provoke `slow_down`).
+    pub poll_interval_ms: Option<u64>,
+    /// Expect at least one `slow_down` answer.
+    #[serde(default)]
+    pub expect_slow_down: bool,
+    /// Give up after this many seconds (default 30).
+    pub timeout_s: Option<u64>,
 }

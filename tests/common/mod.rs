@@ -421,4 +421,40 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         "signed-request-object",
         "id_token.expected_claim",
     ),
+    (
+        DecoupledRefused,
+        "headless-poll.yaml",
+        "ciba-approved",
+        "decoupled.request_accepted",
+    ),
+    (
+        DecoupledNoExpiresIn,
+        "headless-poll.yaml",
+        "ciba-approved",
+        "decoupled.expires_in",
+    ),
+    (
+        DecoupledPendingAsServerError,
+        "headless-poll.yaml",
+        "ciba-approved",
+        "decoupled.pending_error",
+    ),
+    (
+        DecoupledNeverApproves,
+        "headless-poll.yaml",
+        "ciba-approved",
+        "decoupled.completes",
+    ),
+    (
+        DecoupledNoSlowDown,
+        "headless-poll.yaml",
+        "ciba-slow-down",
+        "decoupled.slow_down",
+    ),
+    (
+        DecoupledDenialIgnored,
+        "headless-poll.yaml",
+        "ciba-denied",
+        "decoupled.expected_error",
+    ),
 ];

@@ -114,7 +114,16 @@ fn verify_assertion(
         Some(serde_json::Value::String(a)) => vec![a.as_str()],
         _ => vec![],
     };
-    let accepted = [bank.issuer.clone(), bank.url("/token"), bank.url("/par")];
+    let accepted = [
+        "",
+        "/token",
+        "/par",
+        "/bc-authorize",
+        "/headless/authorize",
+        "/introspect",
+        "/revoke",
+    ]
+    .map(|p| bank.url(p));
     if !auds.iter().any(|a| accepted.iter().any(|x| x == a)) {
         return Err(OAuthError::invalid_client(format!(
             "client assertion aud {auds:?} is not this server"

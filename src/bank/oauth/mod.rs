@@ -2,6 +2,7 @@
 
 pub mod authorize;
 pub mod client_auth;
+pub mod decoupled;
 pub mod id_token;
 pub mod interactive;
 pub mod par;

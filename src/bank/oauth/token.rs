@@ -30,6 +30,10 @@ pub async fn token(
         Some("client_credentials") => client_credentials(&bank, client, &form),
         Some("authorization_code") => authorization_code(&bank, client, &form),
         Some("refresh_token") => refresh(&bank, client, &form),
+        Some(g @ (super::decoupled::CIBA_GRANT | super::decoupled::HEADLESS_GRANT)) => {
+            super::decoupled::poll(&bank, client, g, &form)
+                .and_then(|grant| Ok(issue(&bank, grant, true)))
+        }
         Some(other) => Err(OAuthError::bad(
             "unsupported_grant_type",
             format!("grant_type `{other}` is not supported"),
@@ -245,7 +249,7 @@ fn refresh(
 }
 
 /// Stores and returns a token response; refresh tokens rotate.
-fn issue(bank: &Bank, grant: TokenGrant, with_refresh: bool) -> Map<String, Value> {
+pub(super) fn issue(bank: &Bank, grant: TokenGrant, with_refresh: bool) -> Map<String, Value> {
     let access = random_token();
     let mut body = Map::new();
     body.insert("access_token".into(), json!(access));

@@ -97,7 +97,7 @@ async fn push(
         .vars
         .fill("{{ discovery.pushed_authorization_request_endpoint }}")
         .map_err(|e| skipped(format!("the ASPSP publishes no PAR endpoint: {e}")))?;
-    let (form, headers) = request::par_body(params, client, &endpoint).map_err(skipped)?;
+    let (form, headers) = request::par_body(params, client, &ctx.target.issuer).map_err(skipped)?;
     let req = OutgoingRequest {
         method: reqwest::Method::POST,
         url: endpoint,

@@ -1,0 +1,260 @@
+//! `decoupled`: CIBA poll mode and the Idura headless flow. Starts the
+//! request, then polls the token endpoint, honouring `interval`,
+//! `slow_down` (+5 s, CIBA §11) and `expires_in`; every poll is captured.
+
+use super::client_auth;
+use super::token::{judge_tokens, Expectation};
+use super::{Outcome, StepContext};
+use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
+use crate::specs::decoupled::*;
+use crate::specs::SpecResult;
+use crate::suite::{DecoupledMode, DecoupledStep};
+use crate::target::ClientProfile;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Runs a decoupled step.
+pub(crate) async fn run(step: &DecoupledStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+    let client = match ctx.target.client_named(step.client.as_deref()) {
+        Ok(c) => c.clone(),
+        Err(e) => return early(ACCEPTED.skip(e)),
+    };
+    let started = match start(step, &client, stage, ctx).await {
+        Ok(s) => s,
+        Err(spec) => return early(spec),
+    };
+    let mut specs = vec![ACCEPTED.pass()];
+    specs.push(match started.expires_in {
+        Some(e) => EXPIRES_IN.pass_with(format!("{e} s")),
+        None => EXPIRES_IN.fail("`expires_in`", "absent"),
+    });
+    let polled = poll(step, &client, &started, stage, ctx).await;
+    specs.extend(judge(step, &polled, ctx));
+    Outcome {
+        specs,
+        artifacts: vec![],
+        ok: polled.tokens.is_some(),
+    }
+}
+
+fn early(spec: SpecResult) -> Outcome {
+    Outcome {
+        specs: vec![spec],
+        artifacts: vec![],
+        ok: false,
+    }
+}
+
+struct Started {
+    id: String,
+    expires_in: Option<u64>,
+    interval: Option<u64>,
+}
+
+async fn start(
+    step: &DecoupledStep,
+    client: &ClientProfile,
+    stage: &str,
+    ctx: &mut StepContext<'_>,
+) -> Result<Started, SpecResult> {
+    let default_endpoint = match step.mode {
+        DecoupledMode::Ciba => "{{ discovery.backchannel_authentication_endpoint }}".to_string(),
+        DecoupledMode::Headless => format!(
+            "{}/headless/authorize",
+            ctx.target.issuer.trim_end_matches('/')
+        ),
+    };
+    let endpoint = ctx
+        .vars
+        .fill(step.endpoint.as_deref().unwrap_or(&default_endpoint))
+        .map_err(|e| ACCEPTED.skip(format!("no endpoint: {e}")))?;
+    let mut form = vec![(
+        "scope".to_string(),
+        step.scope.clone().unwrap_or_else(|| "openid".into()),
+    )];
+    for (k, v) in [
+        ("login_hint", &step.login_hint),
+        ("acr_values", &step.acr_values),
+    ] {
+        if let Some(v) = v {
+            form.push((k.into(), ctx.vars.fill(v).map_err(|e| ACCEPTED.skip(e))?));
+        }
+    }
+    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+    client_auth::apply(client, &ctx.target.issuer, &mut form, &mut headers)
+        .map_err(|e| ACCEPTED.skip(e))?;
+    let req = OutgoingRequest {
+        method: reqwest::Method::POST,
+        url: endpoint,
+        headers,
+        body: Some(RequestBody::Form(form)),
+    };
+    let exchange = ctx.session.send(stage, req).await;
+    let r = exchange.response().map_err(|e| ACCEPTED.fail_because(e))?;
+    let body = r.json().map_err(|e| ACCEPTED.fail_because(e))?;
+    let id_name = match step.mode {
+        DecoupledMode::Ciba => "auth_req_id",
+        DecoupledMode::Headless => "headless_req_id",
+    };
+    let id = body.get(id_name).and_then(Value::as_str);
+    match (r.status, id) {
+        (200, Some(id)) => {
+            if let Some(acr) = body.get("acr_data") {
+                ctx.vars.set("decoupled.acr_data", acr.to_string());
+            }
+            Ok(Started {
+                id: id.to_string(),
+                expires_in: body.get("expires_in").and_then(Value::as_u64),
+                interval: body.get("interval").and_then(Value::as_u64),
+            })
+        }
+        (status, _) => {
+            Err(ACCEPTED.fail(format!("200 with `{id_name}`"), format!("{status}: {body}")))
+        }
+    }
+}
+
+/// The polls' story.
+struct Polled {
+    pending_ok: bool,
+    pending_bad: Option<String>,
+    slow_downs: usize,
+    tokens: Option<RecordedResponse>,
+    final_error: Option<String>,
+}
+
+async fn poll(
+    step: &DecoupledStep,
+    client: &ClientProfile,
+    s: &Started,
+    stage: &str,
+    ctx: &mut StepContext<'_>,
+) -> Polled {
+    let mut out = Polled {
+        pending_ok: true,
+        pending_bad: None,
+        slow_downs: 0,
+        tokens: None,
+        final_error: None,
+    };
+    let (grant, id_name) = match step.mode {
+        DecoupledMode::Ciba => ("urn:openid:params:grant-type:ciba", "auth_req_id"),
+        DecoupledMode::Headless => ("urn:grn:params:grant-type:headless", "headless_req_id"),
+    };
+    let endpoint = match ctx.vars.fill("{{ discovery.token_endpoint }}") {
+        Ok(e) => e,
+        Err(e) => {
+            out.final_error = Some(format!("no token endpoint: {e}"));
+            return out;
+        }
+    };
+    // CIBA §7.3: without `interval` the client waits 5 seconds.
+    let mut interval = Duration::from_millis(
+        step.poll_interval_ms
+            .unwrap_or(s.interval.unwrap_or(5) * 1000),
+    );
+    let limit = Duration::from_secs(
+        step.timeout_s
+            .unwrap_or(30)
+            .min(s.expires_in.unwrap_or(u64::MAX).saturating_add(5)),
+    );
+    let deadline = Instant::now() + limit;
+    let mut first = true;
+    while Instant::now() < deadline {
+        if !first {
+            tokio::time::sleep(interval).await;
+        }
+        first = false;
+        let mut form = vec![
+            ("grant_type".to_string(), grant.to_string()),
+            (id_name.to_string(), s.id.clone()),
+        ];
+        let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+        if let Err(e) = client_auth::apply(client, &ctx.target.issuer, &mut form, &mut headers) {
+            out.final_error = Some(e);
+            return out;
+        }
+        let req = OutgoingRequest {
+            method: reqwest::Method::POST,
+            url: endpoint.clone(),
+            headers,
+            body: Some(RequestBody::Form(form)),
+        };
+        let exchange = ctx.session.send(stage, req).await;
+        let r = match exchange.response() {
+            Ok(r) => r.clone(),
+            Err(e) => {
+                out.final_error = Some(e);
+                return out;
+            }
+        };
+        let error = r
+            .json()
+            .ok()
+            .and_then(|b| b.get("error").and_then(Value::as_str).map(str::to_string));
+        match (r.status, error.as_deref()) {
+            (200, _) => {
+                out.tokens = Some(r);
+                return out;
+            }
+            (400, Some("authorization_pending")) => {}
+            (400, Some("slow_down")) => {
+                out.slow_downs += 1;
+                interval += Duration::from_secs(5);
+            }
+            (
+                _,
+                Some(
+                    e
+                    @ ("access_denied" | "expired_token" | "invalid_grant" | "transaction_failed"),
+                ),
+            ) => {
+                out.final_error = Some(e.to_string());
+                return out;
+            }
+            (status, e) => {
+                out.pending_ok = false;
+                out.pending_bad = Some(format!("{status} with error {}", e.unwrap_or("(none)")));
+            }
+        }
+    }
+    out.final_error
+        .get_or_insert_with(|| format!("no decision within {} s", limit.as_secs()));
+    out
+}
+
+fn judge(step: &DecoupledStep, p: &Polled, ctx: &mut StepContext<'_>) -> Vec<SpecResult> {
+    let mut specs = vec![PENDING.check(
+        p.pending_ok,
+        "400 authorization_pending",
+        p.pending_bad.clone().unwrap_or_default(),
+    )];
+    if step.expect_slow_down {
+        specs.push(SLOW_DOWN.check(p.slow_downs > 0, "at least one slow_down", "none"));
+    }
+    if let Some(expected) = &step.expect_error {
+        let got = p.final_error.clone().unwrap_or_else(|| {
+            if p.tokens.is_some() {
+                "tokens were issued".into()
+            } else {
+                "no answer".into()
+            }
+        });
+        specs.push(EXPECTED_ERROR.check(&got == expected, expected.as_str(), got));
+        return specs;
+    }
+    match &p.tokens {
+        Some(r) => {
+            specs.push(COMPLETES.pass());
+            let expect = Expectation {
+                scope: step.scope.clone().or(Some("openid".into())),
+                refresh_token: false,
+                id_token: true,
+                error: None,
+            };
+            specs.extend(judge_tokens(r, &expect, ctx).specs);
+        }
+        None => specs.push(COMPLETES.fail_because(p.final_error.clone().unwrap_or_default())),
+    }
+    specs
+}
