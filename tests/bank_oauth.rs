@@ -861,3 +861,124 @@ fn every_fault_the_bank_lists_has_a_test() {
         );
     }
 }
+
+async fn decoupled_start(
+    bank: &RunningBank,
+    path: &str,
+    extra: &[(&'static str, &str)],
+) -> (u16, Value) {
+    let mut form = assertion(bank, JWT, &bank.issuer, &common::rand_suffix());
+    form.push(("scope", "openid".into()));
+    form.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    let r = http(bank)
+        .post(format!("{}{path}", bank.issuer))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+async fn decoupled_poll(
+    bank: &RunningBank,
+    grant: &str,
+    id_name: &'static str,
+    id: &str,
+) -> (u16, Value) {
+    token(
+        bank,
+        JWT,
+        vec![("grant_type", grant.into()), (id_name, id.into())],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn ciba_pending_slow_down_then_tokens() {
+    let bank = common::bank(&[]).await;
+    let (status, body) = decoupled_start(&bank, "/bc-authorize", &[]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "login_hint is required"
+    );
+    let (status, body) = decoupled_start(&bank, "/bc-authorize", &[("login_hint", "alice")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["interval"], 1);
+    let id = body["auth_req_id"].as_str().unwrap().to_string();
+    let grant = "urn:openid:params:grant-type:ciba";
+    assert_eq!(
+        decoupled_poll(&bank, grant, "auth_req_id", &id).await.1["error"],
+        "authorization_pending"
+    );
+    assert_eq!(
+        decoupled_poll(&bank, grant, "auth_req_id", &id).await.1["error"],
+        "slow_down"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, tokens) = decoupled_poll(&bank, grant, "auth_req_id", &id).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert!(verify_id_token(&bank, tokens["id_token"].as_str().unwrap())
+        .await
+        .is_ok());
+    // The request id is single-use.
+    assert_eq!(
+        decoupled_poll(&bank, grant, "auth_req_id", &id).await.1["error"],
+        "invalid_grant"
+    );
+}
+
+#[tokio::test]
+async fn idura_headless_denial_and_expiry() {
+    let bank = common::bank(&[]).await;
+    let grant = "urn:grn:params:grant-type:headless";
+    let (status, body) = decoupled_start(
+        &bank,
+        "/headless/authorize",
+        &[("login_hint", "deny:alice")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        body["acr_data"].is_object() && body.get("interval").is_none(),
+        "{body}"
+    );
+    let id = body["headless_req_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        decoupled_poll(&bank, grant, "headless_req_id", &id).await.1["error"],
+        "authorization_pending"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1050)).await;
+    assert_eq!(
+        decoupled_poll(&bank, grant, "headless_req_id", &id).await.1["error"],
+        "access_denied"
+    );
+    // A CIBA grant cannot redeem a headless request id.
+    let (_, body) = decoupled_start(&bank, "/headless/authorize", &[]).await;
+    let other = body["headless_req_id"].as_str().unwrap();
+    assert_eq!(
+        decoupled_poll(
+            &bank,
+            "urn:openid:params:grant-type:ciba",
+            "auth_req_id",
+            other
+        )
+        .await
+        .1["error"],
+        "invalid_grant"
+    );
+
+    let (_, body) = decoupled_start(
+        &bank,
+        "/headless/authorize",
+        &[("login_hint", "expire:alice")],
+    )
+    .await;
+    assert_eq!(body["expires_in"], 2);
+    let id = body["headless_req_id"].as_str().unwrap().to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    assert_eq!(
+        decoupled_poll(&bank, grant, "headless_req_id", &id).await.1["error"],
+        "expired_token"
+    );
+}
