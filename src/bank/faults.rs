@@ -99,6 +99,8 @@ faults! {
     IdTokenWrongAtHash => "id_token.wrong_at_hash", "puts an `at_hash` that matches no access token";
     IdTokenWrongRtHash => "id_token.wrong_rt_hash", "puts an `rt_hash` that matches no refresh token";
     IdTokenUnstableSub => "id_token.unstable_sub", "gives the same PSU a different `sub` in every ID token";
+    ClientAuthJtiReplayAllowed => "client_auth.jti_replay_allowed", "accepts the same client assertion `jti` twice";
+    ClientAuthAudIgnored => "client_auth.aud_ignored", "accepts client assertions addressed to any audience";
     DecoupledRefused => "decoupled.refused", "refuses every backchannel authentication request with 400 invalid_request";
     DecoupledNoExpiresIn => "decoupled.no_expires_in", "leaves `expires_in` out of backchannel authentication responses";
     DecoupledPendingAsServerError => "decoupled.pending_as_server_error", "answers polls of pending requests with 500 instead of `authorization_pending`";

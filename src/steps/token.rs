@@ -26,7 +26,11 @@ pub(crate) async fn client_credentials(
         id_token: false,
         error: step.expect_error.clone(),
     };
-    exchange(ctx, stage, step.client.as_deref(), fields, expect).await
+    let tweak = AssertionTweak {
+        audience: step.assertion_audience.clone(),
+        replay: step.replay_assertion,
+    };
+    exchange(ctx, stage, step.client.as_deref(), fields, expect, &tweak).await
 }
 
 /// Runs an authorization code or refresh token request.
@@ -46,7 +50,15 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
         id_token,
         error: step.expect_error.clone(),
     };
-    exchange(ctx, stage, step.client.as_deref(), fields, expect).await
+    exchange(
+        ctx,
+        stage,
+        step.client.as_deref(),
+        fields,
+        expect,
+        &AssertionTweak::default(),
+    )
+    .await
 }
 
 fn build_fields(step: &TokenStep, ctx: &StepContext<'_>) -> Result<Vec<(String, String)>, String> {
@@ -85,6 +97,34 @@ fn build_fields(step: &TokenStep, ctx: &StepContext<'_>) -> Result<Vec<(String, 
     Ok(fields)
 }
 
+/// Deliberate client assertion defects, for negative scenarios.
+#[derive(Default)]
+struct AssertionTweak {
+    audience: Option<String>,
+    replay: bool,
+}
+
+/// Replays the last client assertion, or remembers this one for a replay.
+fn replay_or_remember(
+    fields: &mut [(String, String)],
+    replay: bool,
+    ctx: &mut StepContext<'_>,
+) -> Result<(), String> {
+    let Some(slot) = fields.iter_mut().find(|(k, _)| k == "client_assertion") else {
+        return if replay {
+            Err("replay_assertion needs a private_key_jwt client".into())
+        } else {
+            Ok(())
+        };
+    };
+    if replay {
+        slot.1 = ctx.vars.fill("{{ client_assertion.last }}")?;
+    } else {
+        ctx.vars.set("client_assertion.last", slot.1.clone());
+    }
+    Ok(())
+}
+
 /// What a token response should hold.
 pub(super) struct Expectation {
     /// Requested scope.
@@ -121,6 +161,7 @@ async fn exchange(
     client: Option<&str>,
     mut fields: Vec<(String, String)>,
     expect: Expectation,
+    tweak: &AssertionTweak,
 ) -> Outcome {
     let client = match ctx.target.client_named(client) {
         Ok(c) => c.clone(),
@@ -135,8 +176,15 @@ async fn exchange(
         }
     };
     let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-    if let Err(e) = client_auth::apply(&client, &ctx.target.issuer, &mut fields, &mut headers) {
+    let audience = tweak
+        .audience
+        .clone()
+        .unwrap_or_else(|| ctx.target.issuer.clone());
+    if let Err(e) = client_auth::apply(&client, &audience, &mut fields, &mut headers) {
         return skip_all(&format!("client authentication could not be prepared: {e}"));
+    }
+    if let Err(e) = replay_or_remember(&mut fields, tweak.replay, ctx) {
+        return skip_all(&e);
     }
     let request = OutgoingRequest {
         method: reqwest::Method::POST,

@@ -211,6 +211,11 @@ pub struct ClientCredentialsStep {
     pub scope: Option<String>,
     /// Expect this OAuth error instead of tokens.
     pub expect_error: Option<String>,
+    /// Address the client assertion to this audience instead of the issuer.
+    pub assertion_audience: Option<String>,
+    /// Send the previous step's client assertion again (a replayed `jti`).
+    #[serde(default)]
+    pub replay_assertion: bool,
 }
 
 /// How the authorization request is carried.

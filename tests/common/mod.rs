@@ -457,4 +457,16 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         "ciba-denied",
         "decoupled.expected_error",
     ),
+    (
+        ClientAuthAudIgnored,
+        "negative.yaml",
+        "client-assertion-wrong-aud",
+        "token.rejected",
+    ),
+    (
+        ClientAuthJtiReplayAllowed,
+        "negative.yaml",
+        "client-assertion-replay",
+        "token.rejected",
+    ),
 ];

@@ -3,6 +3,7 @@
 
 use super::OAuthError;
 use crate::bank::clients::{AuthMethod, Client};
+use crate::bank::faults::Fault;
 use crate::bank::state::Bank;
 use crate::bank::store::now;
 use axum::http::HeaderMap;
@@ -124,7 +125,9 @@ fn verify_assertion(
         "/revoke",
     ]
     .map(|p| bank.url(p));
-    if !auds.iter().any(|a| accepted.iter().any(|x| x == a)) {
+    if !auds.iter().any(|a| accepted.iter().any(|x| x == a))
+        && !bank.faults.has(Fault::ClientAuthAudIgnored)
+    {
         return Err(OAuthError::invalid_client(format!(
             "client assertion aud {auds:?} is not this server"
         )));
@@ -141,7 +144,7 @@ fn verify_assertion(
         return Err(OAuthError::invalid_client("client assertion has no jti"));
     }
     let key = format!("{}|{jti}", client.id);
-    if bank.seen_jtis.get(&key).is_some() {
+    if bank.seen_jtis.get(&key).is_some() && !bank.faults.has(Fault::ClientAuthJtiReplayAllowed) {
         return Err(OAuthError::invalid_client(
             "client assertion jti was used before",
         ));
