@@ -101,6 +101,8 @@ faults! {
     IdTokenUnstableSub => "id_token.unstable_sub", "gives the same PSU a different `sub` in every ID token";
     ClientAuthJtiReplayAllowed => "client_auth.jti_replay_allowed", "accepts the same client assertion `jti` twice";
     ClientAuthAudIgnored => "client_auth.aud_ignored", "accepts client assertions addressed to any audience";
+    UserinfoServerError => "userinfo.server_error", "answers UserInfo requests with 500";
+    UserinfoWrongSub => "userinfo.wrong_sub", "returns another `sub` from UserInfo than in the ID token";
     DecoupledRefused => "decoupled.refused", "refuses every backchannel authentication request with 400 invalid_request";
     DecoupledNoExpiresIn => "decoupled.no_expires_in", "leaves `expires_in` out of backchannel authentication responses";
     DecoupledPendingAsServerError => "decoupled.pending_as_server_error", "answers polls of pending requests with 500 instead of `authorization_pending`";

@@ -29,6 +29,7 @@ pub mod id_token;
 pub mod request;
 mod result;
 pub mod token;
+pub mod userinfo;
 
 pub use authorize::AUTHORIZE;
 pub use decoupled::DECOUPLED;
@@ -37,6 +38,7 @@ pub use id_token::ID_TOKEN;
 pub use request::REQUEST;
 pub use result::{SpecResult, Verdict};
 pub use token::TOKEN;
+pub use userinfo::USERINFO;
 
 use serde::Serialize;
 
@@ -132,9 +134,11 @@ impl Spec {
 
 /// Every catalogue spec, by area, for `probity specs` and for the fault matrix.
 pub fn catalogue() -> impl Iterator<Item = &'static Spec> {
-    [DISCOVERY, REQUEST, TOKEN, AUTHORIZE, ID_TOKEN, DECOUPLED]
-        .into_iter()
-        .flat_map(|a| a.iter().copied())
+    [
+        DISCOVERY, REQUEST, TOKEN, AUTHORIZE, ID_TOKEN, DECOUPLED, USERINFO,
+    ]
+    .into_iter()
+    .flat_map(|a| a.iter().copied())
 }
 
 /// Looks a catalogue spec up by id.

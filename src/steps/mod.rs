@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod id_token;
 pub mod request;
 pub mod token;
+pub mod userinfo;
 
 use crate::http::{Exchange, Session};
 use crate::specs::SpecResult;
@@ -95,6 +96,7 @@ pub async fn run_step(step: &Step, ctx: &mut StepContext<'_>) -> StepResult {
         Step::Token(s) => token::token(s, &stage, ctx).await,
         Step::IdToken(s) => id_token::run(s, &stage, ctx).await,
         Step::Decoupled(s) => decoupled::run(s, &stage, ctx).await,
+        Step::Userinfo(_) => userinfo::run(&stage, ctx).await,
     };
     StepResult {
         kind: step.kind(),

@@ -11,6 +11,6 @@ pub use load::{discover_suite_files, load_suite, load_suites};
 pub use model::{
     AuthorizeStep, Capture, CaptureSource, ClientCredentialsStep, DecoupledMode, DecoupledStep,
     DiscoveryStep, Expect, IdTokenSource, IdTokenStep, RequestObjectMode, RequestStep, Scenario,
-    Step, StepKind, Suite, TokenGrant, TokenStep,
+    Step, StepKind, Suite, TokenGrant, TokenStep, UserinfoStep,
 };
 pub use vars::Vars;

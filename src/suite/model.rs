@@ -63,6 +63,8 @@ pub enum Step {
     IdToken(IdTokenStep),
     /// Decoupled authorization: CIBA poll mode or the Idura headless flow.
     Decoupled(DecoupledStep),
+    /// Call the UserInfo endpoint with `token.access_token`.
+    Userinfo(UserinfoStep),
 }
 
 /// The kind of a step, for reports.
@@ -79,6 +81,7 @@ impl Step {
             Step::Token(_) => "token",
             Step::IdToken(_) => "id_token",
             Step::Decoupled(_) => "decoupled",
+            Step::Userinfo(_) => "userinfo",
         }
     }
 
@@ -101,6 +104,7 @@ impl Step {
                 .stage
                 .clone()
                 .unwrap_or_else(|| "Decoupled Authorization".into()),
+            Step::Userinfo(s) => s.stage.clone().unwrap_or_else(|| "UserInfo Request".into()),
         }
     }
 }
@@ -395,4 +399,12 @@ pub struct DecoupledStep {
     pub expect_slow_down: bool,
     /// Give up after this many seconds (default 30).
     pub timeout_s: Option<u64>,
+}
+
+/// `userinfo:` — the UserInfo request.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserinfoStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
 }

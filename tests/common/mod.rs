@@ -469,4 +469,16 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         "client-assertion-replay",
         "token.rejected",
     ),
+    (
+        UserinfoServerError,
+        "auth-code.yaml",
+        "basic-pkce",
+        "userinfo.status_ok",
+    ),
+    (
+        UserinfoWrongSub,
+        "auth-code.yaml",
+        "basic-pkce",
+        "userinfo.sub_matches",
+    ),
 ];

@@ -2,6 +2,7 @@
 
 use super::client_auth::ClientForm;
 use super::TokenGrant;
+use crate::bank::faults::Fault;
 use crate::bank::state::Bank;
 use crate::bank::store::now;
 use axum::extract::State;
@@ -30,22 +31,30 @@ fn unauthorized() -> Response {
 
 /// `GET /userinfo`
 pub async fn userinfo(State(bank): State<Arc<Bank>>, headers: HeaderMap) -> Response {
-    match bearer(&bank, &headers) {
-        Some(TokenGrant {
-            sub: Some(sub),
-            scope,
-            ..
-        }) if scope.split_whitespace().any(|s| s == "openid") => axum::Json(
-            json!({ "sub": sub, "name": "Alice Example", "preferred_username": "alice" }),
-        )
-        .into_response(),
-        Some(_) => (
+    let grant = match bearer(&bank, &headers) {
+        Some(g) => g,
+        None => return unauthorized(),
+    };
+    let (Some(sub), true) = (
+        grant.sub,
+        grant.scope.split_whitespace().any(|s| s == "openid"),
+    ) else {
+        return (
             StatusCode::FORBIDDEN,
             axum::Json(json!({"error": "insufficient_scope"})),
         )
-            .into_response(),
-        None => unauthorized(),
+            .into_response();
+    };
+    if bank.faults.has(Fault::UserinfoServerError) {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
     }
+    let sub = if bank.faults.has(Fault::UserinfoWrongSub) {
+        "psu-somebody-else".to_string()
+    } else {
+        sub
+    };
+    axum::Json(json!({ "sub": sub, "name": "Alice Example", "preferred_username": "alice" }))
+        .into_response()
 }
 
 /// `POST /introspect`
