@@ -212,6 +212,7 @@ fn profile_of(c: &clients::Client) -> ClientProfile {
 fn consent_settings() -> ConsentSettings {
     let page = |url: &str, form: &str, fields: &[(&str, &str)]| FormPage {
         url_contains: Some(url.into()),
+        detect: None,
         form: form.into(),
         fields: fields
             .iter()

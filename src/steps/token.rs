@@ -288,9 +288,17 @@ pub(super) fn judge_tokens(
 }
 
 fn error_summary(r: &RecordedResponse) -> String {
-    match r.json().ok().and_then(|b| b.get("error").cloned()) {
-        Some(e) => format!("(error {e})"),
-        None => String::new(),
+    let body = r.json().ok();
+    let field = |k: &str| {
+        body.as_ref()
+            .and_then(|b| b.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    match (field("error"), field("error_description")) {
+        (Some(e), Some(d)) => format!("(error {e}: {d})"),
+        (Some(e), None) => format!("(error {e})"),
+        _ => String::new(),
     }
 }
 

@@ -53,6 +53,7 @@ struct ConsentFile {
 #[serde(deny_unknown_fields)]
 struct PageFile {
     url_contains: Option<String>,
+    detect: Option<String>,
     form: String,
     #[serde(default)]
     fields: BTreeMap<String, Spanned<String>>,
@@ -126,6 +127,7 @@ impl Resolver<'_> {
         }
         Ok(FormPage {
             url_contains: p.url_contains.clone(),
+            detect: p.detect.clone(),
             form: p.form.clone(),
             fields,
         })

@@ -60,7 +60,9 @@ pub enum ConsentDriver {
 pub struct FormPage {
     /// The page is this kind when its URL contains this text …
     pub url_contains: Option<String>,
-    /// … or when it has a form matching this CSS selector; the form submitted.
+    /// … and it has an element matching `detect` (default: the `form` selector).
+    pub detect: Option<String>,
+    /// CSS selector of the form to fill and submit.
     pub form: String,
     /// Fields to fill (name → value).
     pub fields: BTreeMap<String, String>,

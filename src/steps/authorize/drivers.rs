@@ -176,10 +176,11 @@ fn recognise(
             .url_contains
             .as_ref()
             .is_some_and(|u| url.as_str().contains(u.as_str()));
-        let by_form = Selector::parse(&p.form)
+        let detect = p.detect.as_deref().unwrap_or(&p.form);
+        let by_content = Selector::parse(detect)
             .ok()
             .is_some_and(|s| doc.select(&s).next().is_some());
-        by_form && (by_url || p.url_contains.is_none())
+        by_content && (by_url || p.url_contains.is_none())
     };
     if let Some(p) = consent.filter(|p| matches(p)) {
         return Some((PageKind::Consent, p.clone()));

@@ -1,0 +1,88 @@
+// A real OpenID Provider (panva/oidc-provider) for probity's interop tests.
+// Configuration comes from the environment (set by tests/interop.rs):
+//   PORT, TLS_CERT, TLS_KEY          HTTPS on 127.0.0.1:PORT with a test CA's certificate
+//   PROVIDER_JWKS                    the provider's private signing keys (JWKS file)
+//   CLIENT_JWKS                      the private_key_jwt client's public keys (JWKS file)
+//   BROKEN_GRANTS=1                  a grant loader that never remembers consent across authorizations
+// Prints one JSON line {"issuer": ...} when it is listening.
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import Provider from 'oidc-provider';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+
+const issuer = `https://127.0.0.1:${env('PORT')}`;
+const redirect = 'https://127.0.0.1/probity/callback';
+const clientJwks = JSON.parse(readFileSync(env('CLIENT_JWKS'), 'utf8'));
+const common = { redirect_uris: [redirect], response_types: ['code'], scope: 'openid offline_access accounts payments' };
+const codeGrants = ['authorization_code', 'refresh_token'];
+
+const configuration = {
+  jwks: JSON.parse(readFileSync(env('PROVIDER_JWKS'), 'utf8')),
+  clients: [
+    { ...common, client_id: 'probity-basic', client_secret: 'probity-basic-secret', token_endpoint_auth_method: 'client_secret_basic', grant_types: [...codeGrants, 'client_credentials'] },
+    // This client must sign its request objects (negative suite: unsigned ones are refused).
+    { ...common, client_id: 'probity-post', client_secret: 'probity-post-secret', token_endpoint_auth_method: 'client_secret_post', grant_types: [...codeGrants, 'client_credentials'], require_signed_request_object: true },
+    {
+      ...common,
+      client_id: 'probity-jwt',
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'ES256',
+      request_object_signing_alg: 'ES256',
+      jwks: clientJwks,
+      grant_types: [...codeGrants, 'client_credentials', 'urn:openid:params:grant-type:ciba'],
+      backchannel_token_delivery_mode: 'poll',
+    },
+    { ...common, client_id: 'probity-public', token_endpoint_auth_method: 'none', grant_types: codeGrants },
+  ],
+  scopes: ['openid', 'offline_access', 'accounts', 'payments'],
+  claims: { openid: ['sub'], profile: ['name'] },
+  findAccount: async (ctx, sub) => ({ accountId: sub, claims: async () => ({ sub, name: 'Alice Example' }) }),
+  features: {
+    devInteractions: { enabled: true },
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    pushedAuthorizationRequests: { enabled: true },
+    requestObjects: { enabled: true },
+    claimsParameter: { enabled: true },
+    ciba: {
+      enabled: true,
+      deliveryModes: ['poll'],
+      processLoginHint: async (ctx, loginHint) => loginHint,
+      validateBindingMessage: async () => {},
+      validateRequestContext: async () => {},
+      verifyUserCode: async () => {},
+      // The PSU approves on their device a second after the request.
+      triggerAuthenticationDevice: async (ctx, request, account, client) => {
+        setTimeout(async () => {
+          const grant = new provider.Grant({ clientId: client.clientId, accountId: account.accountId });
+          grant.addOIDCScope(request.params.scope);
+          await grant.save();
+          await provider.backchannelResult(request, grant).catch((e) => console.error(e));
+        }, 1000);
+      },
+    },
+  },
+  // The deliberate defect: use only the grant of the interaction in progress, never the one the
+  // session remembers, so every new authorization asks for consent again.
+  ...(process.env.BROKEN_GRANTS === '1'
+    ? {
+      loadExistingGrant: async (ctx) => {
+        const grantId = ctx.oidc.result?.consent?.grantId;
+        return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+      },
+    }
+    : {}),
+};
+
+const provider = new Provider(issuer, configuration);
+provider.proxy = false;
+const server = https.createServer({ cert: readFileSync(env('TLS_CERT')), key: readFileSync(env('TLS_KEY')) }, provider.callback());
+server.listen(Number(env('PORT')), '127.0.0.1', () => {
+  console.log(JSON.stringify({ issuer }));
+});
