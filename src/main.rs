@@ -62,6 +62,9 @@ enum Command {
         /// Serve plain HTTP instead of HTTPS.
         #[arg(long)]
         http: bool,
+        /// Require a client certificate (mutual TLS) on every connection.
+        #[arg(long, conflicts_with = "http")]
+        mtls: bool,
         /// Switch on a fault (repeatable).
         #[arg(long = "fault")]
         faults: Vec<String>,
@@ -123,12 +126,14 @@ fn main() -> ExitCode {
         Command::Serve {
             port,
             http,
+            mtls,
             faults,
             list_faults,
             out,
         } => runtime.block_on(commands::serve(ServeArgs {
             port,
             http,
+            mtls,
             faults,
             list_faults,
             out,

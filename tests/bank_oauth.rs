@@ -982,3 +982,112 @@ async fn idura_headless_denial_and_expiry() {
         "expired_token"
     );
 }
+
+/// A client presenting the bank's client certificate.
+fn mtls_http(bank: &RunningBank) -> reqwest::Client {
+    let identity = reqwest::Identity::from_pem(
+        format!("{}\n{}", bank.pki.client_cert_pem, bank.pki.client_key_pem).as_bytes(),
+    )
+    .unwrap();
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .add_root_certificate(reqwest::Certificate::from_pem(bank.pki.ca_pem.as_bytes()).unwrap())
+        .identity(identity)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tls_client_auth_and_certificate_bound_tokens() {
+    let bank = common::bank(&[]).await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "probity-mtls"),
+        ("scope", "accounts"),
+    ];
+    let url = format!("{}/token", bank.issuer);
+    let without = http(&bank).post(&url).form(&form).send().await.unwrap();
+    assert_eq!(without.status(), 401, "no certificate, no authentication");
+    let with: Value = mtls_http(&bank)
+        .post(&url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let at = with["access_token"].as_str().unwrap().to_string();
+    let intro: Value = http(&bank)
+        .post(format!("{}/introspect", bank.issuer))
+        .basic_auth(BASIC, bank.client_secret(BASIC))
+        .form(&[("token", at.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let der = bank.pki.client_cert_pem.clone();
+    assert!(
+        intro["cnf"]["x5t#S256"].is_string(),
+        "{intro} ({} bytes of cert)",
+        der.len()
+    );
+
+    // An authorization-code token obtained over mTLS is usable only with the same certificate.
+    let (verifier, challenge) = pkce();
+    let r = authorize(
+        &bank,
+        &[
+            ("client_id", "probity-mtls"),
+            ("redirect_uri", REDIRECT_URI),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    let code = location_params(&r)["code"].clone();
+    let mut form = code_form(&code, &verifier);
+    form.push(("client_id", "probity-mtls".into()));
+    let tokens: Value = mtls_http(&bank)
+        .post(&url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let at = tokens["access_token"].as_str().unwrap();
+    let ui = |c: reqwest::Client| {
+        c.get(format!("{}/userinfo", bank.issuer))
+            .bearer_auth(at)
+            .send()
+    };
+    assert_eq!(ui(mtls_http(&bank)).await.unwrap().status(), 200);
+    assert_eq!(
+        ui(http(&bank)).await.unwrap().status(),
+        401,
+        "a bound token without its certificate"
+    );
+}
+
+#[tokio::test]
+async fn require_client_cert_refuses_connections_without_one() {
+    let bank = RunningBank::start(probity::bank::BankConfig {
+        require_client_cert: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let url = format!("{}/.well-known/openid-configuration", bank.issuer);
+    assert!(http(&bank).get(&url).send().await.is_err());
+    assert_eq!(
+        mtls_http(&bank).get(&url).send().await.unwrap().status(),
+        200
+    );
+}

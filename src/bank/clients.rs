@@ -22,6 +22,8 @@ pub enum AuthMethod {
     SecretPost,
     /// RFC 7523 client assertion.
     PrivateKeyJwt,
+    /// RFC 8705 mutual TLS with the registered certificate.
+    TlsClientAuth,
     /// Public client.
     None,
 }
@@ -33,6 +35,7 @@ impl AuthMethod {
             AuthMethod::SecretBasic => "client_secret_basic",
             AuthMethod::SecretPost => "client_secret_post",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
             AuthMethod::None => "none",
         }
     }
@@ -54,6 +57,8 @@ pub struct Client {
     pub key: Jwk,
     /// Whether unsigned (`alg: none`) request objects are accepted, as Ozone does.
     pub allow_unsigned_request: bool,
+    /// `x5t#S256` of the certificate registered for `tls_client_auth`.
+    pub cert_thumbprint: Option<String>,
 }
 
 /// Client ids.
@@ -66,9 +71,12 @@ pub const JWT: &str = "probity-jwt";
 pub const PUBLIC: &str = "probity-public";
 /// Client ids.
 pub const INTERACTIVE: &str = "probity-interactive";
+/// Client ids.
+pub const MTLS: &str = "probity-mtls";
 
-/// The registered clients, with fresh EC keys.
-pub fn registry() -> Result<Vec<Client>, josekit::JoseError> {
+/// The registered clients, with fresh EC keys; the mTLS client is bound to
+/// the certificate with thumbprint `mtls_cert`.
+pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
     let key = |kid: &str| -> Result<Jwk, josekit::JoseError> {
         let mut k = EcKeyPair::generate(EcCurve::P256)?.to_jwk_key_pair();
         k.set_key_id(kid);
@@ -82,6 +90,7 @@ pub fn registry() -> Result<Vec<Client>, josekit::JoseError> {
             consent: ConsentMode::Headless,
             key: key("basic-key")?,
             allow_unsigned_request: true,
+            cert_thumbprint: None,
         },
         Client {
             id: POST,
@@ -90,6 +99,7 @@ pub fn registry() -> Result<Vec<Client>, josekit::JoseError> {
             consent: ConsentMode::Headless,
             key: key("post-key")?,
             allow_unsigned_request: false,
+            cert_thumbprint: None,
         },
         Client {
             id: JWT,
@@ -98,6 +108,7 @@ pub fn registry() -> Result<Vec<Client>, josekit::JoseError> {
             consent: ConsentMode::Headless,
             key: key("jwt-key")?,
             allow_unsigned_request: false,
+            cert_thumbprint: None,
         },
         Client {
             id: PUBLIC,
@@ -106,6 +117,7 @@ pub fn registry() -> Result<Vec<Client>, josekit::JoseError> {
             consent: ConsentMode::Interactive,
             key: key("public-key")?,
             allow_unsigned_request: false,
+            cert_thumbprint: None,
         },
         Client {
             id: INTERACTIVE,
@@ -114,6 +126,16 @@ pub fn registry() -> Result<Vec<Client>, josekit::JoseError> {
             consent: ConsentMode::Interactive,
             key: key("interactive-key")?,
             allow_unsigned_request: false,
+            cert_thumbprint: None,
+        },
+        Client {
+            id: MTLS,
+            auth: AuthMethod::TlsClientAuth,
+            secret: None,
+            consent: ConsentMode::Headless,
+            key: key("mtls-key")?,
+            allow_unsigned_request: false,
+            cert_thumbprint: Some(mtls_cert),
         },
     ])
 }

@@ -6,6 +6,7 @@ pub mod clients;
 mod discovery;
 pub mod faults;
 mod keys;
+pub mod mtls;
 pub mod oauth;
 mod state;
 mod store;
@@ -35,6 +36,8 @@ pub struct BankConfig {
     pub plain_http: bool,
     /// Faults to switch on.
     pub faults: FaultSet,
+    /// Refuse TLS connections without a client certificate (`serve --mtls`).
+    pub require_client_cert: bool,
 }
 
 impl Default for BankConfig {
@@ -44,6 +47,7 @@ impl Default for BankConfig {
             port: 0,
             plain_http: false,
             faults: FaultSet::none(),
+            require_client_cert: false,
         }
     }
 }
@@ -98,7 +102,8 @@ impl RunningBank {
             .map_err(|source| BankError::Bind { addr, source })?;
         let scheme = if config.plain_http { "http" } else { "https" };
         let issuer = format!("{scheme}://{addr}");
-        let (pki, bank) = tokio::task::spawn_blocking(move || prepare(addr, issuer, config.faults))
+        let faults = config.faults.clone();
+        let (pki, bank) = tokio::task::spawn_blocking(move || prepare(addr, issuer, faults))
             .await
             .map_err(|e| BankError::Crypto(e.to_string()))??;
         let issuer = bank.issuer.clone();
@@ -107,12 +112,17 @@ impl RunningBank {
         let handle = axum_server::Handle::new();
         let h = handle.clone();
         if config.plain_http {
+            let app = app.layer(axum::Extension(mtls::PeerCertificate(None)));
             let server = axum_server::from_tcp(listener).handle(h);
             tokio::spawn(async move { server.serve(app.into_make_service()).await });
         } else {
-            let tls = pki.server_config().map_err(BankError::Crypto)?;
+            let tls = pki
+                .server_config(config.require_client_cert)
+                .map_err(BankError::Crypto)?;
             let rustls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls));
-            let server = axum_server::from_tcp_rustls(listener, rustls).handle(h);
+            let acceptor =
+                mtls::PeerCertAcceptor::new(axum_server::tls_rustls::RustlsAcceptor::new(rustls));
+            let server = axum_server::from_tcp(listener).acceptor(acceptor).handle(h);
             tokio::spawn(async move { server.serve(app.into_make_service()).await });
         }
         Ok(RunningBank {
@@ -192,6 +202,7 @@ fn profile_of(c: &clients::Client) -> ClientProfile {
         clients::AuthMethod::SecretBasic => ClientAuthMethod::ClientSecretBasic,
         clients::AuthMethod::SecretPost => ClientAuthMethod::ClientSecretPost,
         clients::AuthMethod::PrivateKeyJwt => ClientAuthMethod::PrivateKeyJwt,
+        clients::AuthMethod::TlsClientAuth => ClientAuthMethod::TlsClientAuth,
         clients::AuthMethod::None => ClientAuthMethod::None,
     };
     let kid = c.key.key_id().unwrap_or_default().to_string();
@@ -248,7 +259,8 @@ fn prepare(addr: SocketAddr, issuer: String, faults: FaultSet) -> Result<(Pki, B
     } else {
         None
     };
-    let clients = clients::registry().map_err(|e| BankError::Crypto(e.to_string()))?;
+    let mtls_cert = mtls::thumbprint(&pki.client_cert_der());
+    let clients = clients::registry(mtls_cert).map_err(|e| BankError::Crypto(e.to_string()))?;
     Ok((pki, Bank::new(issuer, keys, faults, small_rsa_jwk, clients)))
 }
 

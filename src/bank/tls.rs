@@ -57,16 +57,39 @@ impl Pki {
         })
     }
 
-    /// A rustls server configuration for the server certificate.
-    pub fn server_config(&self) -> Result<rustls::ServerConfig, String> {
+    /// The client certificate as DER (for registering its thumbprint).
+    pub fn client_cert_der(&self) -> Vec<u8> {
+        use rustls::pki_types::{pem::PemObject, CertificateDer};
+        CertificateDer::from_pem_slice(self.client_cert_pem.as_bytes())
+            .map(|c| c.as_ref().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// A rustls server configuration for the server certificate. Client
+    /// certificates issued by the CA are requested, and required when
+    /// `require_client_cert` (mutual TLS only).
+    pub fn server_config(&self, require_client_cert: bool) -> Result<rustls::ServerConfig, String> {
         use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
         let certs = CertificateDer::pem_slice_iter(self.server_cert_pem.as_bytes())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.to_string())?;
         let key = PrivateKeyDer::from_pem_slice(self.server_key_pem.as_bytes())
             .map_err(|e| e.to_string())?;
+        let mut roots = rustls::RootCertStore::empty();
+        for ca in CertificateDer::pem_slice_iter(self.ca_pem.as_bytes()) {
+            roots
+                .add(ca.map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        }
+        let verifier = rustls::server::WebPkiClientVerifier::builder(std::sync::Arc::new(roots));
+        let verifier = if require_client_cert {
+            verifier
+        } else {
+            verifier.allow_unauthenticated()
+        };
+        let verifier = verifier.build().map_err(|e| e.to_string())?;
         let mut config = rustls::ServerConfig::builder()
-            .with_no_client_auth()
+            .with_client_cert_verifier(verifier)
             .with_single_cert(certs, key)
             .map_err(|e| e.to_string())?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];

@@ -11,6 +11,8 @@ pub struct ServeArgs {
     pub port: u16,
     /// Plain HTTP.
     pub http: bool,
+    /// Require a client certificate on every connection.
+    pub mtls: bool,
     /// Fault names.
     pub faults: Vec<String>,
     /// Print the faults and exit.
@@ -47,6 +49,7 @@ pub async fn serve(args: ServeArgs) -> u8 {
         port: args.port,
         plain_http: args.http,
         faults,
+        require_client_cert: args.mtls,
         ..BankConfig::default()
     };
     let bank = match RunningBank::start(config).await {

@@ -4,6 +4,7 @@
 use super::OAuthError;
 use crate::bank::clients::{AuthMethod, Client};
 use crate::bank::faults::Fault;
+use crate::bank::mtls::PeerCertificate;
 use crate::bank::state::Bank;
 use crate::bank::store::now;
 use axum::http::HeaderMap;
@@ -17,6 +18,7 @@ pub fn authenticate<'a>(
     bank: &'a Bank,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
+    peer: &PeerCertificate,
 ) -> Result<&'a Client, OAuthError> {
     let basic = basic_credentials(headers)?;
     let client_id = basic
@@ -40,6 +42,16 @@ pub fn authenticate<'a>(
             None => Err(OAuthError::invalid_client("client_secret_post required")),
         },
         AuthMethod::PrivateKeyJwt => verify_assertion(bank, client, form).map(|_| client),
+        // RFC 8705 §2: the certificate must be the one registered for the client.
+        AuthMethod::TlsClientAuth => match (peer.thumbprint(), &client.cert_thumbprint) {
+            (Some(got), Some(want)) if &got == want => Ok(client),
+            (Some(_), _) => Err(OAuthError::invalid_client(
+                "the client certificate is not the one registered",
+            )),
+            (None, _) => Err(OAuthError::invalid_client(
+                "tls_client_auth requires a client certificate",
+            )),
+        },
         AuthMethod::None => {
             if basic.is_some()
                 || form.contains_key("client_secret")
@@ -161,6 +173,8 @@ pub struct ClientForm {
     pub client: Client,
     /// The form fields.
     pub form: HashMap<String, String>,
+    /// The connection's client certificate.
+    pub peer: PeerCertificate,
 }
 
 impl axum::extract::FromRequest<std::sync::Arc<Bank>> for ClientForm {
@@ -172,13 +186,18 @@ impl axum::extract::FromRequest<std::sync::Arc<Bank>> for ClientForm {
     ) -> Result<Self, Self::Rejection> {
         use axum::response::IntoResponse;
         let headers = req.headers().clone();
+        let peer = req
+            .extensions()
+            .get::<PeerCertificate>()
+            .cloned()
+            .unwrap_or_default();
         let axum::extract::Form(form) =
             axum::extract::Form::<HashMap<String, String>>::from_request(req, bank)
                 .await
                 .map_err(IntoResponse::into_response)?;
-        let client = authenticate(bank, &headers, &form)
+        let client = authenticate(bank, &headers, &form, &peer)
             .map_err(IntoResponse::into_response)?
             .clone();
-        Ok(ClientForm { client, form })
+        Ok(ClientForm { client, form, peer })
     }
 }

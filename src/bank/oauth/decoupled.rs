@@ -114,7 +114,7 @@ fn start(
 /// `POST /bc-authorize` (CIBA §7).
 pub async fn ciba(
     State(bank): State<Arc<Bank>>,
-    ClientForm { client, form }: ClientForm,
+    ClientForm { client, form, .. }: ClientForm,
 ) -> Response {
     if !form.contains_key("login_hint") {
         return OAuthError::bad("invalid_request", "login_hint is required").into_response();
@@ -131,7 +131,7 @@ pub async fn ciba(
 /// `POST /headless/authorize` (Idura headless).
 pub async fn headless(
     State(bank): State<Arc<Bank>>,
-    ClientForm { client, form }: ClientForm,
+    ClientForm { client, form, .. }: ClientForm,
 ) -> Response {
     match start(&bank, &client, &form, HEADLESS_GRANT) {
         Ok((id, lifetime)) => respond(
@@ -233,5 +233,6 @@ fn grant_for(d: &Decoupled) -> TokenGrant {
         exp: now() + 3600,
         request: Some(request),
         auth_time: Some(now()),
+        cnf: None,
     }
 }

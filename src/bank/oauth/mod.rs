@@ -85,6 +85,8 @@ pub struct TokenGrant {
     pub request: Option<AuthRequest>,
     /// When the PSU authenticated.
     pub auth_time: Option<i64>,
+    /// `x5t#S256` of the certificate the token is bound to (RFC 8705).
+    pub cnf: Option<String>,
 }
 
 /// An OAuth error response (RFC 6749 §5.2).

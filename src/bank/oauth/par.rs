@@ -16,7 +16,7 @@ const LIFETIME: i64 = 90;
 /// `POST /par`
 pub async fn par(
     State(bank): State<Arc<Bank>>,
-    ClientForm { client, form }: ClientForm,
+    ClientForm { client, form, .. }: ClientForm,
 ) -> Response {
     let client = &client;
     let mut params = form.clone();

@@ -3,21 +3,29 @@
 use super::client_auth::ClientForm;
 use super::TokenGrant;
 use crate::bank::faults::Fault;
+use crate::bank::mtls::PeerCertificate;
 use crate::bank::state::Bank;
 use crate::bank::store::now;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use serde_json::json;
 use std::sync::Arc;
 
-/// The live grant behind a Bearer access token.
-pub fn bearer(bank: &Bank, headers: &HeaderMap) -> Option<TokenGrant> {
+/// The live grant behind a Bearer access token; a certificate-bound token
+/// counts only on a connection with the same client certificate (RFC 8705 §3).
+pub fn bearer(bank: &Bank, headers: &HeaderMap, peer: &PeerCertificate) -> Option<TokenGrant> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = value.strip_prefix("Bearer ")?;
-    bank.access_tokens
+    let grant = bank
+        .access_tokens
         .get(token.trim())
-        .filter(|g| g.exp > now())
+        .filter(|g| g.exp > now())?;
+    match &grant.cnf {
+        Some(bound) if peer.thumbprint().as_ref() != Some(bound) => None,
+        _ => Some(grant),
+    }
 }
 
 fn unauthorized() -> Response {
@@ -30,8 +38,12 @@ fn unauthorized() -> Response {
 }
 
 /// `GET /userinfo`
-pub async fn userinfo(State(bank): State<Arc<Bank>>, headers: HeaderMap) -> Response {
-    let grant = match bearer(&bank, &headers) {
+pub async fn userinfo(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+) -> Response {
+    let grant = match bearer(&bank, &headers, &peer) {
         Some(g) => g,
         None => return unauthorized(),
     };
@@ -70,7 +82,11 @@ pub async fn introspect(
         .or_else(|| bank.refresh_tokens.get(&token));
     let body = match grant {
         Some(g) => {
-            json!({ "active": true, "scope": g.scope, "client_id": g.client_id, "sub": g.sub, "exp": g.exp, "iss": bank.issuer })
+            let mut body = json!({ "active": true, "scope": g.scope, "client_id": g.client_id, "sub": g.sub, "exp": g.exp, "iss": bank.issuer });
+            if let Some(x5t) = g.cnf {
+                body["cnf"] = json!({ "x5t#S256": x5t });
+            }
+            body
         }
         None => json!({ "active": false }),
     };
@@ -80,7 +96,7 @@ pub async fn introspect(
 /// `POST /revoke`
 pub async fn revoke(
     State(bank): State<Arc<Bank>>,
-    ClientForm { client, form }: ClientForm,
+    ClientForm { client, form, .. }: ClientForm,
 ) -> Response {
     let client = &client;
     let token = form.get("token").cloned().unwrap_or_default();

@@ -23,16 +23,15 @@ const CC_SCOPES: &[&str] = &["accounts", "payments", "fundsconfirmations"];
 /// `POST /token`
 pub async fn token(
     State(bank): State<Arc<Bank>>,
-    ClientForm { client, form }: ClientForm,
+    ClientForm { client, form, peer }: ClientForm,
 ) -> Response {
     let client = &client;
     let result = match form.get("grant_type").map(String::as_str) {
-        Some("client_credentials") => client_credentials(&bank, client, &form),
-        Some("authorization_code") => authorization_code(&bank, client, &form),
-        Some("refresh_token") => refresh(&bank, client, &form),
+        Some("client_credentials") => client_credentials(client, &form).map(|g| (g, false)),
+        Some("authorization_code") => authorization_code(&bank, client, &form).map(|g| (g, true)),
+        Some("refresh_token") => refresh(&bank, client, &form).map(|g| (g, true)),
         Some(g @ (super::decoupled::CIBA_GRANT | super::decoupled::HEADLESS_GRANT)) => {
-            super::decoupled::poll(&bank, client, g, &form)
-                .and_then(|grant| Ok(issue(&bank, grant, true)))
+            super::decoupled::poll(&bank, client, g, &form).map(|g| (g, true))
         }
         Some(other) => Err(OAuthError::bad(
             "unsupported_grant_type",
@@ -41,7 +40,11 @@ pub async fn token(
         None => Err(OAuthError::bad("invalid_request", "grant_type is missing")),
     };
     match result {
-        Ok(body) => respond(&bank, body),
+        Ok((mut grant, with_refresh)) => {
+            // RFC 8705 §3: tokens requested over mutual TLS are bound to the certificate.
+            grant.cnf = peer.thumbprint();
+            respond(&bank, issue(&bank, grant, with_refresh))
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -106,10 +109,9 @@ fn respond(bank: &Bank, mut body: Map<String, Value>) -> Response {
 }
 
 fn client_credentials(
-    bank: &Bank,
     client: &Client,
     form: &HashMap<String, String>,
-) -> Result<Map<String, Value>, OAuthError> {
+) -> Result<TokenGrant, OAuthError> {
     let scope = form
         .get("scope")
         .cloned()
@@ -127,15 +129,16 @@ fn client_credentials(
         exp: now() + ACCESS_LIFETIME,
         request: None,
         auth_time: None,
+        cnf: None,
     };
-    Ok(issue(bank, grant, false))
+    Ok(grant)
 }
 
 fn authorization_code(
     bank: &Bank,
     client: &Client,
     form: &HashMap<String, String>,
-) -> Result<Map<String, Value>, OAuthError> {
+) -> Result<TokenGrant, OAuthError> {
     let code = form
         .get("code")
         .ok_or_else(|| OAuthError::bad("invalid_request", "code is missing"))?;
@@ -181,8 +184,9 @@ fn authorization_code(
         exp: now() + ACCESS_LIFETIME,
         request: Some(req.clone()),
         auth_time: Some(grant.auth_time),
+        cnf: None,
     };
-    Ok(issue(bank, token_grant, true))
+    Ok(token_grant)
 }
 
 /// RFC 7636 §4.6.
@@ -220,7 +224,7 @@ fn refresh(
     bank: &Bank,
     client: &Client,
     form: &HashMap<String, String>,
-) -> Result<Map<String, Value>, OAuthError> {
+) -> Result<TokenGrant, OAuthError> {
     let rt = form
         .get("refresh_token")
         .ok_or_else(|| OAuthError::bad("invalid_request", "refresh_token is missing"))?;
@@ -245,7 +249,7 @@ fn refresh(
         next.scope = scope.clone();
     }
     next.exp = now() + ACCESS_LIFETIME;
-    Ok(issue(bank, next, true))
+    Ok(next)
 }
 
 /// Stores and returns a token response; refresh tokens rotate.
