@@ -24,7 +24,7 @@ fn jose(e: impl std::fmt::Display) -> JoseFailure {
 }
 
 /// A signer for `alg` from a private JWK.
-fn signer(alg: &str, key: &Jwk) -> Result<Box<dyn JwsSigner>, JoseFailure> {
+pub(super) fn signer(alg: &str, key: &Jwk) -> Result<Box<dyn JwsSigner>, JoseFailure> {
     Ok(match alg {
         "PS256" => Box::new(jws::PS256.signer_from_jwk(key).map_err(jose)?),
         "PS384" => Box::new(jws::PS384.signer_from_jwk(key).map_err(jose)?),
@@ -36,7 +36,7 @@ fn signer(alg: &str, key: &Jwk) -> Result<Box<dyn JwsSigner>, JoseFailure> {
 }
 
 /// A verifier for `alg` from a public JWK.
-fn verifier(alg: &str, key: &Jwk) -> Result<Box<dyn JwsVerifier>, JoseFailure> {
+pub(super) fn verifier(alg: &str, key: &Jwk) -> Result<Box<dyn JwsVerifier>, JoseFailure> {
     Ok(match alg {
         "PS256" => Box::new(jws::PS256.verifier_from_jwk(key).map_err(jose)?),
         "PS384" => Box::new(jws::PS384.verifier_from_jwk(key).map_err(jose)?),
