@@ -1091,3 +1091,112 @@ async fn require_client_cert_refuses_connections_without_one() {
         200
     );
 }
+
+#[tokio::test]
+async fn obie_payments_demand_signatures_idempotency_and_an_authorised_consent() {
+    use probity::jose::{sign_detached, DetachedForm};
+    let bank = common::bank(&[]).await;
+    let (_, cc) = token(
+        &bank,
+        JWT,
+        vec![
+            ("grant_type", "client_credentials".into()),
+            ("scope", "payments".into()),
+        ],
+    )
+    .await;
+    let at = cc["access_token"].as_str().unwrap().to_string();
+    let url = format!(
+        "{}/open-banking/v3.1/pisp/domestic-payment-consents",
+        bank.issuer
+    );
+    let body = r#"{"Data":{"Initiation":{"InstructedAmount":{"Amount":"1.00","Currency":"GBP"}}},"Risk":{}}"#;
+    let key = bank.client_key(JWT).unwrap();
+    let jws = sign_detached(
+        body.as_bytes(),
+        &key,
+        "ES256",
+        "jwt-key",
+        &DetachedForm::Obie {
+            iss: "x".into(),
+            tan: "openbanking.org.uk".into(),
+        },
+    )
+    .unwrap();
+    let send = |b: &'static str, jws: Option<String>, idem: &'static str| {
+        let mut r = http(&bank)
+            .post(&url)
+            .bearer_auth(&at)
+            .header("content-type", "application/json")
+            .header("x-idempotency-key", idem)
+            .body(b);
+        if let Some(j) = jws {
+            r = r.header("x-jws-signature", j);
+        }
+        r.send()
+    };
+    let unsigned = send(body, None, "k1").await.unwrap();
+    assert_eq!(unsigned.status(), 400);
+    assert!(unsigned
+        .text()
+        .await
+        .unwrap()
+        .contains("UK.OBIE.Signature.Missing"));
+    let tampered = send(r#"{"Data":{"Initiation":{"InstructedAmount":{"Amount":"9.00","Currency":"GBP"}}},"Risk":{}}"#, Some(jws.clone()), "k2").await.unwrap();
+    assert_eq!(tampered.status(), 400, "a signature over another body");
+    let created = send(body, Some(jws.clone()), "k3").await.unwrap();
+    assert_eq!(created.status(), 201);
+    assert!(created.headers().contains_key("x-jws-signature"));
+    let consent: Value = created.json().await.unwrap();
+    let again: Value = send(body, Some(jws), "k3")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        again["Data"]["ConsentId"], consent["Data"]["ConsentId"],
+        "same key, same body: same consent"
+    );
+    let body2 = r#"{"Data":{"Initiation":{"InstructedAmount":{"Amount":"2.00","Currency":"GBP"}}},"Risk":{}}"#;
+    let jws2 = sign_detached(
+        body2.as_bytes(),
+        &key,
+        "ES256",
+        "jwt-key",
+        &DetachedForm::Plain,
+    )
+    .unwrap();
+    assert_eq!(
+        send(body2, Some(jws2), "k3").await.unwrap().status(),
+        400,
+        "same key, other body"
+    );
+
+    // The consent is not authorised: a payment against it is refused.
+    let id = consent["Data"]["ConsentId"].as_str().unwrap();
+    let pay = format!(
+        r#"{{"Data":{{"ConsentId":"{id}","Initiation":{{"InstructedAmount":{{"Amount":"1.00","Currency":"GBP"}}}}}},"Risk":{{}}}}"#
+    );
+    let jws = sign_detached(
+        pay.as_bytes(),
+        &key,
+        "ES256",
+        "jwt-key",
+        &DetachedForm::Plain,
+    )
+    .unwrap();
+    let r = http(&bank)
+        .post(format!(
+            "{}/open-banking/v3.1/pisp/domestic-payments",
+            bank.issuer
+        ))
+        .bearer_auth(&at)
+        .header("x-idempotency-key", "p1")
+        .header("x-jws-signature", jws)
+        .body(pay)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}

@@ -103,6 +103,11 @@ faults! {
     ClientAuthAudIgnored => "client_auth.aud_ignored", "accepts client assertions addressed to any audience";
     UserinfoServerError => "userinfo.server_error", "answers UserInfo requests with 500";
     UserinfoWrongSub => "userinfo.wrong_sub", "returns another `sub` from UserInfo than in the ID token";
+    PaymentServerError => "payment.server_error", "answers every payment consent request with 500";
+    PaymentUnsignedResponse => "payment.unsigned_response", "answers payment APIs without `x-jws-signature`";
+    PaymentBadResponseSignature => "payment.bad_response_signature", "signs payment responses with a signature that does not verify";
+    PaymentStatusStuck => "payment.status_stuck", "never moves a payment past AcceptedSettlementInProcess";
+    IdempotencyIgnored => "idempotency.ignored", "creates a new resource for a repeated request with the same `x-idempotency-key`";
     DecoupledRefused => "decoupled.refused", "refuses every backchannel authentication request with 400 invalid_request";
     DecoupledNoExpiresIn => "decoupled.no_expires_in", "leaves `expires_in` out of backchannel authentication responses";
     DecoupledPendingAsServerError => "decoupled.pending_as_server_error", "answers polls of pending requests with 500 instead of `authorization_pending`";

@@ -8,6 +8,7 @@ pub mod faults;
 mod keys;
 pub mod mtls;
 pub mod oauth;
+pub mod obie;
 mod state;
 mod store;
 mod tls;
@@ -285,6 +286,26 @@ fn router(bank: Arc<Bank>) -> Router {
             get(oauth::interactive::consent_page).post(oauth::interactive::consent),
         )
         .route("/userinfo", get(oauth::resources::userinfo))
+        .route(
+            &format!("{}/domestic-payment-consents", obie::BASE),
+            post(obie::create_consent),
+        )
+        .route(
+            &format!("{}/domestic-payment-consents/{{id}}", obie::BASE),
+            get(obie::get_consent),
+        )
+        .route(
+            &format!("{}/domestic-payments", obie::BASE),
+            post(obie::create_payment),
+        )
+        .route(
+            &format!("{}/domestic-payments/{{id}}", obie::BASE),
+            get(obie::get_payment),
+        )
+        .route(
+            &format!("{}/domestic-payments/{{id}}/payment-details", obie::BASE),
+            get(obie::payment_details),
+        )
         .route("/introspect", post(oauth::resources::introspect))
         .route("/revoke", post(oauth::resources::revoke))
         .with_state(bank)

@@ -59,6 +59,12 @@ pub struct Bank {
     pub interactions: Store<AuthRequest>,
     /// Decoupled (CIBA and Idura headless) requests by request id.
     pub decoupled: Store<super::oauth::decoupled::Decoupled>,
+    /// OBIE domestic payment consents by ConsentId.
+    pub payment_consents: Store<super::obie::Resource>,
+    /// OBIE domestic payments by DomesticPaymentId.
+    pub payments: Store<super::obie::Resource>,
+    /// `client|x-idempotency-key` → (body hash, resource id).
+    pub idempotency: Store<(String, String)>,
 }
 
 impl Bank {
@@ -85,6 +91,9 @@ impl Bank {
             seen_jtis: Store::new(CAPACITY),
             interactions: Store::new(CAPACITY),
             decoupled: Store::new(CAPACITY),
+            payment_consents: Store::new(CAPACITY),
+            payments: Store::new(CAPACITY),
+            idempotency: Store::new(CAPACITY),
         }
     }
 

@@ -26,6 +26,7 @@ pub mod authorize;
 pub mod decoupled;
 pub mod discovery;
 pub mod id_token;
+pub mod payment;
 pub mod request;
 mod result;
 pub mod token;
@@ -35,6 +36,7 @@ pub use authorize::AUTHORIZE;
 pub use decoupled::DECOUPLED;
 pub use discovery::DISCOVERY;
 pub use id_token::ID_TOKEN;
+pub use payment::PAYMENT;
 pub use request::REQUEST;
 pub use result::{SpecResult, Verdict};
 pub use token::TOKEN;
@@ -135,7 +137,7 @@ impl Spec {
 /// Every catalogue spec, by area, for `probity specs` and for the fault matrix.
 pub fn catalogue() -> impl Iterator<Item = &'static Spec> {
     [
-        DISCOVERY, REQUEST, TOKEN, AUTHORIZE, ID_TOKEN, DECOUPLED, USERINFO,
+        DISCOVERY, REQUEST, TOKEN, AUTHORIZE, ID_TOKEN, DECOUPLED, USERINFO, PAYMENT,
     ]
     .into_iter()
     .flat_map(|a| a.iter().copied())

@@ -9,6 +9,7 @@ mod client_auth;
 pub mod decoupled;
 pub mod discovery;
 pub mod id_token;
+pub mod payment;
 pub mod request;
 pub mod token;
 pub mod userinfo;
@@ -97,6 +98,8 @@ pub async fn run_step(step: &Step, ctx: &mut StepContext<'_>) -> StepResult {
         Step::IdToken(s) => id_token::run(s, &stage, ctx).await,
         Step::Decoupled(s) => decoupled::run(s, &stage, ctx).await,
         Step::Userinfo(_) => userinfo::run(&stage, ctx).await,
+        Step::Payment(s) => payment::run(s, &stage, ctx).await,
+        Step::PollStatus(s) => payment::poll(s, &stage, ctx).await,
     };
     StepResult {
         kind: step.kind(),

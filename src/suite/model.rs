@@ -65,6 +65,10 @@ pub enum Step {
     Decoupled(DecoupledStep),
     /// Call the UserInfo endpoint with `token.access_token`.
     Userinfo(UserinfoStep),
+    /// A signed resource API call (payment consents, payments, submissions).
+    Payment(PaymentStep),
+    /// Poll a resource until its status is terminal.
+    PollStatus(PollStatusStep),
 }
 
 /// The kind of a step, for reports.
@@ -82,6 +86,8 @@ impl Step {
             Step::IdToken(_) => "id_token",
             Step::Decoupled(_) => "decoupled",
             Step::Userinfo(_) => "userinfo",
+            Step::Payment(_) => "payment",
+            Step::PollStatus(_) => "poll_status",
         }
     }
 
@@ -105,6 +111,8 @@ impl Step {
                 .clone()
                 .unwrap_or_else(|| "Decoupled Authorization".into()),
             Step::Userinfo(s) => s.stage.clone().unwrap_or_else(|| "UserInfo Request".into()),
+            Step::Payment(s) => s.stage.clone().unwrap_or_else(|| "Payment API".into()),
+            Step::PollStatus(s) => s.stage.clone().unwrap_or_else(|| "Status Polling".into()),
         }
     }
 }
@@ -407,4 +415,80 @@ pub struct DecoupledStep {
 pub struct UserinfoStep {
     /// Stage name in reports.
     pub stage: Option<String>,
+}
+
+/// How a request body is signed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signing {
+    /// OBIE detached JWS (`b64: false` with the OB claims).
+    #[default]
+    Obie,
+    /// Plain detached JWS (OP PSD2).
+    Plain,
+    /// No `x-jws-signature`.
+    None,
+}
+
+/// `payment:` — a resource API call with a detached JWS, an idempotency key,
+/// response-signature verification and captures.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// HTTP method (default POST).
+    #[serde(default = "post")]
+    pub method: String,
+    /// URL (placeholders filled).
+    pub url: String,
+    /// Bearer token (default `{{ token.access_token }}`).
+    pub token: Option<String>,
+    /// The client whose key signs the body (default: the target's client).
+    pub client: Option<String>,
+    /// JSON body (placeholders filled).
+    pub json: Option<serde_json::Value>,
+    /// How the body is signed (default OBIE).
+    #[serde(default)]
+    pub sign: Signing,
+    /// Extra headers (placeholders filled).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Expected status (default 201 for POST, 200 otherwise).
+    pub expect_status: Option<u16>,
+    /// Check that the response carries a valid `x-jws-signature` (default true).
+    #[serde(default = "yes")]
+    pub verify_signature: bool,
+    /// Repeat the request with the same idempotency key and compare this JSONPath.
+    pub idempotency_check: Option<Spanned<String>>,
+    /// Values to keep: name → source (`$.path`, `header:NAME`).
+    #[serde(default)]
+    pub capture: BTreeMap<String, Spanned<String>>,
+}
+
+fn post() -> String {
+    "POST".into()
+}
+
+/// `poll_status:` — GET a resource until its status is terminal.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollStatusStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// URL (placeholders filled).
+    pub url: String,
+    /// Bearer token (default `{{ token.access_token }}`).
+    pub token: Option<String>,
+    /// JSONPath of the status (default `$.Data.Status`).
+    pub status_path: Option<String>,
+    /// Statuses that end the polling successfully.
+    pub terminal: Vec<String>,
+    /// Milliseconds between polls (default 500).
+    pub interval_ms: Option<u64>,
+    /// Give up after this many seconds (default 10).
+    pub timeout_s: Option<u64>,
+    /// Extra headers (placeholders filled).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }

@@ -481,4 +481,34 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         "basic-pkce",
         "userinfo.sub_matches",
     ),
+    (
+        PaymentUnsignedResponse,
+        "payments-obie.yaml",
+        "domestic-payment",
+        "payment.response_signed",
+    ),
+    (
+        PaymentBadResponseSignature,
+        "payments-obie.yaml",
+        "domestic-payment",
+        "payment.response_signature_valid",
+    ),
+    (
+        PaymentStatusStuck,
+        "payments-obie.yaml",
+        "domestic-payment",
+        "payment.terminal_status",
+    ),
+    (
+        IdempotencyIgnored,
+        "payments-obie.yaml",
+        "domestic-payment",
+        "payment.idempotent",
+    ),
+    (
+        PaymentServerError,
+        "payments-obie.yaml",
+        "domestic-payment",
+        "payment.accepted",
+    ),
 ];

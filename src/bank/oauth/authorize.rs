@@ -253,6 +253,13 @@ pub fn complete(bank: &Bank, request: AuthRequest, sub: &str, auth_time: i64) ->
         };
         return refuse(bank, refusal);
     }
+    if let Some(intent) = request
+        .requested_claim("openbanking_intent_id")
+        .as_ref()
+        .and_then(|v| v.as_str())
+    {
+        crate::bank::obie::authorise(bank, intent);
+    }
     let code = random_token();
     let mut params: Vec<(String, String)> = Vec::new();
     if !f.has(Fault::CallbackCodeMissing) {

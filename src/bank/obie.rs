@@ -1,0 +1,361 @@
+//! OBIE Read/Write style payment initiation: domestic payment consents,
+//! domestic payments, their status and payment details. Requests carry a
+//! detached JWS (`x-jws-signature`) made with the client's key and an
+//! `x-idempotency-key`; responses are signed with the bank's PS256 key.
+
+use super::faults::Fault;
+use super::mtls::PeerCertificate;
+use super::oauth::resources::bearer;
+use super::oauth::TokenGrant;
+use super::state::Bank;
+use super::store::random_token;
+use crate::jose::{sign_detached, verify_detached, DetachedForm};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The API base path.
+pub const BASE: &str = "/open-banking/v3.1/pisp";
+/// GETs of a payment before it settles.
+const GETS_TO_SETTLE: u32 = 1;
+
+/// A stored consent or payment.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// The response `Data` object.
+    pub data: Value,
+    /// Client that created it.
+    pub client_id: String,
+    /// Status reads so far (payments settle after [`GETS_TO_SETTLE`]).
+    pub reads: u32,
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "Code": status.as_u16().to_string(), "Id": random_token(), "Message": message, "Errors": [{ "ErrorCode": code, "Message": message }] });
+    (status, axum::Json(body)).into_response()
+}
+
+/// A signed JSON response (unless a fault says otherwise).
+fn signed(bank: &Bank, status: StatusCode, body: Value) -> Response {
+    let text = body.to_string();
+    let mut response =
+        (status, [("content-type", "application/json")], text.clone()).into_response();
+    if bank.faults.has(Fault::PaymentUnsignedResponse) {
+        return response;
+    }
+    let key = &bank.keys.ps256;
+    let form = DetachedForm::Obie {
+        iss: bank.issuer.clone(),
+        tan: "openbanking.org.uk".into(),
+    };
+    if let Ok(mut jws) = sign_detached(text.as_bytes(), &key.private, "PS256", &key.kid, &form) {
+        if bank.faults.has(Fault::PaymentBadResponseSignature) {
+            jws.push_str("AAAA");
+        }
+        if let Ok(v) = jws.parse() {
+            response.headers_mut().insert("x-jws-signature", v);
+        }
+    }
+    response
+}
+
+/// Checks the token, scope, JWS and idempotency key of a POST.
+fn admit(
+    bank: &Bank,
+    headers: &HeaderMap,
+    peer: &PeerCertificate,
+    body: &[u8],
+) -> Result<(TokenGrant, String), Response> {
+    let grant = bearer(bank, headers, peer).ok_or_else(|| {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "UK.OBIE.Header.Invalid",
+            "a valid Bearer access token is required",
+        )
+    })?;
+    if !grant.scope.split_whitespace().any(|s| s == "payments") {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "UK.OBIE.Resource.InvalidConsentStatus",
+            "the token lacks the payments scope",
+        ));
+    }
+    let key = headers
+        .get("x-idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty());
+    let key = key
+        .ok_or_else(|| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "UK.OBIE.Header.Missing",
+                "x-idempotency-key is required",
+            )
+        })?
+        .to_string();
+    let jws = headers.get("x-jws-signature").and_then(|v| v.to_str().ok());
+    let jws = jws.ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "UK.OBIE.Signature.Missing",
+            "x-jws-signature is required",
+        )
+    })?;
+    let client = bank.client(&grant.client_id).ok_or_else(|| {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "UK.OBIE.Header.Invalid",
+            "unknown client",
+        )
+    })?;
+    let public = client.key.to_public_key().map_err(|e| {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UK.OBIE.UnexpectedError",
+            &e.to_string(),
+        )
+    })?;
+    verify_detached(jws, body, &public, &["PS256", "ES256", "RS256"]).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "UK.OBIE.Signature.Invalid",
+            &format!("x-jws-signature: {e}"),
+        )
+    })?;
+    Ok((grant, key))
+}
+
+/// Same key and body: the same resource; same key, other body: refused.
+fn idempotent(
+    bank: &Bank,
+    client_id: &str,
+    key: &str,
+    body: &[u8],
+) -> Result<Option<String>, Response> {
+    if bank.faults.has(Fault::IdempotencyIgnored) {
+        return Ok(None);
+    }
+    let slot = format!("{client_id}|{key}");
+    match bank.idempotency.get(&slot) {
+        Some((hash, id)) if hash == body_hash(body) => Ok(Some(id)),
+        Some(_) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "UK.OBIE.Header.Invalid",
+            "x-idempotency-key was used with a different body",
+        )),
+        None => Ok(None),
+    }
+}
+
+fn body_hash(body: &[u8]) -> String {
+    crate::bank::mtls::thumbprint(body)
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// `POST /domestic-payment-consents`
+pub async fn create_consent(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if bank.faults.has(Fault::PaymentServerError) {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UK.OBIE.UnexpectedError",
+            "fault: payment.server_error",
+        );
+    }
+    let (grant, key) = match admit(&bank, &headers, &peer, &body) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match idempotent(&bank, &grant.client_id, &key, &body) {
+        Ok(Some(id)) => return consent_response(&bank, &id, StatusCode::CREATED),
+        Ok(None) => {}
+        Err(r) => return r,
+    }
+    let request: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "UK.OBIE.Field.Invalid",
+                &format!("body is not JSON: {e}"),
+            )
+        }
+    };
+    let Some(initiation) = request.pointer("/Data/Initiation").cloned() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "UK.OBIE.Field.Missing",
+            "Data.Initiation is required",
+        );
+    };
+    let id = format!("sdp-{}", random_token());
+    let data = json!({ "ConsentId": id, "Status": "AwaitingAuthorisation", "CreationDateTime": now(), "StatusUpdateDateTime": now(), "Initiation": initiation });
+    bank.payment_consents.insert(
+        id.clone(),
+        Resource {
+            data,
+            client_id: grant.client_id.clone(),
+            reads: 0,
+        },
+    );
+    bank.idempotency.insert(
+        format!("{}|{key}", grant.client_id),
+        (body_hash(&body), id.clone()),
+    );
+    consent_response(&bank, &id, StatusCode::CREATED)
+}
+
+fn consent_response(bank: &Bank, id: &str, status: StatusCode) -> Response {
+    match bank.payment_consents.get(id) {
+        Some(c) => signed(
+            bank,
+            status,
+            json!({ "Data": c.data, "Risk": {}, "Links": { "Self": bank.url(&format!("{BASE}/domestic-payment-consents/{id}")) }, "Meta": {} }),
+        ),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "UK.OBIE.Resource.NotFound",
+            "no such consent",
+        ),
+    }
+}
+
+/// `GET /domestic-payment-consents/{id}`
+pub async fn get_consent(State(bank): State<Arc<Bank>>, Path(id): Path<String>) -> Response {
+    consent_response(&bank, &id, StatusCode::OK)
+}
+
+/// Marks a consent authorised when the PSU approved an authorization that
+/// named it in `openbanking_intent_id`.
+pub fn authorise(bank: &Bank, intent_id: &str) {
+    bank.payment_consents.update(intent_id, |c| {
+        c.data["Status"] = json!("Authorised");
+        c.data["StatusUpdateDateTime"] = json!(now());
+    });
+}
+
+/// `POST /domestic-payments`
+pub async fn create_payment(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (grant, key) = match admit(&bank, &headers, &peer, &body) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match idempotent(&bank, &grant.client_id, &key, &body) {
+        Ok(Some(id)) => return payment_response(&bank, &id, StatusCode::CREATED, false),
+        Ok(None) => {}
+        Err(r) => return r,
+    }
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let consent_id = request
+        .pointer("/Data/ConsentId")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let Some(consent) = bank.payment_consents.get(&consent_id) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "UK.OBIE.Resource.NotFound",
+            "Data.ConsentId names no consent",
+        );
+    };
+    let bound = grant
+        .request
+        .as_ref()
+        .and_then(|r| r.requested_claim("openbanking_intent_id"));
+    if consent.data["Status"] != "Authorised"
+        || bound != Some(json!(consent_id))
+        || grant.sub.is_none()
+    {
+        return error(
+            StatusCode::FORBIDDEN,
+            "UK.OBIE.Resource.InvalidConsentStatus",
+            "the consent is not authorised for this token",
+        );
+    }
+    if request.pointer("/Data/Initiation") != Some(&consent.data["Initiation"]) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "UK.OBIE.Resource.ConsentMismatch",
+            "Data.Initiation differs from the consent",
+        );
+    }
+    let id = format!("pmt-{}", random_token());
+    let data = json!({ "DomesticPaymentId": id, "ConsentId": consent_id, "Status": "AcceptedSettlementInProcess", "CreationDateTime": now(), "StatusUpdateDateTime": now(), "Initiation": consent.data["Initiation"] });
+    bank.payments.insert(
+        id.clone(),
+        Resource {
+            data,
+            client_id: grant.client_id.clone(),
+            reads: 0,
+        },
+    );
+    bank.payment_consents
+        .update(&consent_id, |c| c.data["Status"] = json!("Consumed"));
+    bank.idempotency.insert(
+        format!("{}|{key}", grant.client_id),
+        (body_hash(&body), id.clone()),
+    );
+    payment_response(&bank, &id, StatusCode::CREATED, false)
+}
+
+/// The payment, advancing its status on reads unless it is stuck.
+fn payment_response(bank: &Bank, id: &str, status: StatusCode, read: bool) -> Response {
+    if read && !bank.faults.has(Fault::PaymentStatusStuck) {
+        bank.payments.update(id, |p| {
+            p.reads += 1;
+            if p.reads >= GETS_TO_SETTLE + 1 {
+                p.data["Status"] = json!("AcceptedSettlementCompleted");
+                p.data["StatusUpdateDateTime"] = json!(now());
+            }
+        });
+    }
+    match bank.payments.get(id) {
+        Some(p) => signed(
+            bank,
+            status,
+            json!({ "Data": p.data, "Links": { "Self": bank.url(&format!("{BASE}/domestic-payments/{id}")) }, "Meta": {} }),
+        ),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "UK.OBIE.Resource.NotFound",
+            "no such payment",
+        ),
+    }
+}
+
+/// `GET /domestic-payments/{id}`
+pub async fn get_payment(State(bank): State<Arc<Bank>>, Path(id): Path<String>) -> Response {
+    payment_response(&bank, &id, StatusCode::OK, true)
+}
+
+/// `GET /domestic-payments/{id}/payment-details`
+pub async fn payment_details(State(bank): State<Arc<Bank>>, Path(id): Path<String>) -> Response {
+    match bank.payments.get(&id) {
+        Some(p) => signed(
+            &bank,
+            StatusCode::OK,
+            json!({ "Data": { "PaymentStatus": [{ "PaymentTransactionId": id, "Status": p.data["Status"], "StatusUpdateDateTime": p.data["StatusUpdateDateTime"] }] }, "Links": { "Self": bank.url(&format!("{BASE}/domestic-payments/{id}/payment-details")) }, "Meta": {} }),
+        ),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "UK.OBIE.Resource.NotFound",
+            "no such payment",
+        ),
+    }
+}

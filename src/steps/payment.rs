@@ -1,0 +1,303 @@
+//! `payment` and `poll_status`: resource API calls with detached JWS,
+//! idempotency keys and response-signature verification.
+
+use super::client_auth::random_id;
+use super::request::{extract, fill_json};
+use super::{Artifact, Outcome, StepContext};
+use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
+use crate::jose::{detached_header, sign_detached, verify_detached, DetachedForm};
+use crate::specs::payment::*;
+use crate::specs::SpecResult;
+use crate::suite::{CaptureSource, PaymentStep, PollStatusStep, Signing, Vars};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Runs a payment step.
+pub(crate) async fn run(step: &PaymentStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+    let request = match build(step, ctx) {
+        Ok(r) => r,
+        Err(e) => {
+            return Outcome {
+                specs: vec![ACCEPTED.skip(format!("the request could not be built: {e}"))],
+                artifacts: vec![],
+                ok: false,
+            }
+        }
+    };
+    let first = ctx.session.send(stage, request.clone()).await;
+    let r = match first.response() {
+        Ok(r) => r.clone(),
+        Err(e) => {
+            return Outcome {
+                specs: vec![ACCEPTED.fail_because(e)],
+                artifacts: vec![],
+                ok: false,
+            }
+        }
+    };
+    let want = step
+        .expect_status
+        .unwrap_or(if step.method.eq_ignore_ascii_case("POST") {
+            201
+        } else {
+            200
+        });
+    let mut specs = vec![ACCEPTED.check(
+        r.status == want,
+        want.to_string(),
+        format!(
+            "{} {}",
+            r.status,
+            r.body.chars().take(300).collect::<String>()
+        ),
+    )];
+    if step.verify_signature {
+        specs.extend(response_signature(&r, ctx.vars));
+    }
+    if let Some(path) = &step.idempotency_check {
+        let again = ctx
+            .session
+            .send(&format!("{stage} (repeated)"), request)
+            .await
+            .response()
+            .cloned();
+        specs.push(idempotency(&path.value, &r, again));
+    }
+    let mut ok = r.status == want;
+    for (name, source) in &step.capture {
+        match CaptureSource::parse(&source.value).and_then(|s| extract(&s, &r, "")) {
+            Ok(v) => ctx.vars.set(name.clone(), v),
+            Err(e) => {
+                ok = false;
+                specs.push(ACCEPTED.fail(format!("`{}` to capture as `{name}`", source.value), e));
+            }
+        }
+    }
+    Outcome {
+        specs,
+        artifacts: vec![],
+        ok,
+    }
+}
+
+fn build(step: &PaymentStep, ctx: &StepContext<'_>) -> Result<OutgoingRequest, String> {
+    let vars = &*ctx.vars;
+    let token = vars.fill(step.token.as_deref().unwrap_or("{{ token.access_token }}"))?;
+    let mut headers = vec![
+        ("authorization".to_string(), format!("Bearer {token}")),
+        ("accept".into(), "application/json".into()),
+        ("x-fapi-interaction-id".into(), uuid_like()),
+    ];
+    for (k, v) in &step.headers {
+        headers.push((k.to_ascii_lowercase(), vars.fill(v)?));
+    }
+    let method = reqwest::Method::from_bytes(step.method.as_bytes()).map_err(|e| e.to_string())?;
+    let body = match &step.json {
+        Some(j) => Some(fill_json(j, vars)?.to_string()),
+        None => None,
+    };
+    if let Some(text) = &body {
+        if !headers.iter().any(|(k, _)| k == "x-idempotency-key") {
+            headers.push(("x-idempotency-key".into(), random_id()));
+        }
+        if let Some(jws) = sign(step, text, ctx)? {
+            headers.push(("x-jws-signature".into(), jws));
+        }
+    }
+    let body = body.map(|text| RequestBody::Text {
+        content_type: "application/json".into(),
+        text,
+    });
+    Ok(OutgoingRequest {
+        method,
+        url: vars.fill(&step.url)?,
+        headers,
+        body,
+    })
+}
+
+fn sign(step: &PaymentStep, text: &str, ctx: &StepContext<'_>) -> Result<Option<String>, String> {
+    let form = match step.sign {
+        Signing::None => return Ok(None),
+        Signing::Plain => DetachedForm::Plain,
+        Signing::Obie => DetachedForm::Obie {
+            iss: ctx.target.client.id.clone(),
+            tan: "openbanking.org.uk".into(),
+        },
+    };
+    let client = ctx.target.client_named(step.client.as_deref())?;
+    let key = client
+        .key
+        .as_ref()
+        .ok_or_else(|| format!("client `{}` has no signing key", client.id))?;
+    sign_detached(text.as_bytes(), &key.jwk, &key.alg, &key.kid, &form)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// A random request id in the UUID shape the FAPI headers use.
+fn uuid_like() -> String {
+    use rand::Rng;
+    let b: [u8; 16] = rand::thread_rng().gen();
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+/// Judges `x-jws-signature` on a response against the ASPSP's JWKS.
+fn response_signature(r: &RecordedResponse, vars: &Vars) -> Vec<SpecResult> {
+    let Some(jws) = r.header("x-jws-signature") else {
+        return vec![RESPONSE_SIGNED.fail("an `x-jws-signature` header", "absent")];
+    };
+    let mut out = vec![RESPONSE_SIGNED.pass()];
+    let keys: Vec<serde_json::Map<String, Value>> = vars
+        .get("discovery.jwks")
+        .and_then(|j| serde_json::from_str::<Value>(j).ok())
+        .and_then(|v| v.get("keys").and_then(Value::as_array).cloned())
+        .map(|a| {
+            a.into_iter()
+                .filter_map(|k| k.as_object().cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let header = match detached_header(jws) {
+        Ok(h) => h,
+        Err(e) => {
+            return [
+                out,
+                vec![RESPONSE_SIGNATURE_VALID.fail_because(e.to_string())],
+            ]
+            .concat()
+        }
+    };
+    let key = keys
+        .iter()
+        .find(|k| k.get("kid").and_then(Value::as_str) == header.kid.as_deref());
+    out.push(match key.map(|k| josekit::jwk::Jwk::from_map(k.clone())) {
+        None => RESPONSE_SIGNATURE_VALID.fail(
+            "a kid published in the JWKS",
+            format!("kid {:?}", header.kid),
+        ),
+        Some(Err(e)) => RESPONSE_SIGNATURE_VALID.fail_because(format!("unusable JWK: {e}")),
+        Some(Ok(jwk)) => {
+            match verify_detached(jws, r.body.as_bytes(), &jwk, &["PS256", "ES256", "RS256"]) {
+                Ok(info) => RESPONSE_SIGNATURE_VALID.pass_with(format!(
+                    "{} with key {}{}",
+                    info.alg,
+                    info.kid.unwrap_or_default(),
+                    if info.b64 { "" } else { " (b64: false)" }
+                )),
+                Err(e) => RESPONSE_SIGNATURE_VALID.fail_because(format!(
+                    "{} signature by {:?} does not verify: {e}",
+                    header.alg, header.kid
+                )),
+            }
+        }
+    });
+    out
+}
+
+fn idempotency(
+    path: &str,
+    first: &RecordedResponse,
+    again: Result<RecordedResponse, String>,
+) -> SpecResult {
+    let source = match CaptureSource::parse(path) {
+        Ok(s) => s,
+        Err(e) => return IDEMPOTENT.fail_because(e),
+    };
+    let first_id = extract(&source, first, "").unwrap_or_default();
+    match again.and_then(|r| extract(&source, &r, "")) {
+        Ok(second) => IDEMPOTENT.check(
+            second == first_id && !first_id.is_empty(),
+            format!("{path} = {first_id}"),
+            second,
+        ),
+        Err(e) => IDEMPOTENT.fail_because(format!("the repeated request failed: {e}")),
+    }
+}
+
+/// Runs a poll_status step.
+pub(crate) async fn poll(step: &PollStatusStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+    let prepared = (|| -> Result<(String, String, serde_json_path::JsonPath), String> {
+        let url = ctx.vars.fill(&step.url)?;
+        let token = ctx
+            .vars
+            .fill(step.token.as_deref().unwrap_or("{{ token.access_token }}"))?;
+        let path = serde_json_path::JsonPath::parse(
+            step.status_path.as_deref().unwrap_or("$.Data.Status"),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((url, token, path))
+    })();
+    let (url, token, path) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            return Outcome {
+                specs: vec![TERMINAL_STATUS.skip(e)],
+                artifacts: vec![],
+                ok: false,
+            }
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(step.timeout_s.unwrap_or(10));
+    let mut seen = Vec::new();
+    loop {
+        let mut req = OutgoingRequest::get(&url)
+            .header("authorization", format!("Bearer {token}"))
+            .header("accept", "application/json");
+        for (k, v) in &step.headers {
+            req = req.header(k.clone(), ctx.vars.fill(v).unwrap_or_default());
+        }
+        let status = ctx
+            .session
+            .send(stage, req)
+            .await
+            .response()
+            .ok()
+            .and_then(|r| r.json().ok())
+            .and_then(|b| {
+                path.query(&b)
+                    .first()
+                    .and_then(|v| v.as_str().map(str::to_string))
+            });
+        let status = status.unwrap_or_else(|| "(no status)".into());
+        let done = step.terminal.contains(&status);
+        if seen.last() != Some(&status) {
+            seen.push(status.clone());
+        }
+        if done {
+            ctx.vars.set("payment.status", status.clone());
+            let spec = TERMINAL_STATUS.pass_with(format!("statuses seen: {}", seen.join(" → ")));
+            return Outcome {
+                specs: vec![spec],
+                artifacts: vec![Artifact::Note {
+                    text: format!("Statuses seen: {}", seen.join(" → ")),
+                }],
+                ok: true,
+            };
+        }
+        if Instant::now() + Duration::from_millis(step.interval_ms.unwrap_or(500)) > deadline {
+            let spec = TERMINAL_STATUS.fail(
+                step.terminal.join(" or "),
+                format!(
+                    "still {status} after {} s (seen: {})",
+                    step.timeout_s.unwrap_or(10),
+                    seen.join(" → ")
+                ),
+            );
+            return Outcome {
+                specs: vec![spec],
+                artifacts: vec![],
+                ok: false,
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(step.interval_ms.unwrap_or(500))).await;
+    }
+}
