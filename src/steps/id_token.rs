@@ -43,7 +43,7 @@ pub(crate) async fn run(step: &IdTokenStep, _stage: &str, ctx: &mut StepContext<
         &token,
         &header,
         step,
-        ctx.vars.get("discovery.jwks"),
+        crate::steps::discovery::captured_jwks(ctx.vars),
     ));
     specs.extend(registered_claims(
         &claims,
@@ -80,7 +80,7 @@ fn signature(
     token: &str,
     header: &Claims,
     step: &IdTokenStep,
-    jwks: Option<&str>,
+    jwks: Vec<Claims>,
 ) -> Vec<SpecResult> {
     let alg = header
         .get("alg")
@@ -94,15 +94,7 @@ fn signature(
         ALG_NOT_NONE.check(alg != "none", "a signing alg", alg),
         ALG_ALLOWED.check(allowed.iter().any(|a| a == alg), allowed.join(" or "), alg),
     ];
-    let keys: Vec<Claims> = jwks
-        .and_then(|j| serde_json::from_str::<Value>(j).ok())
-        .and_then(|v| v.get("keys").and_then(Value::as_array).cloned())
-        .map(|a| {
-            a.into_iter()
-                .filter_map(|k| k.as_object().cloned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let keys = jwks;
     if keys.is_empty() {
         out.push(KID_KNOWN.skip("no JWKS was fetched (run a discovery step first)"));
         out.push(SIGNATURE.skip("no JWKS to verify against"));

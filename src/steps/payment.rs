@@ -156,16 +156,7 @@ fn response_signature(r: &RecordedResponse, vars: &Vars) -> Vec<SpecResult> {
         return vec![RESPONSE_SIGNED.fail("an `x-jws-signature` header", "absent")];
     };
     let mut out = vec![RESPONSE_SIGNED.pass()];
-    let keys: Vec<serde_json::Map<String, Value>> = vars
-        .get("discovery.jwks")
-        .and_then(|j| serde_json::from_str::<Value>(j).ok())
-        .and_then(|v| v.get("keys").and_then(Value::as_array).cloned())
-        .map(|a| {
-            a.into_iter()
-                .filter_map(|k| k.as_object().cloned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let keys = super::discovery::captured_jwks(vars);
     let header = match detached_header(jws) {
         Ok(h) => h,
         Err(e) => {

@@ -157,3 +157,16 @@ pub(crate) fn alg_fits_key(alg: &str, key: &Map<String, Value>) -> bool {
     let s = |k: &str| key.get(k).and_then(Value::as_str);
     jwks::alg_fits(alg, s("kty").unwrap_or(""), s("crv"))
 }
+
+/// The keys of the JWKS the discovery step captured (`discovery.jwks`).
+pub(crate) fn captured_jwks(vars: &crate::suite::Vars) -> Vec<Map<String, Value>> {
+    vars.get("discovery.jwks")
+        .and_then(|j| serde_json::from_str::<Value>(j).ok())
+        .and_then(|v| v.get("keys").and_then(Value::as_array).cloned())
+        .map(|a| {
+            a.into_iter()
+                .filter_map(|k| k.as_object().cloned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
