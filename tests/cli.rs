@@ -249,3 +249,16 @@ fn a_full_target_profile_validates_and_its_key_must_be_private() {
         "{err}"
     );
 }
+
+#[test]
+fn payment_capture_sources_are_validated_with_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "scenarios:\n  - id: a\n    name: A\n    steps:\n      - payment:\n          url: https://x\n          capture:\n            id: \"Data.ConsentId\"\n";
+    let f = write(dir.path(), "pay.yaml", yaml);
+    let (code, _, err) = probity(&["validate", &f], dir.path());
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("invalid capture source `Data.ConsentId`") && err.contains("pay.yaml:8:17"),
+        "{err}"
+    );
+}

@@ -81,12 +81,22 @@ pub fn load_suite(path: &Path) -> Result<Suite, ConfigError> {
 /// Checks what serde cannot: capture sources, JSONPaths, methods. Errors
 /// are located at the offending value, else at the step.
 fn validate_step(path: &Path, step: &Spanned<Step>) -> Result<(), ConfigError> {
-    let Step::Request(req) = &step.value else {
-        return Ok(());
+    let check_sources =
+        |sources: &mut dyn Iterator<Item = &Spanned<String>>| -> Result<(), ConfigError> {
+            for source in sources {
+                CaptureSource::parse(&source.value)
+                    .map_err(|m| invalid(path, &source.referenced, m))?;
+            }
+            Ok(())
+        };
+    let req = match &step.value {
+        Step::Request(req) => req,
+        Step::Payment(p) => {
+            return check_sources(&mut p.capture.values().chain(p.idempotency_check.iter()))
+        }
+        _ => return Ok(()),
     };
-    for source in req.capture.values() {
-        CaptureSource::parse(&source.value).map_err(|m| invalid(path, &source.referenced, m))?;
-    }
+    check_sources(&mut req.capture.values())?;
     for (expr, value) in &req.expect.json {
         serde_json_path::JsonPath::parse(expr).map_err(|e| {
             invalid(
