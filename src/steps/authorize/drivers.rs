@@ -11,6 +11,7 @@ use crate::target::{ConsentDriver, FormPage};
 use scraper::{Html, Selector};
 
 /// What a driver reached.
+#[derive(Default)]
 pub(super) struct Reached {
     /// The callback URL (redirect URI with the response), if reached.
     pub callback: Option<url::Url>,
@@ -63,12 +64,7 @@ async fn redirect(
     stage: &str,
     ctx: &mut StepContext<'_>,
 ) -> Reached {
-    let mut reached = Reached {
-        callback: None,
-        consent_prompted: false,
-        pages: vec![],
-        failure: None,
-    };
+    let mut reached = Reached::default();
     let exchange = ctx
         .session
         .send(stage, OutgoingRequest::get(url.as_str()))
@@ -104,12 +100,7 @@ async fn form(
     stage: &str,
     ctx: &mut StepContext<'_>,
 ) -> Reached {
-    let mut reached = Reached {
-        callback: None,
-        consent_prompted: false,
-        pages: vec![],
-        failure: None,
-    };
+    let mut reached = Reached::default();
     let settings = ctx.target.consent.clone();
     let mut request = OutgoingRequest::get(start.as_str());
     let mut current = start;
