@@ -11,6 +11,7 @@ pub mod bank;
 pub mod commands;
 pub mod errors;
 pub mod http;
+pub mod ids;
 pub mod jose;
 pub mod report;
 pub mod runner;

@@ -4,115 +4,12 @@
 mod common;
 
 use base64::Engine;
+use common::oauth::{assertion, authorize, code_form, headless_code, token, Form};
 use common::{http, location_params, pkce};
 use probity::bank::clients::{BASIC, JWT, POST, PUBLIC};
 use probity::bank::{Fault, RunningBank, REDIRECT_URI};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-
-type Form = Vec<(&'static str, String)>;
-
-async fn token(bank: &RunningBank, client: &str, form: Form) -> (u16, Value) {
-    let mut req = http(bank)
-        .post(format!("{}/token", bank.issuer))
-        .form(&form);
-    if let Some(secret) = bank.client_secret(client) {
-        req = if client == POST {
-            http(bank).post(format!("{}/token", bank.issuer)).form(
-                &[
-                    form.clone(),
-                    vec![
-                        ("client_id", client.into()),
-                        ("client_secret", secret.into()),
-                    ],
-                ]
-                .concat(),
-            )
-        } else {
-            req.basic_auth(client, Some(secret))
-        };
-    } else if client == JWT {
-        req = http(bank).post(format!("{}/token", bank.issuer)).form(
-            &[
-                form.clone(),
-                assertion(
-                    bank,
-                    JWT,
-                    &format!("{}/token", bank.issuer),
-                    &common::rand_suffix(),
-                ),
-            ]
-            .concat(),
-        );
-    } else {
-        req = http(bank)
-            .post(format!("{}/token", bank.issuer))
-            .form(&[form.clone(), vec![("client_id", client.into())]].concat());
-    }
-    let r = req.send().await.unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
-fn assertion(bank: &RunningBank, client: &str, aud: &str, jti: &str) -> Form {
-    let key = bank.client_key(client).unwrap();
-    let now = chrono::Utc::now().timestamp();
-    let claims: Map<String, Value> = serde_json::from_value(
-        json!({"iss": client, "sub": client, "aud": aud, "jti": jti, "iat": now, "exp": now + 60}),
-    )
-    .unwrap();
-    let jwt = probity::jose::sign_jwt(&claims, "ES256", Some((&key, key.key_id().unwrap())), None)
-        .unwrap();
-    vec![
-        (
-            "client_assertion_type",
-            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
-        ),
-        ("client_assertion", jwt),
-    ]
-}
-
-async fn authorize(bank: &RunningBank, params: &[(&str, &str)]) -> reqwest::Response {
-    http(bank)
-        .get(format!("{}/authorize", bank.issuer))
-        .query(params)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Runs a headless authorization for `client` and returns (code, params, verifier).
-async fn headless_code(
-    bank: &RunningBank,
-    client: &str,
-    response_type: &str,
-) -> (HashMap<String, String>, String) {
-    let (verifier, challenge) = pkce();
-    let r = authorize(
-        bank,
-        &[
-            ("client_id", client),
-            ("redirect_uri", REDIRECT_URI),
-            ("response_type", response_type),
-            ("scope", "openid accounts"),
-            ("state", "st-1"),
-            ("nonce", "n-1"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    )
-    .await;
-    assert_eq!(r.status(), 302, "{:?}", r.text().await);
-    (location_params(&r), verifier)
-}
-
-fn code_form(code: &str, verifier: &str) -> Form {
-    vec![
-        ("grant_type", "authorization_code".into()),
-        ("code", code.into()),
-        ("redirect_uri", REDIRECT_URI.into()),
-        ("code_verifier", verifier.into()),
-    ]
-}
 
 async fn jwks(bank: &RunningBank) -> Vec<Value> {
     let v: Value = http(bank)

@@ -106,8 +106,12 @@ faults! {
     PaymentServerError => "payment.server_error", "answers every payment consent request with 500";
     PaymentUnsignedResponse => "payment.unsigned_response", "answers payment APIs without `x-jws-signature`";
     PaymentBadResponseSignature => "payment.bad_response_signature", "signs payment responses with a signature that does not verify";
-    PaymentStatusStuck => "payment.status_stuck", "never moves a payment past AcceptedSettlementInProcess";
+    PaymentStatusStuck => "payment.status_stuck", "never moves a payment to a terminal status";
     IdempotencyIgnored => "idempotency.ignored", "creates a new resource for a repeated request with the same `x-idempotency-key`";
+    BundleIgnored => "bundle.ignored", "opens a new authorization for every payment, ignoring the `authorizationId` it was given";
+    PaymentDeleteIgnored => "payment.delete_ignored", "answers DELETE of a payment with 204 but keeps the payment";
+    SubmissionUnauthorisedAccepted => "submission.unauthorised_accepted", "accepts a submission with a token not authorised for the payment's `authorizationId`";
+    ExemptionLimitsIgnored => "exemption.limits_ignored", "grants exemption-flow tokens beyond the limits (30 EUR, 5 payments, 100 EUR since the last SCA)";
     DecoupledRefused => "decoupled.refused", "refuses every backchannel authentication request with 400 invalid_request";
     DecoupledNoExpiresIn => "decoupled.no_expires_in", "leaves `expires_in` out of backchannel authentication responses";
     DecoupledPendingAsServerError => "decoupled.pending_as_server_error", "answers polls of pending requests with 500 instead of `authorization_pending`";

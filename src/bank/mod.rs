@@ -5,10 +5,12 @@
 pub mod clients;
 mod discovery;
 pub mod faults;
+pub mod jws;
 mod keys;
 pub mod mtls;
 pub mod oauth;
 pub mod obie;
+pub mod op;
 mod state;
 mod store;
 mod tls;
@@ -20,7 +22,7 @@ use crate::http::{HttpSettings, TlsSettings};
 use crate::target::{
     ClientAuthMethod, ClientKey, ClientProfile, ConsentDriver, ConsentSettings, FormPage, Target,
 };
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use state::Bank;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -265,6 +267,24 @@ fn prepare(addr: SocketAddr, issuer: String, faults: FaultSet) -> Result<(Pki, B
     Ok((pki, Bank::new(issuer, keys, faults, small_rsa_jwk, clients)))
 }
 
+fn op_routes() -> Router<Arc<Bank>> {
+    let base = op::BASE;
+    Router::new()
+        .route(&format!("{base}/sepa-payments"), post(op::create))
+        .route(
+            &format!("{base}/sepa-payments/{{id}}"),
+            get(op::get).delete(op::delete),
+        )
+        .route(
+            &format!("{base}/sepa-payments/{{id}}/submissions/{{submission}}"),
+            put(op::submit),
+        )
+        .route(
+            &format!("{base}/authorizations/{{id}}"),
+            get(op::get_authorization).delete(op::delete_authorization),
+        )
+}
+
 fn router(bank: Arc<Bank>) -> Router {
     Router::new()
         .route(
@@ -306,6 +326,7 @@ fn router(bank: Arc<Bank>) -> Router {
             &format!("{}/domestic-payments/{{id}}/payment-details", obie::BASE),
             get(obie::payment_details),
         )
+        .merge(op_routes())
         .route("/introspect", post(oauth::resources::introspect))
         .route("/revoke", post(oauth::resources::revoke))
         .with_state(bank)

@@ -4,12 +4,12 @@
 //! `x-idempotency-key`; responses are signed with the bank's PS256 key.
 
 use super::faults::Fault;
+use super::jws::{self, Style};
 use super::mtls::PeerCertificate;
 use super::oauth::resources::bearer;
 use super::oauth::TokenGrant;
 use super::state::Bank;
 use super::store::random_token;
-use crate::jose::{sign_detached, verify_detached, DetachedForm};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -39,28 +39,8 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// A signed JSON response (unless a fault says otherwise).
 fn signed(bank: &Bank, status: StatusCode, body: Value) -> Response {
-    let text = body.to_string();
-    let mut response =
-        (status, [("content-type", "application/json")], text.clone()).into_response();
-    if bank.faults.has(Fault::PaymentUnsignedResponse) {
-        return response;
-    }
-    let key = &bank.keys.ps256;
-    let form = DetachedForm::Obie {
-        iss: bank.issuer.clone(),
-        tan: "openbanking.org.uk".into(),
-    };
-    if let Ok(mut jws) = sign_detached(text.as_bytes(), &key.private, "PS256", &key.kid, &form) {
-        if bank.faults.has(Fault::PaymentBadResponseSignature) {
-            jws.push_str("AAAA");
-        }
-        if let Ok(v) = jws.parse() {
-            response.headers_mut().insert("x-jws-signature", v);
-        }
-    }
-    response
+    jws::signed(bank, status, &body, Style::Obie)
 }
 
 /// Checks the token, scope, JWS and idempotency key of a POST.
@@ -84,48 +64,30 @@ fn admit(
             "the token lacks the payments scope",
         ));
     }
-    let key = headers
-        .get("x-idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .filter(|k| !k.is_empty());
-    let key = key
-        .ok_or_else(|| {
-            error(
+    let key = jws::idempotency_key(headers).ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "UK.OBIE.Header.Missing",
+            "x-idempotency-key is required",
+        )
+    })?;
+    match jws::verify_request(bank, &grant.client_id, headers, body) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(error(
                 StatusCode::BAD_REQUEST,
-                "UK.OBIE.Header.Missing",
-                "x-idempotency-key is required",
-            )
-        })?
-        .to_string();
-    let jws = headers.get("x-jws-signature").and_then(|v| v.to_str().ok());
-    let jws = jws.ok_or_else(|| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "UK.OBIE.Signature.Missing",
-            "x-jws-signature is required",
-        )
-    })?;
-    let client = bank.client(&grant.client_id).ok_or_else(|| {
-        error(
-            StatusCode::UNAUTHORIZED,
-            "UK.OBIE.Header.Invalid",
-            "unknown client",
-        )
-    })?;
-    let public = client.key.to_public_key().map_err(|e| {
-        error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "UK.OBIE.UnexpectedError",
-            &e.to_string(),
-        )
-    })?;
-    verify_detached(jws, body, &public, &["PS256", "ES256", "RS256"]).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "UK.OBIE.Signature.Invalid",
-            &format!("x-jws-signature: {e}"),
-        )
-    })?;
+                "UK.OBIE.Signature.Missing",
+                "x-jws-signature is required",
+            ))
+        }
+        Err(e) => {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "UK.OBIE.Signature.Invalid",
+                &e,
+            ))
+        }
+    }
     Ok((grant, key))
 }
 
@@ -136,26 +98,16 @@ fn idempotent(
     key: &str,
     body: &[u8],
 ) -> Result<Option<String>, Response> {
-    if bank.faults.has(Fault::IdempotencyIgnored) {
-        return Ok(None);
-    }
-    let slot = format!("{client_id}|{key}");
-    match bank.idempotency.get(&slot) {
-        Some((hash, id)) if hash == body_hash(body) => Ok(Some(id)),
-        Some(_) => Err(error(
+    jws::replayed(bank, client_id, key, body).map_err(|()| {
+        error(
             StatusCode::BAD_REQUEST,
             "UK.OBIE.Header.Invalid",
             "x-idempotency-key was used with a different body",
-        )),
-        None => Ok(None),
-    }
+        )
+    })
 }
 
-fn body_hash(body: &[u8]) -> String {
-    crate::bank::mtls::thumbprint(body)
-}
-
-fn now() -> String {
+pub(super) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
@@ -209,10 +161,7 @@ pub async fn create_consent(
             reads: 0,
         },
     );
-    bank.idempotency.insert(
-        format!("{}|{key}", grant.client_id),
-        (body_hash(&body), id.clone()),
-    );
+    jws::remember(&bank, &grant.client_id, &key, &body, &id);
     consent_response(&bank, &id, StatusCode::CREATED)
 }
 
@@ -307,10 +256,7 @@ pub async fn create_payment(
     );
     bank.payment_consents
         .update(&consent_id, |c| c.data["Status"] = json!("Consumed"));
-    bank.idempotency.insert(
-        format!("{}|{key}", grant.client_id),
-        (body_hash(&body), id.clone()),
-    );
+    jws::remember(&bank, &grant.client_id, &key, &body, &id);
     payment_response(&bank, &id, StatusCode::CREATED, false)
 }
 

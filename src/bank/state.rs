@@ -65,6 +65,12 @@ pub struct Bank {
     pub payments: Store<super::obie::Resource>,
     /// `client|x-idempotency-key` → (body hash, resource id).
     pub idempotency: Store<(String, String)>,
+    /// OP SEPA payments by paymentId.
+    pub op_payments: Store<super::op::SepaPayment>,
+    /// OP payment bundles by authorizationId.
+    pub op_authorizations: Store<super::op::Authorization>,
+    /// Exemption payments since the last SCA, by `sub|client_id`.
+    pub exemption_ledgers: Store<super::op::exemption::Ledger>,
 }
 
 impl Bank {
@@ -94,6 +100,9 @@ impl Bank {
             payment_consents: Store::new(CAPACITY),
             payments: Store::new(CAPACITY),
             idempotency: Store::new(CAPACITY),
+            op_payments: Store::new(CAPACITY),
+            op_authorizations: Store::new(CAPACITY),
+            exemption_ledgers: Store::new(CAPACITY),
         }
     }
 

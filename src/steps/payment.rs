@@ -86,7 +86,7 @@ fn build(step: &PaymentStep, ctx: &StepContext<'_>) -> Result<OutgoingRequest, S
     let mut headers = vec![
         ("authorization".to_string(), format!("Bearer {token}")),
         ("accept".into(), "application/json".into()),
-        ("x-fapi-interaction-id".into(), uuid_like()),
+        ("x-fapi-interaction-id".into(), crate::ids::uuid()),
     ];
     for (k, v) in &step.headers {
         headers.push((k.to_ascii_lowercase(), vars.fill(v)?));
@@ -133,21 +133,6 @@ fn sign(step: &PaymentStep, text: &str, ctx: &StepContext<'_>) -> Result<Option<
     sign_detached(text.as_bytes(), &key.jwk, &key.alg, &key.kid, &form)
         .map(Some)
         .map_err(|e| e.to_string())
-}
-
-/// A random request id in the UUID shape the FAPI headers use.
-fn uuid_like() -> String {
-    use rand::Rng;
-    let b: [u8; 16] = rand::thread_rng().gen();
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
 }
 
 /// Judges `x-jws-signature` on a response against the ASPSP's JWKS.

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod oauth;
+
 use probity::bank::Fault::*;
 use probity::bank::{BankConfig, Fault, FaultSet, RunningBank};
 use probity::http::HttpClient;

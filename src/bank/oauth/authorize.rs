@@ -260,6 +260,13 @@ pub fn complete(bank: &Bank, request: AuthRequest, sub: &str, auth_time: i64) ->
     {
         crate::bank::obie::authorise(bank, intent);
     }
+    if let Some(bundle) = request
+        .requested_claim("authorizationId")
+        .as_ref()
+        .and_then(|v| v.as_str())
+    {
+        crate::bank::op::authorise(bank, bundle, sub);
+    }
     let code = random_token();
     let mut params: Vec<(String, String)> = Vec::new();
     if !f.has(Fault::CallbackCodeMissing) {

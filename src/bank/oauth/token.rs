@@ -15,7 +15,8 @@ use sha2::Digest;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-const ACCESS_LIFETIME: i64 = 3600;
+/// Access token lifetime, seconds.
+pub(crate) const ACCESS_LIFETIME: i64 = 3600;
 const CODE_LIFETIME: i64 = 60;
 /// Scopes a client may get with client_credentials.
 const CC_SCOPES: &[&str] = &["accounts", "payments", "fundsconfirmations"];
@@ -32,6 +33,9 @@ pub async fn token(
         Some("refresh_token") => refresh(&bank, client, &form).map(|g| (g, true)),
         Some(g @ (super::decoupled::CIBA_GRANT | super::decoupled::HEADLESS_GRANT)) => {
             super::decoupled::poll(&bank, client, g, &form).map(|g| (g, true))
+        }
+        Some(crate::bank::op::exemption::GRANT) => {
+            crate::bank::op::exemption::grant(&bank, client, &form).map(|g| (g, false))
         }
         Some(other) => Err(OAuthError::bad(
             "unsupported_grant_type",

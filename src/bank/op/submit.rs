@@ -1,0 +1,97 @@
+//! `PUT /sepa-payments/{id}/submissions/{submissionId}` and the status
+//! progression after submission.
+
+use super::{error, exemption, owned, payment_response, payments_grant};
+use crate::bank::faults::Fault;
+use crate::bank::mtls::PeerCertificate;
+use crate::bank::oauth::TokenGrant;
+use crate::bank::state::Bank;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Extension;
+use serde_json::json;
+use std::sync::Arc;
+
+/// Statuses after submission, one step per read; the last is terminal.
+const PROGRESSION: &[&str] = &["Submitted", "Processing", "Completed"];
+
+/// `PUT …/submissions/{submissionId}` with a PSU token authorised for the
+/// payment's bundle. Repeating the same submission id is idempotent.
+pub async fn submit(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+    Path((id, submission)): Path<(String, String)>,
+) -> Response {
+    let grant = match payments_grant(&bank, &headers, &peer) {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    let payment = match owned(&bank, &grant, &id) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match payment.submission_id.as_deref() {
+        Some(s) if s == submission => return payment_response(&bank, &id, StatusCode::OK),
+        Some(_) => {
+            return error(
+                StatusCode::CONFLICT,
+                "already_submitted",
+                "the payment was submitted under another submissionId",
+            )
+        }
+        None => {}
+    }
+    if let Err(reason) = authorised(&bank, &grant, &payment) {
+        return error(StatusCode::FORBIDDEN, "unauthorized_payment", &reason);
+    }
+    if let Err(reason) = exemption::charge(&bank, &grant, &payment) {
+        return error(StatusCode::FORBIDDEN, "exemption_refused", &reason);
+    }
+    bank.op_payments.update(&id, |p| {
+        p.submission_id = Some(submission.clone());
+        p.data["status"] = json!(PROGRESSION[0]);
+        p.data["submissionId"] = json!(submission);
+        p.data["modified"] = json!(crate::bank::obie::now());
+    });
+    payment_response(&bank, &id, StatusCode::OK)
+}
+
+/// The token must come from an authorization (SCA or exemption) that named
+/// the payment's `authorizationId`, and the payment must be authorised.
+fn authorised(bank: &Bank, grant: &TokenGrant, payment: &super::SepaPayment) -> Result<(), String> {
+    if bank.faults.has(Fault::SubmissionUnauthorisedAccepted) {
+        return Ok(());
+    }
+    let named = grant
+        .request
+        .as_ref()
+        .and_then(|r| r.requested_claim("authorizationId"));
+    if grant.sub.is_none() || named != Some(json!(payment.authorization_id)) {
+        return Err(format!(
+            "the access token was not authorised for authorizationId {}",
+            payment.authorization_id
+        ));
+    }
+    match payment.data["status"].as_str() {
+        Some("Authorized") => Ok(()),
+        other => Err(format!("the payment is {}", other.unwrap_or("unknown"))),
+    }
+}
+
+/// Moves a submitted payment one status further (unless it is stuck).
+pub(super) fn advance(bank: &Bank, id: &str) {
+    if bank.faults.has(Fault::PaymentStatusStuck) {
+        return;
+    }
+    bank.op_payments.update(id, |p| {
+        if p.submission_id.is_none() {
+            return;
+        }
+        p.reads += 1;
+        let step = (p.reads as usize).min(PROGRESSION.len() - 1);
+        p.data["status"] = json!(PROGRESSION[step]);
+        p.data["modified"] = json!(crate::bank::obie::now());
+    });
+}
