@@ -262,3 +262,17 @@ fn payment_capture_sources_are_validated_with_locations() {
         "{err}"
     );
 }
+
+#[test]
+fn a_jwt_bearer_token_step_without_claims_is_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "scenarios:\n  - id: a\n    name: A\n    steps:\n      - discovery: {}\n      - token:\n          grant: jwt_bearer\n";
+    let f = write(dir.path(), "bearer.yaml", text);
+    let (code, _, err) = probity(&["validate", &f], dir.path());
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`grant: jwt_bearer` needs `assertion:` claims")
+            && err.contains("bearer.yaml:6:"),
+        "{err}"
+    );
+}

@@ -65,6 +65,7 @@ fn target(issuer: String, tls: TlsSettings) -> Target {
     Target {
         name: "hostile".into(),
         discovery_url: Target::discovery_url_for(&issuer),
+        api_base: issuer.clone(),
         issuer,
         client: ClientProfile {
             id: "c".into(),

@@ -157,6 +157,7 @@ impl RunningBank {
             name: format!("probity reference bank ({})", self.issuer),
             issuer: self.issuer.clone(),
             discovery_url: Target::discovery_url_for(&self.issuer),
+            api_base: self.issuer.clone(),
             client: profile_of(self.state.client(BASIC_CLIENT_ID).expect("registered")),
             clients: clients.collect(),
             consent: consent_settings(),

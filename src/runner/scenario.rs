@@ -17,6 +17,7 @@ pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -
     let mut vars = Vars::default();
     vars.set("target.issuer", target.issuer.clone());
     vars.set("target.client_id", target.client.id.clone());
+    vars.set("target.api_base", target.api_base.clone());
     let mut steps = Vec::with_capacity(job.scenario.steps.len());
     for step in &job.scenario.steps {
         let mut ctx = StepContext {

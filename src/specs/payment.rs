@@ -5,6 +5,8 @@ use super::Severity::*;
 
 const SIGNING: &str = "https://openbankinguk.github.io/read-write-api-site3/v3.1.11/profiles/read-write-data-api-profile.html#message-signing";
 const IDEMPOTENCY: &str = "https://openbankinguk.github.io/read-write-api-site3/v3.1.11/profiles/read-write-data-api-profile.html#idempotency";
+/// OP PSD2 Payments workflow (seed document); no stable public anchor.
+const OP_PIS: &str = "https://op-developer.fi/";
 const PIS: &str = "https://openbankinguk.github.io/read-write-api-site3/v3.1.11/resources-and-data-models/pisp/domestic-payments.html";
 
 spec!(
@@ -48,6 +50,15 @@ spec!(
     "should move the payment to one of the expected terminal statuses in time"
 );
 
+spec!(
+    BUNDLED,
+    "payment.bundled",
+    Failure,
+    "OP-PSD2-PIS §3 bundles",
+    OP_PIS,
+    "should add a payment created with an `authorizationId` to that bundle"
+);
+
 /// Every payment spec.
 pub static PAYMENT: &[&super::Spec] = &[
     &ACCEPTED,
@@ -55,4 +66,5 @@ pub static PAYMENT: &[&super::Spec] = &[
     &RESPONSE_SIGNATURE_VALID,
     &IDEMPOTENT,
     &TERMINAL_STATUS,
+    &BUNDLED,
 ];

@@ -98,7 +98,8 @@ pub async fn run_step(step: &Step, ctx: &mut StepContext<'_>) -> StepResult {
         Step::IdToken(s) => id_token::run(s, &stage, ctx).await,
         Step::Decoupled(s) => decoupled::run(s, &stage, ctx).await,
         Step::Userinfo(_) => userinfo::run(&stage, ctx).await,
-        Step::Payment(s) => payment::run(s, &stage, ctx).await,
+        Step::Payment(s) => payment::run(s, &stage, false, ctx).await,
+        Step::Submit(s) => payment::run(s, &stage, true, ctx).await,
         Step::PollStatus(s) => payment::poll(s, &stage, ctx).await,
     };
     StepResult {

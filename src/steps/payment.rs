@@ -13,8 +13,14 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// Runs a payment step.
-pub(crate) async fn run(step: &PaymentStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
-    let request = match build(step, ctx) {
+pub(crate) async fn run(
+    step: &PaymentStep,
+    stage: &str,
+    submit: bool,
+    ctx: &mut StepContext<'_>,
+) -> Outcome {
+    let method = step.method(submit);
+    let request = match build(step, &method, ctx) {
         Ok(r) => r,
         Err(e) => {
             return Outcome {
@@ -35,13 +41,11 @@ pub(crate) async fn run(step: &PaymentStep, stage: &str, ctx: &mut StepContext<'
             }
         }
     };
-    let want = step
-        .expect_status
-        .unwrap_or(if step.method.eq_ignore_ascii_case("POST") {
-            201
-        } else {
-            200
-        });
+    let want = step.expect_status.unwrap_or(match method.as_str() {
+        "POST" => 201,
+        "DELETE" => 204,
+        _ => 200,
+    });
     let mut specs = vec![ACCEPTED.check(
         r.status == want,
         want.to_string(),
@@ -51,8 +55,11 @@ pub(crate) async fn run(step: &PaymentStep, stage: &str, ctx: &mut StepContext<'
             r.body.chars().take(300).collect::<String>()
         ),
     )];
-    if step.verify_signature {
+    if step.verify_signature && !r.body.is_empty() {
         specs.extend(response_signature(&r, ctx.vars));
+    }
+    if let Some(bundle) = &step.bundle {
+        specs.push(bundled(bundle, &r, ctx.vars));
     }
     if let Some(path) = &step.idempotency_check {
         let again = ctx
@@ -80,7 +87,11 @@ pub(crate) async fn run(step: &PaymentStep, stage: &str, ctx: &mut StepContext<'
     }
 }
 
-fn build(step: &PaymentStep, ctx: &StepContext<'_>) -> Result<OutgoingRequest, String> {
+fn build(
+    step: &PaymentStep,
+    method: &str,
+    ctx: &StepContext<'_>,
+) -> Result<OutgoingRequest, String> {
     let vars = &*ctx.vars;
     let token = vars.fill(step.token.as_deref().unwrap_or("{{ token.access_token }}"))?;
     let mut headers = vec![
@@ -91,9 +102,15 @@ fn build(step: &PaymentStep, ctx: &StepContext<'_>) -> Result<OutgoingRequest, S
     for (k, v) in &step.headers {
         headers.push((k.to_ascii_lowercase(), vars.fill(v)?));
     }
-    let method = reqwest::Method::from_bytes(step.method.as_bytes()).map_err(|e| e.to_string())?;
+    let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
     let body = match &step.json {
-        Some(j) => Some(fill_json(j, vars)?.to_string()),
+        Some(j) => {
+            let mut j = fill_json(j, vars)?;
+            if let (Some(b), Value::Object(m)) = (&step.bundle, &mut j) {
+                m.insert("authorizationId".into(), Value::String(vars.fill(b)?));
+            }
+            Some(j.to_string())
+        }
         None => None,
     };
     if let Some(text) = &body {
@@ -177,6 +194,23 @@ fn response_signature(r: &RecordedResponse, vars: &Vars) -> Vec<SpecResult> {
         }
     });
     out
+}
+
+/// The response must name the bundle the payment was added to.
+fn bundled(bundle: &str, r: &RecordedResponse, vars: &Vars) -> SpecResult {
+    let want = match vars.fill(bundle) {
+        Ok(w) => w,
+        Err(e) => return BUNDLED.skip(e),
+    };
+    let got = r
+        .json()
+        .ok()
+        .and_then(|b| b.get("authorizationId").cloned())
+        .map_or_else(
+            || "(no authorizationId)".into(),
+            |v| v.as_str().map_or(v.to_string(), str::to_string),
+        );
+    BUNDLED.check(got == want, format!("authorizationId {want}"), got)
 }
 
 fn idempotency(

@@ -39,7 +39,10 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
         Ok(f) => f,
         Err(e) => return skip_all(&format!("the token request could not be built: {e}")),
     };
-    let scope = ctx.vars.get("authorize.scope").map(str::to_string);
+    let scope = step
+        .scope
+        .clone()
+        .or_else(|| ctx.vars.get("authorize.scope").map(str::to_string));
     let openid = scope
         .as_deref()
         .is_some_and(|s| s.split_whitespace().any(|x| x == "openid"));
@@ -50,7 +53,8 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
         id_token,
         error: step.expect_error.clone(),
     };
-    exchange(
+    let shown = assertion_claims(&fields);
+    let mut outcome = exchange(
         ctx,
         stage,
         step.client.as_deref(),
@@ -58,7 +62,20 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
         expect,
         &AssertionTweak::default(),
     )
-    .await
+    .await;
+    outcome.artifacts.extend(shown);
+    outcome
+}
+
+/// The decoded claims of a jwt-bearer `assertion`, for the report (the
+/// assertion itself is redacted there, as a credential).
+fn assertion_claims(fields: &[(String, String)]) -> Option<super::Artifact> {
+    let (_, jwt) = fields.iter().find(|(k, _)| k == "assertion")?;
+    let (_, claims) = crate::jose::decode_unverified(jwt).ok()?;
+    Some(super::Artifact::Claims {
+        label: "`assertion` claims".into(),
+        claims: Value::Object(claims),
+    })
 }
 
 fn build_fields(step: &TokenStep, ctx: &StepContext<'_>) -> Result<Vec<(String, String)>, String> {
@@ -85,7 +102,14 @@ fn build_fields(step: &TokenStep, ctx: &StepContext<'_>) -> Result<Vec<(String, 
                 ("refresh_token".into(), var("token.refresh_token")?),
             ]
         }
+        TokenGrant::JwtBearer => vec![
+            ("grant_type".to_string(), JWT_BEARER.to_string()),
+            ("assertion".into(), bearer_assertion(step, ctx)?),
+        ],
     };
+    if let Some(scope) = &step.scope {
+        fields.push(("scope".into(), ctx.vars.fill(scope)?));
+    }
     fields.retain(|(k, _)| !step.omit_fields.contains(k));
     for (k, v) in &step.override_fields {
         let value = ctx.vars.fill(v)?;
@@ -95,6 +119,38 @@ fn build_fields(step: &TokenStep, ctx: &StepContext<'_>) -> Result<Vec<(String, 
         }
     }
     Ok(fields)
+}
+
+/// RFC 7523 §2.1.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// The authorization grant JWT of a jwt_bearer step, signed with the client's key.
+fn bearer_assertion(step: &TokenStep, ctx: &StepContext<'_>) -> Result<String, String> {
+    let client = ctx.target.client_named(step.client.as_deref())?;
+    let key = client
+        .key
+        .as_ref()
+        .ok_or_else(|| format!("client `{}` has no signing key", client.id))?;
+    let filled =
+        super::request::fill_json(step.assertion.as_ref().unwrap_or(&Value::Null), ctx.vars)?;
+    let Value::Object(mut claims) = filled else {
+        return Err("`assertion` must be a map of claims".into());
+    };
+    let now = chrono::Utc::now().timestamp();
+    claims.entry("iss").or_insert(client.id.clone().into());
+    claims
+        .entry("client_id")
+        .or_insert(client.id.clone().into());
+    claims
+        .entry("aud")
+        .or_insert(ctx.target.issuer.clone().into());
+    claims.entry("iat").or_insert(now.into());
+    claims.entry("exp").or_insert((now + 300).into());
+    claims
+        .entry("jti")
+        .or_insert(client_auth::random_id().into());
+    crate::jose::sign_jwt(&claims, &key.alg, Some((&key.jwk, &key.kid)), Some("JWT"))
+        .map_err(|e| e.to_string())
 }
 
 /// Deliberate client assertion defects, for negative scenarios.

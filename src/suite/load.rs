@@ -91,9 +91,10 @@ fn validate_step(path: &Path, step: &Spanned<Step>) -> Result<(), ConfigError> {
         };
     let req = match &step.value {
         Step::Request(req) => req,
-        Step::Payment(p) => {
+        Step::Payment(p) | Step::Submit(p) => {
             return check_sources(&mut p.capture.values().chain(p.idempotency_check.iter()))
         }
+        Step::Token(t) => return validate_token(path, step, t),
         _ => return Ok(()),
     };
     check_sources(&mut req.capture.values())?;
@@ -115,6 +116,21 @@ fn validate_step(path: &Path, step: &Spanned<Step>) -> Result<(), ConfigError> {
         return Err(invalid(path, &step.referenced, m));
     }
     Ok(())
+}
+
+fn validate_token(
+    path: &Path,
+    step: &Spanned<Step>,
+    t: &crate::suite::TokenStep,
+) -> Result<(), ConfigError> {
+    let jwt_bearer = t.grant == crate::suite::TokenGrant::JwtBearer;
+    let message = match (jwt_bearer, &t.assertion) {
+        (true, None) => "`grant: jwt_bearer` needs `assertion:` claims",
+        (true, Some(serde_json::Value::Object(_))) | (false, None) => return Ok(()),
+        (true, Some(_)) => "`assertion:` must be a map of claims",
+        (false, Some(_)) => "`assertion:` is only used with `grant: jwt_bearer`",
+    };
+    Err(invalid(path, &step.referenced, message.to_string()))
 }
 
 /// The `.yaml`/`.yml` files of a directory, sorted.

@@ -67,6 +67,9 @@ pub enum Step {
     Userinfo(UserinfoStep),
     /// A signed resource API call (payment consents, payments, submissions).
     Payment(PaymentStep),
+    /// Submit an authorised payment: OP `PUT …/submissions/{id}` or OBIE
+    /// `POST domestic-payments` (a payment step whose method defaults to PUT).
+    Submit(PaymentStep),
     /// Poll a resource until its status is terminal.
     PollStatus(PollStatusStep),
 }
@@ -87,6 +90,7 @@ impl Step {
             Step::Decoupled(_) => "decoupled",
             Step::Userinfo(_) => "userinfo",
             Step::Payment(_) => "payment",
+            Step::Submit(_) => "submit",
             Step::PollStatus(_) => "poll_status",
         }
     }
@@ -112,6 +116,10 @@ impl Step {
                 .unwrap_or_else(|| "Decoupled Authorization".into()),
             Step::Userinfo(s) => s.stage.clone().unwrap_or_else(|| "UserInfo Request".into()),
             Step::Payment(s) => s.stage.clone().unwrap_or_else(|| "Payment API".into()),
+            Step::Submit(s) => s
+                .stage
+                .clone()
+                .unwrap_or_else(|| "Payment Submission".into()),
             Step::PollStatus(s) => s.stage.clone().unwrap_or_else(|| "Status Polling".into()),
         }
     }
@@ -309,6 +317,10 @@ pub enum TokenGrant {
     AuthorizationCode,
     /// Use `token.refresh_token`.
     RefreshToken,
+    /// RFC 7523 `urn:ietf:params:oauth:grant-type:jwt-bearer` with a JWT
+    /// signed by the client from the step's `assertion` claims (the OP
+    /// exemption flow).
+    JwtBearer,
 }
 
 /// `token:` — the token request after authorization, or a refresh.
@@ -334,6 +346,13 @@ pub struct TokenStep {
     pub expect_refresh_token: bool,
     /// Expect this OAuth error instead of tokens.
     pub expect_error: Option<String>,
+    /// `scope` to send (refresh may narrow it; jwt_bearer needs it); the
+    /// response is judged against it. Default: the authorization's scope.
+    pub scope: Option<String>,
+    /// For `grant: jwt_bearer`: the claims of the assertion (placeholders
+    /// filled); `iss` and `client_id` (the client), `aud` (the issuer),
+    /// `iat`, `exp` and `jti` are added unless given.
+    pub assertion: Option<serde_json::Value>,
 }
 
 /// `id_token:` — validate an ID token.
@@ -437,9 +456,9 @@ pub enum Signing {
 pub struct PaymentStep {
     /// Stage name in reports.
     pub stage: Option<String>,
-    /// HTTP method (default POST).
-    #[serde(default = "post")]
-    pub method: String,
+    /// HTTP method (default: POST with a `json` body, else GET; for
+    /// `submit`, PUT without a body).
+    pub method: Option<String>,
     /// URL (placeholders filled).
     pub url: String,
     /// Bearer token (default `{{ token.access_token }}`).
@@ -464,10 +483,21 @@ pub struct PaymentStep {
     /// Values to keep: name → source (`$.path`, `header:NAME`).
     #[serde(default)]
     pub capture: BTreeMap<String, Spanned<String>>,
+    /// Add the payment to this bundle (OP `authorizationId`, placeholders
+    /// filled): sent in the body and expected back in the response.
+    pub bundle: Option<String>,
 }
 
-fn post() -> String {
-    "POST".into()
+impl PaymentStep {
+    /// The HTTP method, by the defaults above.
+    pub fn method(&self, submit: bool) -> String {
+        match (&self.method, &self.json, submit) {
+            (Some(m), _, _) => m.to_ascii_uppercase(),
+            (None, Some(_), _) => "POST".into(),
+            (None, None, true) => "PUT".into(),
+            (None, None, false) => "GET".into(),
+        }
+    }
 }
 
 /// `poll_status:` — GET a resource until its status is terminal.

@@ -17,6 +17,7 @@ struct TargetFile {
     name: Option<String>,
     issuer: Spanned<String>,
     discovery_url: Option<Spanned<String>>,
+    api_base: Option<Spanned<String>>,
     client: ClientFile,
     #[serde(default)]
     clients: BTreeMap<String, ClientFile>,
@@ -177,6 +178,10 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         Some(u) => r.env(u)?,
         None => Target::discovery_url_for(&issuer),
     };
+    let api_base = match &file.api_base {
+        Some(u) => r.env(u)?.trim_end_matches('/').to_string(),
+        None => issuer.trim_end_matches('/').to_string(),
+    };
     let mut clients = BTreeMap::new();
     for (name, c) in &file.clients {
         clients.insert(name.clone(), r.client(c)?);
@@ -207,6 +212,7 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         name: file.name.unwrap_or_else(|| issuer.clone()),
         issuer,
         discovery_url,
+        api_base,
         client: r.client(&file.client)?,
         clients,
         consent,

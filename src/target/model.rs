@@ -101,6 +101,9 @@ pub struct Target {
     pub issuer: String,
     /// Where the provider configuration is fetched.
     pub discovery_url: String,
+    /// Base URL of the resource APIs (payments, accounts), when they live on
+    /// another host than the issuer (as OP's `mtls-apis`); else the issuer.
+    pub api_base: String,
     /// The default client.
     pub client: ClientProfile,
     /// Further clients by name, for steps that say `client: NAME`.

@@ -513,4 +513,44 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         "domestic-payment",
         "payment.accepted",
     ),
+    (BundleIgnored, OP, "bundle", "payment.bundled"),
+    (
+        PaymentDeleteIgnored,
+        OP,
+        "delete-before-submission",
+        "payment.accepted",
+    ),
+    (
+        SubmissionUnauthorisedAccepted,
+        OP,
+        "submission-needs-authorisation",
+        "payment.accepted",
+    ),
+    (
+        ExemptionLimitsIgnored,
+        OP,
+        "exemption-over-limit",
+        "token.rejected",
+    ),
+    (
+        PaymentStatusStuck,
+        OP,
+        "exemption",
+        "payment.terminal_status",
+    ),
+    (
+        PaymentBadResponseSignature,
+        OP,
+        "single-payment",
+        "payment.response_signature_valid",
+    ),
+    (
+        IdempotencyIgnored,
+        OP,
+        "single-payment",
+        "payment.idempotent",
+    ),
 ];
+
+/// The OP PSD2 payments suite.
+const OP: &str = "payments-op-psd2.yaml";
