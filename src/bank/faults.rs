@@ -108,6 +108,11 @@ faults! {
     PaymentBadResponseSignature => "payment.bad_response_signature", "signs payment responses with a signature that does not verify";
     PaymentStatusStuck => "payment.status_stuck", "never moves a payment to a terminal status";
     IdempotencyIgnored => "idempotency.ignored", "creates a new resource for a repeated request with the same `x-idempotency-key`";
+    AccountsEmpty => "accounts.empty", "lists no accounts for an authorised account-access consent";
+    AccountsBalanceMalformed => "accounts.balance_malformed", "returns balances without an `Amount`";
+    AccountsTransactionsServerError => "accounts.transactions_server_error", "answers transaction requests with 500";
+    AccountsPermissionsIgnored => "accounts.permissions_ignored", "serves resources the consent's permissions do not cover";
+    AccountsInteractionIdDropped => "accounts.interaction_id_dropped", "does not echo `x-fapi-interaction-id` on account responses";
     BundleIgnored => "bundle.ignored", "opens a new authorization for every payment, ignoring the `authorizationId` it was given";
     PaymentDeleteIgnored => "payment.delete_ignored", "answers DELETE of a payment with 204 but keeps the payment";
     SubmissionUnauthorisedAccepted => "submission.unauthorised_accepted", "accepts a submission with a token not authorised for the payment's `authorizationId`";

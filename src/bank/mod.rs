@@ -2,6 +2,7 @@
 //! probity tests, over HTTPS with a CA generated at start, with named
 //! [`Fault`]s that make it non-conformant in one precise way each.
 
+pub mod ais;
 pub mod clients;
 mod discovery;
 pub mod faults;
@@ -268,6 +269,32 @@ fn prepare(addr: SocketAddr, issuer: String, faults: FaultSet) -> Result<(Pki, B
     Ok((pki, Bank::new(issuer, keys, faults, small_rsa_jwk, clients)))
 }
 
+fn ais_routes(bank: Arc<Bank>) -> Router<Arc<Bank>> {
+    let base = ais::BASE;
+    Router::new()
+        .route(
+            &format!("{base}/account-access-consents"),
+            post(ais::create_consent),
+        )
+        .route(
+            &format!("{base}/account-access-consents/{{id}}"),
+            get(ais::get_consent).delete(ais::delete_consent),
+        )
+        .route(&format!("{base}/accounts"), get(ais::list))
+        .route(
+            &format!("{base}/accounts/{{id}}/balances"),
+            get(ais::balances),
+        )
+        .route(
+            &format!("{base}/accounts/{{id}}/transactions"),
+            get(ais::transactions),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            bank,
+            ais::interaction_id,
+        ))
+}
+
 fn op_routes() -> Router<Arc<Bank>> {
     let base = op::BASE;
     Router::new()
@@ -328,6 +355,7 @@ fn router(bank: Arc<Bank>) -> Router {
             get(obie::payment_details),
         )
         .merge(op_routes())
+        .merge(ais_routes(bank.clone()))
         .route("/introspect", post(oauth::resources::introspect))
         .route("/revoke", post(oauth::resources::revoke))
         .with_state(bank)

@@ -65,6 +65,8 @@ pub struct Bank {
     pub payments: Store<super::obie::Resource>,
     /// `client|x-idempotency-key` → (body hash, resource id).
     pub idempotency: Store<(String, String)>,
+    /// OBIE account-access consents by ConsentId.
+    pub account_consents: Store<super::obie::Resource>,
     /// OP SEPA payments by paymentId.
     pub op_payments: Store<super::op::SepaPayment>,
     /// OP payment bundles by authorizationId.
@@ -100,6 +102,7 @@ impl Bank {
             payment_consents: Store::new(CAPACITY),
             payments: Store::new(CAPACITY),
             idempotency: Store::new(CAPACITY),
+            account_consents: Store::new(CAPACITY),
             op_payments: Store::new(CAPACITY),
             op_authorizations: Store::new(CAPACITY),
             exemption_ledgers: Store::new(CAPACITY),

@@ -91,6 +91,15 @@ spec!(
     "should refuse the invalid authorization request with the expected error"
 );
 
+spec!(
+    CONSENT_CREATED,
+    "consent.created",
+    Failure,
+    "OBIE-RW-CONSENTS",
+    "https://openbankinguk.github.io/read-write-api-site3/v3.1.11/profiles/read-write-data-api-profile.html",
+    "should create the intent (201), awaiting authorisation, and return its id"
+);
+
 /// Every authorization spec.
 pub static AUTHORIZE: &[&super::Spec] = &[
     &PAR_CREATED,
@@ -103,4 +112,5 @@ pub static AUTHORIZE: &[&super::Spec] = &[
     &FRAGMENT,
     &NO_CONSENT_PROMPT,
     &EXPECTED_ERROR,
+    &CONSENT_CREATED,
 ];

@@ -22,6 +22,7 @@ macro_rules! spec {
     };
 }
 
+pub mod accounts;
 pub mod authorize;
 pub mod decoupled;
 pub mod discovery;
@@ -32,6 +33,7 @@ mod result;
 pub mod token;
 pub mod userinfo;
 
+pub use accounts::ACCOUNT_INFO;
 pub use authorize::AUTHORIZE;
 pub use decoupled::DECOUPLED;
 pub use discovery::DISCOVERY;
@@ -137,7 +139,15 @@ impl Spec {
 /// Every catalogue spec, by area, for `probity specs` and for the fault matrix.
 pub fn catalogue() -> impl Iterator<Item = &'static Spec> {
     [
-        DISCOVERY, REQUEST, TOKEN, AUTHORIZE, ID_TOKEN, DECOUPLED, USERINFO, PAYMENT,
+        DISCOVERY,
+        REQUEST,
+        TOKEN,
+        AUTHORIZE,
+        ID_TOKEN,
+        DECOUPLED,
+        USERINFO,
+        PAYMENT,
+        ACCOUNT_INFO,
     ]
     .into_iter()
     .flat_map(|a| a.iter().copied())

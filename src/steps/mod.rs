@@ -4,6 +4,7 @@
 //! or skipped spec with its reason, and `ok: false` tells the runner that
 //! later values it should have captured are missing.
 
+pub mod accounts;
 pub mod authorize;
 mod client_auth;
 pub mod decoupled;
@@ -100,6 +101,8 @@ pub async fn run_step(step: &Step, ctx: &mut StepContext<'_>) -> StepResult {
         Step::Userinfo(_) => userinfo::run(&stage, ctx).await,
         Step::Payment(s) => payment::run(s, &stage, false, ctx).await,
         Step::Submit(s) => payment::run(s, &stage, true, ctx).await,
+        Step::Accounts(s) => accounts::run(s, &stage, ctx).await,
+        Step::Consent(s) => payment::consent(s, &stage, ctx).await,
         Step::PollStatus(s) => payment::poll(s, &stage, ctx).await,
     };
     StepResult {

@@ -6,10 +6,14 @@ use super::request::{extract, fill_json};
 use super::{Artifact, Outcome, StepContext};
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
 use crate::jose::{detached_header, sign_detached, verify_detached, DetachedForm};
+use crate::specs::authorize::CONSENT_CREATED;
 use crate::specs::payment::*;
 use crate::specs::SpecResult;
-use crate::suite::{CaptureSource, PaymentStep, PollStatusStep, Signing, Vars};
+use crate::suite::{
+    CaptureSource, ConsentKind, ConsentStep, PaymentStep, PollStatusStep, Signing, Vars,
+};
 use serde_json::Value;
+use serde_saphyr::Spanned;
 use std::time::{Duration, Instant};
 
 /// Runs a payment step.
@@ -310,4 +314,68 @@ pub(crate) async fn poll(step: &PollStatusStep, stage: &str, ctx: &mut StepConte
         }
         tokio::time::sleep(Duration::from_millis(step.interval_ms.unwrap_or(500))).await;
     }
+}
+
+/// Runs a consent step: the intent is POSTed as a payment step would, its
+/// id and status captured, and `consent.created` judged.
+pub(crate) async fn consent(step: &ConsentStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+    let (sign, signed_response, fields) = match step.kind {
+        ConsentKind::ObieAccounts => (Signing::None, false, OBIE_CONSENT),
+        ConsentKind::ObiePayment => (Signing::Obie, true, OBIE_CONSENT),
+        ConsentKind::OpPayment => (Signing::Plain, true, OP_PAYMENT),
+    };
+    let mut capture = step.capture.clone();
+    for (name, path) in fields {
+        let unknown = serde_saphyr::Location::UNKNOWN;
+        capture.insert(
+            name.to_string(),
+            Spanned::new(path.to_string(), unknown, unknown),
+        );
+    }
+    let as_payment = PaymentStep {
+        stage: None,
+        method: Some("POST".into()),
+        url: step.url.clone(),
+        token: step.token.clone(),
+        client: step.client.clone(),
+        json: Some(step.json.clone()),
+        sign: step.sign.unwrap_or(sign),
+        headers: step.headers.clone(),
+        expect_status: Some(201),
+        verify_signature: signed_response,
+        idempotency_check: None,
+        capture,
+        bundle: None,
+    };
+    let mut outcome = run(&as_payment, stage, false, ctx).await;
+    outcome.specs.push(created(step.kind, ctx.vars, fields));
+    outcome
+}
+
+/// (variable, JSONPath) of the id and of the status, by kind.
+const OBIE_CONSENT: &[(&str, &str)] = &[
+    ("consent_id", "$.Data.ConsentId"),
+    ("consent.status", "$.Data.Status"),
+];
+const OP_PAYMENT: &[(&str, &str)] = &[
+    ("authorization_id", "$.authorizationId"),
+    ("consent.status", "$.status"),
+    ("payment_id", "$.paymentId"),
+];
+
+fn created(kind: ConsentKind, vars: &Vars, fields: &[(&str, &str)]) -> SpecResult {
+    let awaiting = match kind {
+        ConsentKind::OpPayment => "Unauthorized",
+        _ => "AwaitingAuthorisation",
+    };
+    let id = vars.get(fields[0].0).unwrap_or("");
+    let status = vars.get("consent.status").unwrap_or("(no status)");
+    if id.is_empty() {
+        return CONSENT_CREATED.fail(format!("an id at {}", fields[0].1), "none");
+    }
+    CONSENT_CREATED.check(
+        status == awaiting,
+        format!("status {awaiting}"),
+        format!("{} {id} is {status}", fields[0].0),
+    )
 }

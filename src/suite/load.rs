@@ -95,6 +95,7 @@ fn validate_step(path: &Path, step: &Spanned<Step>) -> Result<(), ConfigError> {
             return check_sources(&mut p.capture.values().chain(p.idempotency_check.iter()))
         }
         Step::Token(t) => return validate_token(path, step, t),
+        Step::Consent(c) => return check_sources(&mut c.capture.values()),
         _ => return Ok(()),
     };
     check_sources(&mut req.capture.values())?;

@@ -9,9 +9,9 @@ mod vars;
 
 pub use load::{discover_suite_files, load_suite, load_suites};
 pub use model::{
-    AuthorizeStep, Capture, CaptureSource, ClientCredentialsStep, DecoupledMode, DecoupledStep,
-    DiscoveryStep, Expect, IdTokenSource, IdTokenStep, PaymentStep, PollStatusStep,
-    RequestObjectMode, RequestStep, Scenario, Signing, Step, StepKind, Suite, TokenGrant,
-    TokenStep, UserinfoStep,
+    AccountResource, AccountsStep, AuthorizeStep, Capture, CaptureSource, ClientCredentialsStep,
+    ConsentKind, ConsentStep, DecoupledMode, DecoupledStep, DiscoveryStep, Expect, IdTokenSource,
+    IdTokenStep, PaymentStep, PollStatusStep, RequestObjectMode, RequestStep, Scenario, Signing,
+    Step, StepKind, Suite, TokenGrant, TokenStep, UserinfoStep,
 };
 pub use vars::Vars;

@@ -72,6 +72,10 @@ pub enum Step {
     Submit(PaymentStep),
     /// Poll a resource until its status is terminal.
     PollStatus(PollStatusStep),
+    /// Read the PSU's accounts, balances and transactions.
+    Accounts(AccountsStep),
+    /// Create the intent an authorization will name, and capture its id.
+    Consent(ConsentStep),
 }
 
 /// The kind of a step, for reports.
@@ -92,6 +96,8 @@ impl Step {
             Step::Payment(_) => "payment",
             Step::Submit(_) => "submit",
             Step::PollStatus(_) => "poll_status",
+            Step::Accounts(_) => "accounts",
+            Step::Consent(_) => "consent",
         }
     }
 
@@ -121,6 +127,11 @@ impl Step {
                 .clone()
                 .unwrap_or_else(|| "Payment Submission".into()),
             Step::PollStatus(s) => s.stage.clone().unwrap_or_else(|| "Status Polling".into()),
+            Step::Consent(s) => s.stage.clone().unwrap_or_else(|| "Create Consent".into()),
+            Step::Accounts(s) => s
+                .stage
+                .clone()
+                .unwrap_or_else(|| "Account Information".into()),
         }
     }
 }
@@ -521,4 +532,92 @@ pub struct PollStatusStep {
     /// Extra headers (placeholders filled).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+}
+
+/// An account resource below `/accounts/{AccountId}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountResource {
+    /// `/balances`
+    Balances,
+    /// `/transactions`
+    Transactions,
+}
+
+impl AccountResource {
+    /// The path segment.
+    pub fn path(self) -> &'static str {
+        match self {
+            AccountResource::Balances => "balances",
+            AccountResource::Transactions => "transactions",
+        }
+    }
+}
+
+fn both_resources() -> Vec<AccountResource> {
+    vec![AccountResource::Balances, AccountResource::Transactions]
+}
+
+/// `accounts:` — list the PSU's accounts with `token.access_token`, then
+/// read each account's balances and transactions; resources the consent
+/// does not cover must be refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountsStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// Base URL of the account API, e.g. `{{ target.api_base }}/open-banking/v3.1/aisp`.
+    pub url: String,
+    /// Bearer token (default `{{ token.access_token }}`).
+    pub token: Option<String>,
+    /// Extra headers (placeholders filled).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// What to read for each account (default both).
+    #[serde(default = "both_resources")]
+    pub read: Vec<AccountResource>,
+    /// What the consent does not cover: each must be refused with 403.
+    #[serde(default)]
+    pub forbidden: Vec<AccountResource>,
+    /// Read at most this many accounts in detail (default 3).
+    pub max_accounts: Option<usize>,
+}
+
+/// The kind of intent a `consent:` step creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentKind {
+    /// OBIE `account-access-consents`: unsigned; captures `consent_id`.
+    ObieAccounts,
+    /// OBIE `domestic-payment-consents`: OBIE-signed; captures `consent_id`.
+    ObiePayment,
+    /// OP `sepa-payments`: plain-signed; captures `authorization_id` and `payment_id`.
+    OpPayment,
+}
+
+/// `consent:` — POST the intent with the client's token, judge that it
+/// awaits authorisation, and capture its id for the authorization's claims.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// Which intent.
+    pub kind: ConsentKind,
+    /// Where to POST it (placeholders filled).
+    pub url: String,
+    /// The client whose key signs the body (default: the target's client).
+    pub client: Option<String>,
+    /// Bearer token (default `{{ token.access_token }}`).
+    pub token: Option<String>,
+    /// The intent (placeholders filled).
+    pub json: serde_json::Value,
+    /// Signing (default by kind).
+    pub sign: Option<Signing>,
+    /// Extra headers (placeholders filled).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Further values to keep: name → source.
+    #[serde(default)]
+    pub capture: BTreeMap<String, Spanned<String>>,
 }

@@ -550,7 +550,37 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         "single-payment",
         "payment.idempotent",
     ),
+    (
+        PaymentServerError,
+        "payments-obie.yaml",
+        "domestic-payment",
+        "consent.created",
+    ),
+    (AccountsEmpty, AIS, AIS_FULL, "accounts.listed"),
+    (AccountsBalanceMalformed, AIS, AIS_FULL, "accounts.balances"),
+    (
+        AccountsTransactionsServerError,
+        AIS,
+        AIS_FULL,
+        "accounts.transactions",
+    ),
+    (
+        AccountsPermissionsIgnored,
+        AIS,
+        "permissions-limit-reads",
+        "accounts.permissions_enforced",
+    ),
+    (
+        AccountsInteractionIdDropped,
+        AIS,
+        AIS_FULL,
+        "accounts.interaction_id",
+    ),
 ];
+
+/// The OBIE accounts suite and its full scenario.
+const AIS: &str = "accounts-obie.yaml";
+const AIS_FULL: &str = "accounts-balances-transactions";
 
 /// The OP PSD2 payments suite.
 const OP: &str = "payments-op-psd2.yaml";

@@ -259,6 +259,7 @@ pub fn complete(bank: &Bank, request: AuthRequest, sub: &str, auth_time: i64) ->
         .and_then(|v| v.as_str())
     {
         crate::bank::obie::authorise(bank, intent);
+        crate::bank::ais::authorise(bank, intent);
     }
     if let Some(bundle) = request
         .requested_claim("authorizationId")

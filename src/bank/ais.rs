@@ -1,0 +1,362 @@
+//! OBIE Read/Write style account information: account-access consents
+//! (created with a client token, authorised by an authorization naming them
+//! in `openbanking_intent_id`), then the PSU's accounts, balances and
+//! transactions, as far as the consent's permissions reach.
+
+use super::faults::Fault;
+use super::mtls::PeerCertificate;
+use super::oauth::resources::bearer;
+use super::oauth::TokenGrant;
+use super::obie::{now, Resource};
+use super::state::Bank;
+use super::store::random_token;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The API base path.
+pub const BASE: &str = "/open-banking/v3.1/aisp";
+
+/// Permissions the bank knows.
+const PERMISSIONS: &[&str] = &[
+    "ReadAccountsBasic",
+    "ReadAccountsDetail",
+    "ReadBalances",
+    "ReadTransactionsBasic",
+    "ReadTransactionsDetail",
+    "ReadTransactionsCredits",
+    "ReadTransactionsDebits",
+];
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "Code": status.as_u16().to_string(), "Id": random_token(), "Message": message, "Errors": [{ "ErrorCode": code, "Message": message }] });
+    (status, axum::Json(body)).into_response()
+}
+
+/// Middleware: every answer of the account API (errors too) echoes the
+/// client's `x-fapi-interaction-id` or carries a fresh one (FAPI 1 Baseline §6.2.1).
+pub async fn interaction_id(
+    State(bank): State<Arc<Bank>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let sent = request.headers().get("x-fapi-interaction-id").cloned();
+    let mut response = next.run(request).await;
+    if bank.faults.has(Fault::AccountsInteractionIdDropped) {
+        return response;
+    }
+    if let Some(id) = sent.or_else(|| crate::ids::uuid().parse().ok()) {
+        response.headers_mut().insert("x-fapi-interaction-id", id);
+    }
+    response
+}
+
+fn respond(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+fn client_grant(
+    bank: &Bank,
+    headers: &HeaderMap,
+    peer: &PeerCertificate,
+) -> Result<TokenGrant, Response> {
+    let grant = bearer(bank, headers, peer).ok_or_else(|| {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "UK.OBIE.Header.Invalid",
+            "a valid Bearer access token is required",
+        )
+    })?;
+    if !grant.scope.split_whitespace().any(|s| s == "accounts") {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "UK.OBIE.Resource.InvalidConsentStatus",
+            "the token lacks the accounts scope",
+        ));
+    }
+    Ok(grant)
+}
+
+/// `POST /account-access-consents`
+pub async fn create_consent(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let grant = match client_grant(&bank, &headers, &peer) {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let permissions: Vec<&str> = request
+        .pointer("/Data/Permissions")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if permissions.is_empty() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "UK.OBIE.Field.Missing",
+            "Data.Permissions is required",
+        );
+    }
+    if let Some(bad) = permissions.iter().find(|p| !PERMISSIONS.contains(p)) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "UK.OBIE.Field.Unexpected",
+            &format!("unknown permission {bad}"),
+        );
+    }
+    let id = format!("aac-{}", random_token());
+    let data = json!({ "ConsentId": id, "Status": "AwaitingAuthorisation", "CreationDateTime": now(), "StatusUpdateDateTime": now(), "Permissions": permissions, "ExpirationDateTime": request.pointer("/Data/ExpirationDateTime") });
+    bank.account_consents.insert(
+        id.clone(),
+        Resource {
+            data,
+            client_id: grant.client_id,
+            reads: 0,
+        },
+    );
+    consent_response(&bank, &id, StatusCode::CREATED)
+}
+
+fn consent_response(bank: &Bank, id: &str, status: StatusCode) -> Response {
+    match bank.account_consents.get(id) {
+        Some(c) => respond(
+            status,
+            json!({ "Data": c.data, "Risk": {}, "Links": { "Self": bank.url(&format!("{BASE}/account-access-consents/{id}")) }, "Meta": {} }),
+        ),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "UK.OBIE.Resource.NotFound",
+            "no such consent",
+        ),
+    }
+}
+
+/// `GET /account-access-consents/{id}`
+pub async fn get_consent(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    match client_grant(&bank, &headers, &peer) {
+        Ok(_) => consent_response(&bank, &id, StatusCode::OK),
+        Err(r) => r,
+    }
+}
+
+/// `DELETE /account-access-consents/{id}`: the TPP revokes the consent.
+pub async fn delete_consent(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let grant = match client_grant(&bank, &headers, &peer) {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    let owned = bank
+        .account_consents
+        .get(&id)
+        .is_some_and(|c| c.client_id == grant.client_id);
+    if !owned {
+        return error(
+            StatusCode::NOT_FOUND,
+            "UK.OBIE.Resource.NotFound",
+            "no such consent",
+        );
+    }
+    bank.account_consents.take(&id);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Marks an account-access consent authorised (called for every approved
+/// authorization that names an intent).
+pub fn authorise(bank: &Bank, intent_id: &str) {
+    bank.account_consents.update(intent_id, |c| {
+        c.data["Status"] = json!("Authorised");
+        c.data["StatusUpdateDateTime"] = json!(now());
+    });
+}
+
+/// The permissions a PSU token carries through its authorised consent.
+fn permissions(
+    bank: &Bank,
+    headers: &HeaderMap,
+    peer: &PeerCertificate,
+) -> Result<Vec<String>, Response> {
+    let grant = client_grant(bank, headers, peer)?;
+    let forbidden = |m: &str| {
+        error(
+            StatusCode::FORBIDDEN,
+            "UK.OBIE.Resource.InvalidConsentStatus",
+            m,
+        )
+    };
+    let intent = grant
+        .request
+        .as_ref()
+        .and_then(|r| r.requested_claim("openbanking_intent_id"));
+    let consent = intent
+        .as_ref()
+        .and_then(Value::as_str)
+        .and_then(|id| bank.account_consents.get(id))
+        .filter(|c| grant.sub.is_some() && c.client_id == grant.client_id)
+        .ok_or_else(|| forbidden("the token is not bound to an account-access consent"))?;
+    if consent.data["Status"] != "Authorised" {
+        return Err(forbidden("the consent is not authorised"));
+    }
+    Ok(consent.data["Permissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect())
+}
+
+/// Admits a resource read if the consent holds one of `needed` (or the
+/// permissions are ignored by fault).
+fn admit(
+    bank: &Bank,
+    headers: &HeaderMap,
+    peer: &PeerCertificate,
+    needed: &[&str],
+) -> Result<(), Response> {
+    let held = permissions(bank, headers, peer)?;
+    if bank.faults.has(Fault::AccountsPermissionsIgnored)
+        || held.iter().any(|p| needed.contains(&p.as_str()))
+    {
+        return Ok(());
+    }
+    Err(error(
+        StatusCode::FORBIDDEN,
+        "UK.OBIE.Resource.InvalidConsentStatus",
+        &format!("the consent grants none of {}", needed.join(", ")),
+    ))
+}
+
+/// The PSU's accounts (every PSU of the model bank has the same two).
+fn accounts() -> Value {
+    json!([
+        { "AccountId": "22289", "Currency": "GBP", "AccountType": "Personal", "AccountSubType": "CurrentAccount", "Nickname": "Bills",
+          "Account": [{ "SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "80200110203345", "Name": "Mr Kevin" }] },
+        { "AccountId": "31820", "Currency": "GBP", "AccountType": "Personal", "AccountSubType": "Savings", "Nickname": "Household",
+          "Account": [{ "SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "80200110203348", "Name": "Mr Kevin" }] }
+    ])
+}
+
+fn page(bank: &Bank, path: &str, data: Value) -> Value {
+    json!({ "Data": data, "Links": { "Self": bank.url(&format!("{BASE}{path}")) }, "Meta": { "TotalPages": 1 } })
+}
+
+/// `GET /accounts`
+pub async fn list(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = admit(
+        &bank,
+        &headers,
+        &peer,
+        &["ReadAccountsBasic", "ReadAccountsDetail"],
+    ) {
+        return r;
+    }
+    let list = if bank.faults.has(Fault::AccountsEmpty) {
+        json!([])
+    } else {
+        accounts()
+    };
+    respond(
+        StatusCode::OK,
+        page(&bank, "/accounts", json!({ "Account": list })),
+    )
+}
+
+fn known(id: &str) -> Result<(), Response> {
+    let found = accounts()
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x["AccountId"] == id));
+    if found {
+        Ok(())
+    } else {
+        Err(error(
+            StatusCode::NOT_FOUND,
+            "UK.OBIE.Resource.NotFound",
+            "no such account",
+        ))
+    }
+}
+
+/// `GET /accounts/{id}/balances`
+pub async fn balances(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = admit(&bank, &headers, &peer, &["ReadBalances"]).and_then(|()| known(&id)) {
+        return r;
+    }
+    let mut balance = json!({ "AccountId": id, "Amount": { "Amount": "1230.00", "Currency": "GBP" }, "CreditDebitIndicator": "Credit", "Type": "InterimAvailable", "DateTime": now() });
+    if bank.faults.has(Fault::AccountsBalanceMalformed) {
+        balance.as_object_mut().map(|b| b.remove("Amount"));
+    }
+    respond(
+        StatusCode::OK,
+        page(
+            &bank,
+            &format!("/accounts/{id}/balances"),
+            json!({ "Balance": [balance] }),
+        ),
+    )
+}
+
+/// `GET /accounts/{id}/transactions`
+pub async fn transactions(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let needed = [
+        "ReadTransactionsBasic",
+        "ReadTransactionsDetail",
+        "ReadTransactionsCredits",
+        "ReadTransactionsDebits",
+    ];
+    if let Err(r) = admit(&bank, &headers, &peer, &needed).and_then(|()| known(&id)) {
+        return r;
+    }
+    if bank.faults.has(Fault::AccountsTransactionsServerError) {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UK.OBIE.UnexpectedError",
+            "fault: accounts.transactions_server_error",
+        );
+    }
+    let tx = |n: u32, amount: &str, indicator: &str| json!({ "AccountId": id, "TransactionId": format!("{id}-{n}"), "Amount": { "Amount": amount, "Currency": "GBP" }, "CreditDebitIndicator": indicator, "Status": "Booked", "BookingDateTime": "2026-11-01T10:00:00+00:00", "TransactionInformation": format!("Transaction {n}") });
+    let list = json!([
+        tx(1, "10.00", "Debit"),
+        tx(2, "250.00", "Credit"),
+        tx(3, "4.99", "Debit")
+    ]);
+    respond(
+        StatusCode::OK,
+        page(
+            &bank,
+            &format!("/accounts/{id}/transactions"),
+            json!({ "Transaction": list }),
+        ),
+    )
+}

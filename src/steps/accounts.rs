@@ -1,0 +1,231 @@
+//! `accounts`: the PSU's accounts, then each account's balances and
+//! transactions, judged for shape, permissions and the FAPI interaction id.
+
+use super::{Outcome, StepContext};
+use crate::http::{OutgoingRequest, RecordedResponse};
+use crate::specs::accounts::*;
+use crate::specs::SpecResult;
+use crate::suite::{AccountResource, AccountsStep};
+use serde_json::Value;
+
+/// Fields every item of a resource list must carry.
+fn required(resource: AccountResource) -> &'static [&'static str] {
+    match resource {
+        AccountResource::Balances => &["Amount", "CreditDebitIndicator", "Type", "DateTime"],
+        AccountResource::Transactions => &[
+            "Amount",
+            "CreditDebitIndicator",
+            "Status",
+            "BookingDateTime",
+        ],
+    }
+}
+
+/// The `Data` member holding a resource's items.
+fn list_key(resource: AccountResource) -> &'static str {
+    match resource {
+        AccountResource::Balances => "Balance",
+        AccountResource::Transactions => "Transaction",
+    }
+}
+
+/// Runs an accounts step.
+pub(crate) async fn run(step: &AccountsStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+    let prepared = (|| -> Result<(String, String, Vec<(String, String)>), String> {
+        let base = ctx.vars.fill(&step.url)?;
+        let token = ctx
+            .vars
+            .fill(step.token.as_deref().unwrap_or("{{ token.access_token }}"))?;
+        let mut headers = Vec::new();
+        for (k, v) in &step.headers {
+            headers.push((k.to_ascii_lowercase(), ctx.vars.fill(v)?));
+        }
+        Ok((base.trim_end_matches('/').to_string(), token, headers))
+    })();
+    let (base, token, headers) = match prepared {
+        Ok(p) => p,
+        Err(e) => return skipped(&e),
+    };
+    let mut reader = Reader {
+        ctx,
+        stage,
+        token,
+        headers,
+        interaction: None,
+    };
+    let listed = reader.get(&format!("{base}/accounts")).await;
+    let (mut specs, ids) = judge_list(&listed);
+    if let Some(first) = ids.first() {
+        reader.ctx.vars.set("accounts.first_id", first.clone());
+    }
+    reader.ctx.vars.set("accounts.count", ids.len().to_string());
+    let ids: Vec<String> = ids
+        .into_iter()
+        .take(step.max_accounts.unwrap_or(3))
+        .collect();
+    for resource in &step.read {
+        specs.push(reader.read_all(&base, &ids, *resource).await);
+    }
+    if !step.forbidden.is_empty() {
+        specs.push(reader.forbidden(&base, &ids, &step.forbidden).await);
+    }
+    specs.push(reader.interaction.unwrap_or_else(|| INTERACTION_ID.pass()));
+    let ok = !ids.is_empty();
+    Outcome {
+        specs,
+        artifacts: vec![],
+        ok,
+    }
+}
+
+fn skipped(reason: &str) -> Outcome {
+    Outcome {
+        specs: vec![LISTED.skip(reason)],
+        artifacts: vec![],
+        ok: false,
+    }
+}
+
+/// Sends the step's reads and remembers the first interaction-id mismatch.
+struct Reader<'a, 'b> {
+    ctx: &'a mut StepContext<'b>,
+    stage: &'a str,
+    token: String,
+    headers: Vec<(String, String)>,
+    interaction: Option<SpecResult>,
+}
+
+impl Reader<'_, '_> {
+    async fn get(&mut self, url: &str) -> Result<RecordedResponse, String> {
+        let sent = crate::ids::uuid();
+        let mut req = OutgoingRequest::get(url)
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("accept", "application/json")
+            .header("x-fapi-interaction-id", sent.clone());
+        for (k, v) in &self.headers {
+            req = req.header(k.clone(), v.clone());
+        }
+        let r = self
+            .ctx
+            .session
+            .send(self.stage, req)
+            .await
+            .response()
+            .cloned()?;
+        let echoed = r.header("x-fapi-interaction-id").unwrap_or("(absent)");
+        if echoed != sent && self.interaction.is_none() {
+            let seen = format!("{echoed} on GET {url}");
+            self.interaction = Some(INTERACTION_ID.fail(sent, seen));
+        }
+        Ok(r)
+    }
+
+    /// Reads one resource of every account; one spec result for all.
+    async fn read_all(
+        &mut self,
+        base: &str,
+        ids: &[String],
+        resource: AccountResource,
+    ) -> SpecResult {
+        let spec = match resource {
+            AccountResource::Balances => &BALANCES_RETURNED,
+            AccountResource::Transactions => &TRANSACTIONS_RETURNED,
+        };
+        if ids.is_empty() {
+            return spec.skip("no account to read");
+        }
+        let mut items = 0;
+        for id in ids {
+            let url = format!("{base}/accounts/{id}/{}", resource.path());
+            match self.get(&url).await.and_then(|r| judge_items(&r, resource)) {
+                Ok(n) => items += n,
+                Err(e) => return spec.fail_because(format!("account {id}: {e}")),
+            }
+        }
+        spec.pass_with(format!(
+            "{items} {} across {} accounts",
+            resource.path(),
+            ids.len()
+        ))
+    }
+
+    /// Every forbidden resource of the first account must be refused with 403.
+    async fn forbidden(
+        &mut self,
+        base: &str,
+        ids: &[String],
+        resources: &[AccountResource],
+    ) -> SpecResult {
+        let Some(id) = ids.first() else {
+            return PERMISSIONS_ENFORCED.skip("no account to read");
+        };
+        for resource in resources {
+            let url = format!("{base}/accounts/{id}/{}", resource.path());
+            let status = self.get(&url).await.map(|r| r.status);
+            if status != Ok(403) {
+                let seen = status.map_or_else(|e| e, |s| s.to_string());
+                return PERMISSIONS_ENFORCED.fail(format!("403 for {}", resource.path()), seen);
+            }
+        }
+        PERMISSIONS_ENFORCED.pass()
+    }
+}
+
+/// Judges `GET /accounts`; returns the spec and the account ids.
+fn judge_list(r: &Result<RecordedResponse, String>) -> (Vec<SpecResult>, Vec<String>) {
+    let body = match r {
+        Ok(r) if r.status == 200 => r.json(),
+        Ok(r) => Err(format!(
+            "status {}: {}",
+            r.status,
+            r.body.chars().take(200).collect::<String>()
+        )),
+        Err(e) => Err(e.clone()),
+    };
+    let accounts = body.and_then(|b| {
+        b.pointer("/Data/Account")
+            .and_then(Value::as_array)
+            .cloned()
+            .ok_or_else(|| "no `Data.Account` array".to_string())
+    });
+    let ids: Result<Vec<String>, String> = accounts.and_then(|list| {
+        list.iter()
+            .map(|a| {
+                a["AccountId"]
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("an account without `AccountId`: {a}"))
+            })
+            .collect()
+    });
+    match ids {
+        Ok(ids) if ids.is_empty() => (
+            vec![LISTED.fail("at least one account", "an empty list")],
+            ids,
+        ),
+        Ok(ids) => (
+            vec![LISTED.pass_with(format!("{} accounts", ids.len()))],
+            ids,
+        ),
+        Err(e) => (vec![LISTED.fail_because(e)], vec![]),
+    }
+}
+
+/// Checks a balances or transactions page; returns its item count.
+fn judge_items(r: &RecordedResponse, resource: AccountResource) -> Result<usize, String> {
+    if r.status != 200 {
+        return Err(format!("status {}", r.status));
+    }
+    let body = r.json()?;
+    let key = list_key(resource);
+    let items = body
+        .pointer(&format!("/Data/{key}"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("no `Data.{key}` array"))?;
+    for item in items {
+        if let Some(missing) = required(resource).iter().find(|f| item.get(**f).is_none()) {
+            return Err(format!("a {key} without `{missing}`: {item}"));
+        }
+    }
+    Ok(items.len())
+}
