@@ -1097,3 +1097,48 @@ async fn obie_payments_demand_signatures_idempotency_and_an_authorised_consent()
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn obie_reads_need_the_creating_clients_payments_token() {
+    let bank = common::bank(&[]).await;
+    let url = |id: &str| {
+        format!(
+            "{}/open-banking/v3.1/pisp/domestic-payment-consents/{id}",
+            bank.issuer
+        )
+    };
+    let r = http(&bank).get(url("sdp-x")).send().await.unwrap();
+    assert_eq!(r.status(), 401, "no token");
+    let (_, accounts) = token(
+        &bank,
+        BASIC,
+        vec![
+            ("grant_type", "client_credentials".into()),
+            ("scope", "accounts".into()),
+        ],
+    )
+    .await;
+    let r = http(&bank)
+        .get(url("sdp-x"))
+        .bearer_auth(accounts["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "an accounts token");
+    let (_, payments) = token(
+        &bank,
+        BASIC,
+        vec![
+            ("grant_type", "client_credentials".into()),
+            ("scope", "payments".into()),
+        ],
+    )
+    .await;
+    let r = http(&bank)
+        .get(url("sdp-unknown"))
+        .bearer_auth(payments["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}

@@ -43,13 +43,12 @@ fn signed(bank: &Bank, status: StatusCode, body: Value) -> Response {
     jws::signed(bank, status, &body, Style::Obie)
 }
 
-/// Checks the token, scope, JWS and idempotency key of a POST.
-fn admit(
+/// The grant behind a live Bearer token with the payments scope.
+fn payments_grant(
     bank: &Bank,
     headers: &HeaderMap,
     peer: &PeerCertificate,
-    body: &[u8],
-) -> Result<(TokenGrant, String), Response> {
+) -> Result<TokenGrant, Response> {
     let grant = bearer(bank, headers, peer).ok_or_else(|| {
         error(
             StatusCode::UNAUTHORIZED,
@@ -64,6 +63,17 @@ fn admit(
             "the token lacks the payments scope",
         ));
     }
+    Ok(grant)
+}
+
+/// Checks the token, scope, JWS and idempotency key of a POST.
+fn admit(
+    bank: &Bank,
+    headers: &HeaderMap,
+    peer: &PeerCertificate,
+    body: &[u8],
+) -> Result<(TokenGrant, String), Response> {
+    let grant = payments_grant(bank, headers, peer)?;
     let key = jws::idempotency_key(headers).ok_or_else(|| {
         error(
             StatusCode::BAD_REQUEST,
@@ -181,8 +191,36 @@ fn consent_response(bank: &Bank, id: &str, status: StatusCode) -> Response {
 }
 
 /// `GET /domestic-payment-consents/{id}`
-pub async fn get_consent(State(bank): State<Arc<Bank>>, Path(id): Path<String>) -> Response {
-    consent_response(&bank, &id, StatusCode::OK)
+pub async fn get_consent(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    match reader(&bank, &headers, &peer, &bank.payment_consents, &id) {
+        Ok(()) => consent_response(&bank, &id, StatusCode::OK),
+        Err(r) => r,
+    }
+}
+
+/// A GET needs a live token with the payments scope, of the client that
+/// created the resource (else 401, 403 or 404).
+fn reader(
+    bank: &Bank,
+    headers: &HeaderMap,
+    peer: &PeerCertificate,
+    store: &super::store::Store<Resource>,
+    id: &str,
+) -> Result<(), Response> {
+    let grant = payments_grant(bank, headers, peer)?;
+    match store.get(id) {
+        Some(r) if r.client_id == grant.client_id => Ok(()),
+        _ => Err(error(
+            StatusCode::NOT_FOUND,
+            "UK.OBIE.Resource.NotFound",
+            "no such resource",
+        )),
+    }
 }
 
 /// Marks a consent authorised when the PSU approved an authorization that
@@ -286,12 +324,28 @@ fn payment_response(bank: &Bank, id: &str, status: StatusCode, read: bool) -> Re
 }
 
 /// `GET /domestic-payments/{id}`
-pub async fn get_payment(State(bank): State<Arc<Bank>>, Path(id): Path<String>) -> Response {
-    payment_response(&bank, &id, StatusCode::OK, true)
+pub async fn get_payment(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    match reader(&bank, &headers, &peer, &bank.payments, &id) {
+        Ok(()) => payment_response(&bank, &id, StatusCode::OK, true),
+        Err(r) => r,
+    }
 }
 
 /// `GET /domestic-payments/{id}/payment-details`
-pub async fn payment_details(State(bank): State<Arc<Bank>>, Path(id): Path<String>) -> Response {
+pub async fn payment_details(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = reader(&bank, &headers, &peer, &bank.payments, &id) {
+        return r;
+    }
     match bank.payments.get(&id) {
         Some(p) => signed(
             &bank,
