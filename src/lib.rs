@@ -13,6 +13,7 @@ pub mod errors;
 pub mod http;
 pub mod ids;
 pub mod jose;
+pub mod openapi;
 pub mod report;
 pub mod runner;
 pub mod specs;

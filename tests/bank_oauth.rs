@@ -749,6 +749,7 @@ const OAUTH_FAULTS_TESTED: &[Fault] = &[
 fn every_fault_the_bank_lists_has_a_test() {
     for f in Fault::ALL {
         let covered = OAUTH_FAULTS_TESTED.contains(f)
+            || common::SCHEMA_FAULTS.contains(f)
             || common::DISCOVERY_MATRIX.iter().any(|(m, _)| m == f)
             || common::FLOW_MATRIX.iter().any(|(m, ..)| m == f);
         assert!(

@@ -76,6 +76,7 @@ fn target(issuer: String, tls: TlsSettings) -> Target {
         },
         clients: Default::default(),
         consent: Default::default(),
+        openapi: None,
         tls,
         http: HttpSettings {
             timeout: Duration::from_millis(400),

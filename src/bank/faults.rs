@@ -113,6 +113,7 @@ faults! {
     AccountsTransactionsServerError => "accounts.transactions_server_error", "answers transaction requests with 500";
     AccountsPermissionsIgnored => "accounts.permissions_ignored", "serves resources the consent's permissions do not cover";
     AccountsInteractionIdDropped => "accounts.interaction_id_dropped", "does not echo `x-fapi-interaction-id` on account responses";
+    PaymentSchemaViolation => "payment.schema_violation", "answers payment consents with a `Status` outside the OBIE enumeration";
     BundleIgnored => "bundle.ignored", "opens a new authorization for every payment, ignoring the `authorizationId` it was given";
     PaymentDeleteIgnored => "payment.delete_ignored", "answers DELETE of a payment with 204 but keeps the payment";
     SubmissionUnauthorisedAccepted => "submission.unauthorised_accepted", "accepts a submission with a token not authorised for the payment's `authorizationId`";

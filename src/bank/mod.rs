@@ -170,6 +170,7 @@ impl RunningBank {
                 )),
             },
             http: HttpSettings::default(),
+            openapi: None,
         }
     }
 

@@ -177,11 +177,16 @@ pub async fn create_consent(
 
 fn consent_response(bank: &Bank, id: &str, status: StatusCode) -> Response {
     match bank.payment_consents.get(id) {
-        Some(c) => signed(
-            bank,
-            status,
-            json!({ "Data": c.data, "Risk": {}, "Links": { "Self": bank.url(&format!("{BASE}/domestic-payment-consents/{id}")) }, "Meta": {} }),
-        ),
+        Some(mut c) => {
+            if bank.faults.has(Fault::PaymentSchemaViolation) {
+                c.data["Status"] = json!("Pending");
+            }
+            signed(
+                bank,
+                status,
+                json!({ "Data": c.data, "Risk": {}, "Links": { "Self": bank.url(&format!("{BASE}/domestic-payment-consents/{id}")) }, "Meta": {} }),
+            )
+        }
         None => error(
             StatusCode::NOT_FOUND,
             "UK.OBIE.Resource.NotFound",
@@ -282,7 +287,7 @@ pub async fn create_payment(
             "Data.Initiation differs from the consent",
         );
     }
-    let id = format!("pmt-{}", random_token());
+    let id = format!("pmt-{}", &crate::ids::uuid()[..32]);
     let data = json!({ "DomesticPaymentId": id, "ConsentId": consent_id, "Status": "AcceptedSettlementInProcess", "CreationDateTime": now(), "StatusUpdateDateTime": now(), "Initiation": consent.data["Initiation"] });
     bank.payments.insert(
         id.clone(),

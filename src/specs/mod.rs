@@ -30,6 +30,7 @@ pub mod id_token;
 pub mod payment;
 pub mod request;
 mod result;
+pub mod schema;
 pub mod token;
 pub mod userinfo;
 
@@ -41,6 +42,7 @@ pub use id_token::ID_TOKEN;
 pub use payment::PAYMENT;
 pub use request::REQUEST;
 pub use result::{SpecResult, Verdict};
+pub use schema::SCHEMA;
 pub use token::TOKEN;
 pub use userinfo::USERINFO;
 
@@ -148,6 +150,7 @@ pub fn catalogue() -> impl Iterator<Item = &'static Spec> {
         USERINFO,
         PAYMENT,
         ACCOUNT_INFO,
+        SCHEMA,
     ]
     .into_iter()
     .flat_map(|a| a.iter().copied())

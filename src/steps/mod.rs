@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod id_token;
 pub mod payment;
 pub mod request;
+mod schema;
 pub mod token;
 pub mod userinfo;
 
@@ -105,11 +106,16 @@ pub async fn run_step(step: &Step, ctx: &mut StepContext<'_>) -> StepResult {
         Step::Consent(s) => payment::consent(s, &stage, ctx).await,
         Step::PollStatus(s) => payment::poll(s, &stage, ctx).await,
     };
+    let exchanges = ctx.session.take_exchanges();
+    let mut specs = outcome.specs;
+    if let Some(book) = &ctx.target.openapi {
+        specs.extend(schema::judge(book, &exchanges));
+    }
     StepResult {
         kind: step.kind(),
         stage,
-        exchanges: ctx.session.take_exchanges(),
-        specs: outcome.specs,
+        exchanges,
+        specs,
         artifacts: outcome.artifacts,
         ok: outcome.ok,
     }

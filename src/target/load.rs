@@ -3,12 +3,14 @@
 
 use super::model::*;
 use crate::http::{HttpSettings, TlsSettings};
+use crate::openapi::SchemaBook;
 use crate::suite::load::{invalid, parse_yaml};
 use crate::ConfigError;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Deserialize)]
@@ -27,6 +29,8 @@ struct TargetFile {
     tls: TlsFile,
     #[serde(default)]
     http: HttpFile,
+    #[serde(default)]
+    openapi: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +99,18 @@ impl Resolver<'_> {
                 format!("cannot read {}: {e}", file.display()),
             )
         })
+    }
+
+    /// Loads the named OpenAPI files (paths relative to the profile).
+    fn openapi(&self, files: &[Spanned<String>]) -> Result<Option<Arc<SchemaBook>>, ConfigError> {
+        let mut loaded = Vec::new();
+        for f in files {
+            let path = self.base.join(self.env(f)?);
+            let api = crate::openapi::OpenApi::load(&path)
+                .map_err(|m| invalid(self.path, &f.referenced, m))?;
+            loaded.push(api);
+        }
+        Ok((!loaded.is_empty()).then(|| Arc::new(SchemaBook::new(loaded))))
     }
 
     fn client(&self, f: &ClientFile) -> Result<ClientProfile, ConfigError> {
@@ -207,6 +223,7 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
             ))
         }
     };
+    let openapi = r.openapi(&file.openapi)?;
     let defaults = HttpSettings::default();
     Ok(Target {
         name: file.name.unwrap_or_else(|| issuer.clone()),
@@ -216,6 +233,7 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         client: r.client(&file.client)?,
         clients,
         consent,
+        openapi,
         tls: TlsSettings {
             ca_pem,
             identity_pem,

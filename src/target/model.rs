@@ -114,6 +114,8 @@ pub struct Target {
     pub tls: TlsSettings,
     /// Timeouts and limits.
     pub http: HttpSettings,
+    /// OpenAPI files whose operations' bodies are validated, if named.
+    pub openapi: Option<std::sync::Arc<crate::openapi::SchemaBook>>,
 }
 
 impl Target {

@@ -174,6 +174,9 @@ pub const DISCOVERY_MATRIX: &[(Fault, &str)] = &[
     (JwksAlgMismatch, "discovery.jwks_alg_matches_kty"),
 ];
 
+/// Faults proven by tests/schema.rs (they need OpenAPI files in the target).
+pub const SCHEMA_FAULTS: &[Fault] = &[PaymentSchemaViolation];
+
 /// Fault → (suite file, scenario, the spec it must break) for the flows.
 pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
     (

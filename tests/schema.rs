@@ -1,0 +1,128 @@
+//! OpenAPI schema validation against the OBIE v3.1.11 files: the reference
+//! bank's payment and account bodies conform, and a schema-violating body
+//! fails `schema.response_valid` with the JSON path of the violation.
+
+mod common;
+
+use probity::bank::{Fault, RunningBank};
+use probity::openapi::SchemaBook;
+use probity::specs::Verdict;
+use std::path::Path;
+use std::sync::Arc;
+
+fn obie_book() -> Arc<SchemaBook> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openapi");
+    let files = [
+        dir.join("payment-initiation-openapi.yaml"),
+        dir.join("account-info-openapi.yaml"),
+    ];
+    let paths: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    Arc::new(SchemaBook::load(&paths).expect("the OBIE files load"))
+}
+
+fn target(bank: &RunningBank) -> probity::target::Target {
+    let mut t = bank.target();
+    t.openapi = Some(obie_book());
+    t
+}
+
+fn schema_results(r: &probity::runner::ScenarioResult) -> Vec<probity::specs::SpecResult> {
+    r.specs()
+        .filter(|s| s.id.starts_with("schema."))
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn the_banks_obie_bodies_conform() {
+    let bank = common::bank(&[]).await;
+    let t = target(&bank);
+    for (suite, scenario, at_least) in [
+        ("payments-obie.yaml", "domestic-payment", 6),
+        ("accounts-obie.yaml", "accounts-balances-transactions", 6),
+    ] {
+        let r = common::run(&t, suite, scenario).await;
+        let checks = schema_results(&r);
+        let bad: Vec<String> = checks
+            .iter()
+            .filter(|s| s.verdict != Verdict::Passed)
+            .map(|s| format!("{s:?}"))
+            .collect();
+        assert!(bad.is_empty(), "{suite}: {}", bad.join("\n"));
+        assert!(
+            checks.len() >= at_least,
+            "{suite}: only {} bodies were validated",
+            checks.len()
+        );
+        assert!(
+            common::failures(&r).is_empty(),
+            "{:?}",
+            common::failures(&r)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_schema_violation_fails_with_its_json_path() {
+    let bank = common::bank(&[Fault::PaymentSchemaViolation]).await;
+    let r = common::run(&target(&bank), "payments-obie.yaml", "domestic-payment").await;
+    let failed: Vec<_> = schema_results(&r)
+        .into_iter()
+        .filter(|s| s.verdict == Verdict::Failed)
+        .collect();
+    assert!(!failed.is_empty(), "no schema failure");
+    let text = format!("{failed:?}");
+    assert!(text.contains("$.Data.Status"), "{text}");
+    assert!(text.contains("CreateDomesticPaymentConsents"), "{text}");
+}
+
+#[test]
+fn an_unreadable_openapi_file_is_a_located_profile_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("target.yaml");
+    std::fs::write(
+        &profile,
+        "issuer: https://bank.example\nclient: { id: c, auth_method: none }\nopenapi:\n  - missing.yaml\n",
+    )
+    .unwrap();
+    let err = probity::target::load_target(&profile)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("target.yaml:4:") && err.contains("missing.yaml"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_body_the_schema_rejects_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad-request.yaml");
+    std::fs::write(
+        &path,
+        r#"suite: bad-request
+scenarios:
+  - id: consent-without-identification
+    name: A consent whose Initiation lacks the required identifications
+    steps:
+      - discovery: {}
+      - client_credentials: { client: jwt, scope: payments }
+      - consent:
+          kind: obie_payment
+          client: jwt
+          url: "{{ target.api_base }}/open-banking/v3.1/pisp/domestic-payment-consents"
+          json: { Data: { Initiation: { InstructedAmount: { Amount: "1.00", Currency: "GBP" } } }, Risk: {} }
+"#,
+    )
+    .unwrap();
+    let suite = probity::suite::load_suite(&path).unwrap();
+    let bank = common::bank(&[]).await;
+    let r = common::run_loaded(&target(&bank), &suite, "consent-without-identification").await;
+    let warned = schema_results(&r)
+        .into_iter()
+        .find(|s| s.id == "schema.request_valid")
+        .expect("the request body was checked");
+    assert_eq!(warned.verdict, Verdict::Warning, "{warned:?}");
+    let text = format!("{warned:?}");
+    assert!(text.contains("InstructionIdentification"), "{text}");
+}
