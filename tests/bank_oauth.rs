@@ -1143,3 +1143,39 @@ async fn obie_reads_need_the_creating_clients_payments_token() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn loopback_redirect_uris_match_on_any_port() {
+    let bank = common::bank(&[]).await;
+    let try_uri = |uri: &'static str| {
+        let bank = &bank;
+        async move {
+            authorize(
+                bank,
+                &[
+                    ("client_id", BASIC),
+                    ("redirect_uri", uri),
+                    ("response_type", "code"),
+                    ("scope", "openid"),
+                ],
+            )
+            .await
+        }
+    };
+    for ok in [
+        "http://127.0.0.1:5555/probity/callback",
+        "http://127.0.0.1:61000/probity/callback",
+    ] {
+        let r = try_uri(ok).await;
+        assert_eq!(r.status(), 302, "{ok}");
+        assert!(location_params(&r).contains_key("code"), "{ok}");
+    }
+    for bad in [
+        "http://bank.example:5555/probity/callback",
+        "http://127.0.0.1:5555/elsewhere",
+        "https://127.0.0.1:5555/probity/callback",
+    ] {
+        let r = try_uri(bad).await;
+        assert_eq!(r.status(), 400, "{bad} must not be accepted");
+    }
+}

@@ -144,3 +144,21 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
 pub const PSU_USERNAME: &str = "alice";
 /// The PSU's password (a local test fixture, not a credential).
 pub const PSU_PASSWORD: &str = "alice-password";
+
+/// Whether a redirect URI is registered: the clients' `REDIRECT_URI`, or its
+/// loopback form `http://127.0.0.1:{any port}/probity/callback` for apps that
+/// listen locally (RFC 8252 §7.3: the port is not part of the match).
+pub fn redirect_registered(uri: &str) -> bool {
+    if uri == crate::bank::REDIRECT_URI {
+        return true;
+    }
+    let Ok(u) = url::Url::parse(uri) else {
+        return false;
+    };
+    let loopback = matches!(u.host_str(), Some("127.0.0.1") | Some("[::1]"));
+    u.scheme() == "http"
+        && loopback
+        && u.path() == "/probity/callback"
+        && u.query().is_none()
+        && u.fragment().is_none()
+}

@@ -252,6 +252,7 @@ fn consent_settings() -> ConsentSettings {
             &[("decision", "approve")],
         )),
         max_redirects: 10,
+        manual: Default::default(),
     }
 }
 

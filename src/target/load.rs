@@ -52,6 +52,15 @@ struct ConsentFile {
     login: Option<PageFile>,
     consent: Option<PageFile>,
     max_redirects: Option<usize>,
+    manual: Option<ManualFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManualFile {
+    timeout_s: Option<u64>,
+    #[serde(default)]
+    open: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,6 +217,13 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
             login: c.login.as_ref().map(|p| r.page(p)).transpose()?,
             consent: c.consent.as_ref().map(|p| r.page(p)).transpose()?,
             max_redirects: c.max_redirects.unwrap_or(10),
+            manual: c
+                .manual
+                .as_ref()
+                .map_or_else(Default::default, |m| ManualSettings {
+                    timeout: Duration::from_secs(m.timeout_s.unwrap_or(300)),
+                    open: m.open.clone(),
+                }),
         },
         None => ConsentSettings::default(),
     };

@@ -8,5 +8,6 @@ mod model;
 
 pub use load::{load_target, parse_client_key};
 pub use model::{
-    ClientAuthMethod, ClientKey, ClientProfile, ConsentDriver, ConsentSettings, FormPage, Target,
+    ClientAuthMethod, ClientKey, ClientProfile, ConsentDriver, ConsentSettings, FormPage,
+    ManualSettings, Target,
 };

@@ -53,6 +53,27 @@ pub enum ConsentDriver {
     Redirect,
     /// Follow redirects with a cookie jar and submit login and consent forms.
     Form,
+    /// Print the URL for a person (or run the `open` command with it) and
+    /// listen on the loopback redirect URI for the callback (RFC 8252 §7.3).
+    Manual,
+}
+
+/// Settings of the manual driver.
+#[derive(Debug, Clone)]
+pub struct ManualSettings {
+    /// How long to wait for the callback.
+    pub timeout: std::time::Duration,
+    /// A command to open the URL with (the URL is appended), e.g. `[xdg-open]`.
+    pub open: Vec<String>,
+}
+
+impl Default for ManualSettings {
+    fn default() -> Self {
+        ManualSettings {
+            timeout: std::time::Duration::from_secs(300),
+            open: vec![],
+        }
+    }
 }
 
 /// How the form driver recognises and fills one kind of page.
@@ -79,6 +100,8 @@ pub struct ConsentSettings {
     pub consent: Option<FormPage>,
     /// Redirects followed before giving up (loop protection).
     pub max_redirects: usize,
+    /// The manual driver's timeout and open command.
+    pub manual: ManualSettings,
 }
 
 impl Default for ConsentSettings {
@@ -88,6 +111,7 @@ impl Default for ConsentSettings {
             login: None,
             consent: None,
             max_redirects: 10,
+            manual: ManualSettings::default(),
         }
     }
 }

@@ -173,7 +173,7 @@ fn build(
     p: &HashMap<String, String>,
 ) -> Result<AuthRequest, Refusal> {
     let redirect_uri = p.get("redirect_uri").cloned().unwrap_or_default();
-    if redirect_uri != REDIRECT_URI {
+    if !crate::bank::clients::redirect_registered(&redirect_uri) {
         return Err(Refusal::Page(format!(
             "`redirect_uri` {redirect_uri:?} is not registered for this client"
         )));

@@ -83,7 +83,12 @@ pub(super) fn judge(
         };
         specs.push(FRAGMENT.check(ok, "code and id_token in the fragment", where_));
     }
-    if step.expect_consent_prompt == Some(false) {
+    if step.expect_consent_prompt == Some(false) && reached.prompt_unknown {
+        specs.push(
+            NO_CONSENT_PROMPT
+                .skip("a person authorized in a browser: probity did not see the pages"),
+        );
+    } else if step.expect_consent_prompt == Some(false) {
         specs.push(NO_CONSENT_PROMPT.check(
             !reached.consent_prompted,
             "no consent page",

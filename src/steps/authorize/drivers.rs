@@ -4,6 +4,7 @@
 //! - `redirect`: one GET; the answer is in the 302 `Location` (Ozone headless).
 //! - `form`: follow redirects with the scenario's cookie jar, recognise the
 //!   login and consent pages from the target profile, fill and submit them.
+//! - `manual`: a person authorizes in a browser; see [`super::manual`].
 
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
 use crate::steps::{Artifact, StepContext};
@@ -21,6 +22,8 @@ pub(super) struct Reached {
     pub pages: Vec<Artifact>,
     /// Why the callback was not reached.
     pub failure: Option<String>,
+    /// The pages were shown to a person, not seen by probity (manual driver).
+    pub prompt_unknown: bool,
 }
 
 /// Whether `url` is the redirect URI (with any response parameters).
@@ -55,6 +58,9 @@ pub(super) async fn drive(
     match driver {
         ConsentDriver::Redirect => redirect(url, redirect_uri, stage, ctx).await,
         ConsentDriver::Form => form(url, redirect_uri, stage, ctx).await,
+        ConsentDriver::Manual => {
+            super::manual::drive(url, redirect_uri, &ctx.target.consent.manual).await
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod callback;
 mod drivers;
+mod manual;
 mod request;
 
 use super::{Outcome, StepContext};
