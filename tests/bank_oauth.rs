@@ -1179,3 +1179,64 @@ async fn loopback_redirect_uris_match_on_any_port() {
         assert_eq!(r.status(), 400, "{bad} must not be accepted");
     }
 }
+
+#[tokio::test]
+async fn authorization_details_are_validated_and_granted_back() {
+    let bank = common::bank(&[]).await;
+    let (verifier, challenge) = pkce();
+    let details = r#"[{"type":"account_information","permissions":["read_accounts"]}]"#;
+    let ask = |details: &'static str, challenge: String| {
+        let bank = &bank;
+        async move {
+            authorize(
+                bank,
+                &[
+                    ("client_id", BASIC),
+                    ("redirect_uri", REDIRECT_URI),
+                    ("response_type", "code"),
+                    ("scope", "openid accounts"),
+                    ("code_challenge", &challenge),
+                    ("code_challenge_method", "S256"),
+                    ("authorization_details", details),
+                ],
+            )
+            .await
+        }
+    };
+    let refused = location_params(&ask(r#"[{"type":"teleport"}]"#, challenge.clone()).await);
+    assert_eq!(refused["error"], "invalid_authorization_details");
+    let not_array =
+        location_params(&ask(r#"{"type":"account_information"}"#, challenge.clone()).await);
+    assert_eq!(not_array["error"], "invalid_authorization_details");
+    let code = location_params(&ask(details, challenge).await)["code"].clone();
+    let (status, t) = token(&bank, BASIC, code_form(&code, &verifier)).await;
+    assert_eq!(status, 200);
+    let granted = &t["authorization_details"][0];
+    assert_eq!(granted["type"], "account_information");
+    assert!(
+        granted["consentId"].as_str().unwrap().starts_with("rar-"),
+        "{t}"
+    );
+
+    let dropped = common::bank(&[Fault::RarDetailsDropped]).await;
+    let (verifier, challenge) = pkce();
+    let r = authorize(
+        &dropped,
+        &[
+            ("client_id", BASIC),
+            ("redirect_uri", REDIRECT_URI),
+            ("response_type", "code"),
+            ("scope", "openid accounts"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("authorization_details", details),
+        ],
+    )
+    .await;
+    let code = location_params(&r)["code"].clone();
+    let (_, t) = token(&dropped, BASIC, code_form(&code, &verifier)).await;
+    assert!(
+        t.get("authorization_details").is_none(),
+        "rar.details_dropped"
+    );
+}

@@ -35,6 +35,7 @@ pub(super) fn metadata(bank: &Bank) -> Value {
         "token_endpoint_auth_methods_supported": ["private_key_jwt", "tls_client_auth", "client_secret_basic", "client_secret_post"],
         "token_endpoint_auth_signing_alg_values_supported": ["PS256", "ES256", "RS256"],
         "code_challenge_methods_supported": ["S256"],
+        "authorization_details_types_supported": ["account_information", "payment_initiation"],
         "claims_parameter_supported": true,
         "request_parameter_supported": true,
         "request_uri_parameter_supported": false,

@@ -114,6 +114,7 @@ faults! {
     AccountsPermissionsIgnored => "accounts.permissions_ignored", "serves resources the consent's permissions do not cover";
     AccountsInteractionIdDropped => "accounts.interaction_id_dropped", "does not echo `x-fapi-interaction-id` on account responses";
     PaymentSchemaViolation => "payment.schema_violation", "answers payment consents with a `Status` outside the OBIE enumeration";
+    RarDetailsDropped => "rar.details_dropped", "leaves the granted `authorization_details` out of the token response";
     BundleIgnored => "bundle.ignored", "opens a new authorization for every payment, ignoring the `authorizationId` it was given";
     PaymentDeleteIgnored => "payment.delete_ignored", "answers DELETE of a payment with 204 but keeps the payment";
     SubmissionUnauthorisedAccepted => "submission.unauthorised_accepted", "accepts a submission with a token not authorised for the payment's `authorizationId`";

@@ -87,8 +87,18 @@ spec!(
     "should reject the invalid token request with the expected OAuth error"
 );
 
+spec!(
+    AUTHORIZATION_DETAILS,
+    "token.authorization_details",
+    Failure,
+    "RFC9396-7",
+    "https://www.rfc-editor.org/rfc/rfc9396#section-7",
+    "should return the granted `authorization_details`, one entry per requested type"
+);
+
 /// Every token spec.
 pub static TOKEN: &[&super::Spec] = &[
+    &AUTHORIZATION_DETAILS,
     &STATUS_OK,
     &JSON,
     &ACCESS_TOKEN,

@@ -251,6 +251,7 @@ fn judge(step: &DecoupledStep, p: &Polled, ctx: &mut StepContext<'_>) -> Vec<Spe
                 refresh_token: false,
                 id_token: true,
                 error: None,
+                details: None,
             };
             specs.extend(judge_tokens(r, &expect, ctx).specs);
         }

@@ -25,6 +25,7 @@ pub(crate) async fn client_credentials(
         refresh_token: false,
         id_token: false,
         error: step.expect_error.clone(),
+        details: None,
     };
     let tweak = AssertionTweak {
         audience: step.assertion_audience.clone(),
@@ -47,11 +48,17 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
         .as_deref()
         .is_some_and(|s| s.split_whitespace().any(|x| x == "openid"));
     let id_token = step.grant == TokenGrant::AuthorizationCode && openid;
+    let details = ctx
+        .vars
+        .get("authorize.authorization_details")
+        .filter(|_| step.grant == TokenGrant::AuthorizationCode)
+        .and_then(|d| serde_json::from_str(d).ok());
     let expect = Expectation {
         scope,
         refresh_token: step.expect_refresh_token,
         id_token,
         error: step.expect_error.clone(),
+        details,
     };
     let shown = assertion_claims(&fields);
     let mut outcome = exchange(
@@ -191,6 +198,8 @@ pub(super) struct Expectation {
     pub id_token: bool,
     /// An OAuth error is expected instead.
     pub error: Option<String>,
+    /// The `authorization_details` requested, to be granted back (RFC 9396 §7).
+    pub details: Option<Value>,
 }
 
 /// The core token specs, skipped: what a failed request leaves unjudged.
@@ -330,6 +339,13 @@ pub(super) fn judge_tokens(
     if expect.id_token {
         specs.push(present(&ID_TOKEN, s("id_token")));
     }
+    if let Some(requested) = &expect.details {
+        specs.push(granted_details(
+            requested,
+            body.get("authorization_details"),
+            ctx,
+        ));
+    }
     for name in ["access_token", "refresh_token", "id_token", "scope"] {
         if let Some(v) = s(name) {
             ctx.vars.set(format!("token.{name}"), v);
@@ -341,6 +357,44 @@ pub(super) fn judge_tokens(
         artifacts: vec![],
         ok,
     }
+}
+
+/// RFC 9396 §7: the granted details come back; each requested type is
+/// present. The first entry's `consentId` is kept as
+/// `authorization_details.consent_id`.
+fn granted_details(
+    requested: &Value,
+    granted: Option<&Value>,
+    ctx: &mut StepContext<'_>,
+) -> SpecResult {
+    let Some(Value::Array(granted)) = granted else {
+        return AUTHORIZATION_DETAILS.fail("an `authorization_details` array", "absent");
+    };
+    let types = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.get("type").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    };
+    let granted_value = Value::Array(granted.clone());
+    let have = types(&granted_value);
+    let missing: Vec<String> = types(requested)
+        .into_iter()
+        .filter(|t| !have.contains(t))
+        .collect();
+    if let Some(id) = granted
+        .first()
+        .and_then(|e| e.get("consentId"))
+        .and_then(Value::as_str)
+    {
+        ctx.vars.set("authorization_details.consent_id", id);
+    }
+    AUTHORIZATION_DETAILS.check(
+        missing.is_empty(),
+        format!("types {}", types(requested).join(", ")),
+        format!("types {}", have.join(", ")),
+    )
 }
 
 fn error_summary(r: &RecordedResponse) -> String {

@@ -295,6 +295,9 @@ pub struct AuthorizeStep {
     pub claims: Option<serde_json::Value>,
     /// `max_age`, seconds.
     pub max_age: Option<i64>,
+    /// RFC 9396 `authorization_details` (placeholders filled), e.g. the
+    /// consent of an Open Finance PAR flow.
+    pub authorization_details: Option<serde_json::Value>,
     /// Further parameters (e.g. `prompt`, `acr_values`).
     #[serde(default)]
     pub params: BTreeMap<String, String>,

@@ -579,6 +579,12 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         AIS_FULL,
         "accounts.interaction_id",
     ),
+    (
+        RarDetailsDropped,
+        "auth-code.yaml",
+        "par-authorization-details",
+        "token.authorization_details",
+    ),
 ];
 
 /// The OBIE accounts suite and its full scenario.

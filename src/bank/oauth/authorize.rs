@@ -226,6 +226,8 @@ fn build(
         ),
         None => None,
     };
+    let authorization_details =
+        details(p).map_err(|d| refuse("invalid_authorization_details", &d))?;
     Ok(AuthRequest {
         client_id: client.id.to_string(),
         redirect_uri,
@@ -238,11 +240,49 @@ fn build(
             .or(Some("plain".into()).filter(|_| p.contains_key("code_challenge"))),
         claims,
         max_age: p.get("max_age").and_then(|m| m.parse().ok()),
+        authorization_details,
     })
 }
 
+/// The PSU granted every detail entry: each is recorded as a consent.
+fn grant_details(request: &mut AuthRequest) {
+    let Some(Value::Array(entries)) = request.authorization_details.as_mut() else {
+        return;
+    };
+    for e in entries.iter_mut() {
+        if e.get("consentId").is_none() {
+            e["consentId"] = Value::String(format!("rar-{}", crate::ids::uuid()));
+        }
+    }
+}
+
+/// Types of `authorization_details` the bank understands.
+pub const DETAIL_TYPES: &[&str] = &["account_information", "payment_initiation"];
+
+/// RFC 9396 §2 and §5: a JSON array of objects, each of a known `type`.
+fn details(p: &HashMap<String, String>) -> Result<Option<Value>, String> {
+    let Some(text) = p.get("authorization_details") else {
+        return Ok(None);
+    };
+    let value: Value =
+        serde_json::from_str(text).map_err(|_| "authorization_details is not JSON".to_string())?;
+    let entries = value
+        .as_array()
+        .filter(|a| !a.is_empty())
+        .ok_or("authorization_details must be a non-empty JSON array")?;
+    for e in entries {
+        match e.get("type").and_then(Value::as_str) {
+            Some(t) if DETAIL_TYPES.contains(&t) => {}
+            Some(t) => return Err(format!("authorization_details type `{t}` is not supported")),
+            None => return Err("every authorization_details entry needs a `type`".into()),
+        }
+    }
+    Ok(Some(value))
+}
+
 /// Issues the code and redirects to the client.
-pub fn complete(bank: &Bank, request: AuthRequest, sub: &str, auth_time: i64) -> Response {
+pub fn complete(bank: &Bank, mut request: AuthRequest, sub: &str, auth_time: i64) -> Response {
+    grant_details(&mut request);
     let f = &bank.faults;
     if f.has(Fault::AuthorizeServerError) {
         let refusal = Refusal::Redirect {

@@ -225,6 +225,7 @@ fn grant_for(d: &Decoupled) -> TokenGrant {
         code_challenge_method: None,
         claims: None,
         max_age: None,
+        authorization_details: None,
     };
     TokenGrant {
         client_id: d.client_id.clone(),

@@ -36,6 +36,8 @@ pub struct AuthRequest {
     pub claims: Option<Value>,
     /// `max_age`, seconds.
     pub max_age: Option<i64>,
+    /// RFC 9396 `authorization_details`; each granted entry gets a `consentId`.
+    pub authorization_details: Option<Value>,
 }
 
 impl AuthRequest {

@@ -269,6 +269,13 @@ pub(super) fn issue(bank: &Bank, grant: TokenGrant, with_refresh: bool) -> Map<S
         body.insert("refresh_token".into(), json!(rt));
         bank.refresh_tokens.insert(rt.clone(), grant.clone());
     }
+    let details = grant
+        .request
+        .as_ref()
+        .and_then(|r| r.authorization_details.clone());
+    if let Some(d) = details.filter(|_| !bank.faults.has(Fault::RarDetailsDropped)) {
+        body.insert("authorization_details".into(), d);
+    }
     if let (Some(req), Some(sub), Some(auth_time)) = (&grant.request, &grant.sub, grant.auth_time) {
         if grant.scope.split_whitespace().any(|s| s == "openid") {
             body.insert(

@@ -167,6 +167,7 @@ fn request_of(client: &Client, claims: &Map<String, Value>) -> AuthRequest {
         code_challenge_method: None,
         claims: claims.get("claims").cloned(),
         max_age: claims.get("max_age").and_then(Value::as_i64),
+        authorization_details: None,
     }
 }
 

@@ -153,6 +153,11 @@ fn remember(
             .unwrap_or_default(),
     );
     v.set("authorize.state", p.state.clone().unwrap_or_default());
+    let details = p.params.iter().find(|(k, _)| k == "authorization_details");
+    v.set(
+        "authorize.authorization_details",
+        details.map(|(_, d)| d.clone()).unwrap_or_default(),
+    );
     v.set("authorize.nonce", p.nonce.clone().unwrap_or_default());
     v.set(
         "authorize.code_verifier",

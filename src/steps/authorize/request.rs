@@ -60,6 +60,12 @@ pub(super) fn prepare(
             Some(super::super::request::fill_json(claims, vars)?.to_string()),
         );
     }
+    if let Some(details) = &step.authorization_details {
+        add(
+            "authorization_details",
+            Some(super::super::request::fill_json(details, vars)?.to_string()),
+        );
+    }
     add("max_age", step.max_age.map(|m| m.to_string()));
     for (k, v) in &step.params {
         add(k, Some(vars.fill(v)?));
@@ -94,7 +100,7 @@ pub(super) fn carry(
     let lifetime = step.request_object_lifetime.unwrap_or(300);
     let mut claims = Map::new();
     for (k, v) in &p.params {
-        let value = if k == "claims" || k == "max_age" {
+        let value = if ["claims", "max_age", "authorization_details"].contains(&k.as_str()) {
             serde_json::from_str(v).unwrap_or(json!(v))
         } else {
             json!(v)
