@@ -4,22 +4,13 @@
 
 mod common;
 
-use common::oauth::{code_form, token};
+use common::oauth::{client_token, code_form, token};
 use common::{http, location_params, pkce};
 use probity::bank::clients::BASIC;
 use probity::bank::{Fault, RunningBank, REDIRECT_URI};
 use serde_json::{json, Value};
 
 const BASE: &str = "/open-banking/v3.1/aisp";
-
-async fn client_token(bank: &RunningBank) -> String {
-    let form = vec![
-        ("grant_type", "client_credentials".into()),
-        ("scope", "accounts".into()),
-    ];
-    let (_, t) = token(bank, BASIC, form).await;
-    t["access_token"].as_str().unwrap().into()
-}
 
 async fn consent(bank: &RunningBank, at: &str, permissions: &[&str]) -> (u16, Value) {
     let r = http(bank)
@@ -79,7 +70,7 @@ async fn get(bank: &RunningBank, at: &str, path: &str) -> (u16, Option<String>, 
 #[tokio::test]
 async fn consent_authorisation_permissions_and_revocation() {
     let bank = common::bank(&[]).await;
-    let cc = client_token(&bank).await;
+    let cc = client_token(&bank, BASIC, "accounts").await;
     let (status, bad) = consent(&bank, &cc, &["ReadEverything"]).await;
     assert_eq!(status, 400, "{bad}");
     let (status, c) = consent(&bank, &cc, &["ReadAccountsBasic", "ReadBalances"]).await;
@@ -137,7 +128,7 @@ async fn account_faults_misbehave_as_named() {
         Fault::AccountsInteractionIdDropped,
     ])
     .await;
-    let cc = client_token(&bank).await;
+    let cc = client_token(&bank, BASIC, "accounts").await;
     let (_, c) = consent(&bank, &cc, &["ReadAccountsBasic"]).await;
     let psu = psu_token(&bank, c["Data"]["ConsentId"].as_str().unwrap()).await;
     let (status, echoed, accounts) = get(&bank, &psu, "/accounts").await;

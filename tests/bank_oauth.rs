@@ -4,7 +4,7 @@
 mod common;
 
 use base64::Engine;
-use common::oauth::{assertion, authorize, code_form, headless_code, token, Form};
+use common::oauth::{assertion, authorize, client_token, code_form, headless_code, token, Form};
 use common::{http, location_params, pkce};
 use probity::bank::clients::{BASIC, JWT, POST, PUBLIC};
 use probity::bank::{Fault, RunningBank, REDIRECT_URI};
@@ -1110,34 +1110,18 @@ async fn obie_reads_need_the_creating_clients_payments_token() {
     };
     let r = http(&bank).get(url("sdp-x")).send().await.unwrap();
     assert_eq!(r.status(), 401, "no token");
-    let (_, accounts) = token(
-        &bank,
-        BASIC,
-        vec![
-            ("grant_type", "client_credentials".into()),
-            ("scope", "accounts".into()),
-        ],
-    )
-    .await;
+    let accounts = client_token(&bank, BASIC, "accounts").await;
     let r = http(&bank)
         .get(url("sdp-x"))
-        .bearer_auth(accounts["access_token"].as_str().unwrap())
+        .bearer_auth(&accounts)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 403, "an accounts token");
-    let (_, payments) = token(
-        &bank,
-        BASIC,
-        vec![
-            ("grant_type", "client_credentials".into()),
-            ("scope", "payments".into()),
-        ],
-    )
-    .await;
+    let payments = client_token(&bank, BASIC, "payments").await;
     let r = http(&bank)
         .get(url("sdp-unknown"))
-        .bearer_auth(payments["access_token"].as_str().unwrap())
+        .bearer_auth(&payments)
         .send()
         .await
         .unwrap();

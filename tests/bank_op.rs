@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::oauth::{code_form, token};
+use common::oauth::{client_token, code_form, token};
 use common::{http, location_params, pkce};
 use probity::bank::clients::BASIC;
 use probity::bank::{Fault, RunningBank, REDIRECT_URI};
@@ -88,17 +88,6 @@ async fn call(bank: &RunningBank, method: &str, path: &str, at: &str) -> (u16, V
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-async fn client_token(bank: &RunningBank) -> String {
-    let form = vec![
-        ("grant_type", "client_credentials".into()),
-        ("scope", "payments".into()),
-    ];
-    token(bank, BASIC, form).await.1["access_token"]
-        .as_str()
-        .unwrap()
-        .into()
-}
-
 /// SCA for a bundle: a headless authorization naming it, then the code
 /// exchange. Returns the token response.
 async fn sca(bank: &RunningBank, bundle: &str) -> Value {
@@ -134,7 +123,7 @@ async fn sca(bank: &RunningBank, bundle: &str) -> Value {
 #[tokio::test]
 async fn bundle_authorised_once_then_submitted_and_settled() {
     let bank = common::bank(&[]).await;
-    let cc = client_token(&bank).await;
+    let cc = client_token(&bank, BASIC, "payments").await;
     let (status, a) = create(&bank, &cc, &order("4.00", None), false).await;
     assert_eq!(status, 201, "{a}");
     assert_eq!(a["status"], "Unauthorized");
@@ -217,7 +206,7 @@ async fn bundle_authorised_once_then_submitted_and_settled() {
 #[tokio::test]
 async fn authorization_can_be_revoked() {
     let bank = common::bank(&[]).await;
-    let cc = client_token(&bank).await;
+    let cc = client_token(&bank, BASIC, "payments").await;
     let (_, a) = create(&bank, &cc, &order("4.00", None), false).await;
     let bundle = a["authorizationId"].as_str().unwrap();
     assert_eq!(
@@ -288,7 +277,7 @@ async fn exempt(bank: &RunningBank, psu: &str, amount: &str) -> (u16, Value, u16
 }
 
 async fn after_sca(bank: &RunningBank) -> String {
-    let cc = client_token(bank).await;
+    let cc = client_token(bank, BASIC, "payments").await;
     let (_, a) = create(bank, &cc, &order("1.00", None), false).await;
     let tokens = sca(bank, a["authorizationId"].as_str().unwrap()).await;
     psu_token(bank, tokens["refresh_token"].as_str().unwrap())
@@ -377,7 +366,7 @@ async fn op_faults_misbehave_as_named() {
         Fault::SubmissionUnauthorisedAccepted,
     ])
     .await;
-    let cc = client_token(&bank).await;
+    let cc = client_token(&bank, BASIC, "payments").await;
     let (_, a) = create(&bank, &cc, &order("4.00", None), false).await;
     let (_, b) = create(
         &bank,

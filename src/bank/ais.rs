@@ -5,9 +5,8 @@
 
 use super::faults::Fault;
 use super::mtls::PeerCertificate;
-use super::oauth::resources::bearer;
 use super::oauth::TokenGrant;
-use super::obie::{now, Resource};
+use super::obie::{error, now, Resource};
 use super::state::Bank;
 use super::store::random_token;
 use axum::body::Bytes;
@@ -31,11 +30,6 @@ const PERMISSIONS: &[&str] = &[
     "ReadTransactionsCredits",
     "ReadTransactionsDebits",
 ];
-
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({ "Code": status.as_u16().to_string(), "Id": random_token(), "Message": message, "Errors": [{ "ErrorCode": code, "Message": message }] });
-    (status, axum::Json(body)).into_response()
-}
 
 /// Middleware: every answer of the account API (errors too) echoes the
 /// client's `x-fapi-interaction-id` or carries a fresh one (FAPI 1 Baseline §6.2.1).
@@ -64,21 +58,7 @@ fn client_grant(
     headers: &HeaderMap,
     peer: &PeerCertificate,
 ) -> Result<TokenGrant, Response> {
-    let grant = bearer(bank, headers, peer).ok_or_else(|| {
-        error(
-            StatusCode::UNAUTHORIZED,
-            "UK.OBIE.Header.Invalid",
-            "a valid Bearer access token is required",
-        )
-    })?;
-    if !grant.scope.split_whitespace().any(|s| s == "accounts") {
-        return Err(error(
-            StatusCode::FORBIDDEN,
-            "UK.OBIE.Resource.InvalidConsentStatus",
-            "the token lacks the accounts scope",
-        ));
-    }
-    Ok(grant)
+    super::obie::scoped_grant(bank, headers, peer, "accounts")
 }
 
 /// `POST /account-access-consents`

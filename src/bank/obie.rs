@@ -34,7 +34,8 @@ pub struct Resource {
     pub reads: u32,
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
+/// An OBIE error response.
+pub(super) fn error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({ "Code": status.as_u16().to_string(), "Id": random_token(), "Message": message, "Errors": [{ "ErrorCode": code, "Message": message }] });
     (status, axum::Json(body)).into_response()
 }
@@ -49,6 +50,16 @@ fn payments_grant(
     headers: &HeaderMap,
     peer: &PeerCertificate,
 ) -> Result<TokenGrant, Response> {
+    scoped_grant(bank, headers, peer, "payments")
+}
+
+/// The grant behind a live Bearer token with `scope`, or the OBIE error.
+pub(super) fn scoped_grant(
+    bank: &Bank,
+    headers: &HeaderMap,
+    peer: &PeerCertificate,
+    scope: &str,
+) -> Result<TokenGrant, Response> {
     let grant = bearer(bank, headers, peer).ok_or_else(|| {
         error(
             StatusCode::UNAUTHORIZED,
@@ -56,11 +67,11 @@ fn payments_grant(
             "a valid Bearer access token is required",
         )
     })?;
-    if !grant.scope.split_whitespace().any(|s| s == "payments") {
+    if !grant.scope.split_whitespace().any(|s| s == scope) {
         return Err(error(
             StatusCode::FORBIDDEN,
             "UK.OBIE.Resource.InvalidConsentStatus",
-            "the token lacks the payments scope",
+            &format!("the token lacks the {scope} scope"),
         ));
     }
     Ok(grant)

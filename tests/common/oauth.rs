@@ -115,3 +115,14 @@ pub fn code_form(code: &str, verifier: &str) -> Form {
         ("code_verifier", verifier.into()),
     ]
 }
+
+/// A client credentials access token for `client` with `scope`.
+pub async fn client_token(bank: &RunningBank, client: &str, scope: &str) -> String {
+    let form = vec![
+        ("grant_type", "client_credentials".into()),
+        ("scope", scope.to_string()),
+    ];
+    let (status, t) = token(bank, client, form).await;
+    assert_eq!(status, 200, "{t}");
+    t["access_token"].as_str().unwrap().to_string()
+}
