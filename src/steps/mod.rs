@@ -102,6 +102,7 @@ pub async fn run_step(step: &Step, ctx: &mut StepContext<'_>) -> StepResult {
         Step::Userinfo(_) => userinfo::run(&stage, ctx).await,
         Step::Payment(s) => payment::run(s, &stage, false, ctx).await,
         Step::Submit(s) => payment::run(s, &stage, true, ctx).await,
+        Step::VerifyResponseSignature(s) => payment::run(s, &stage, false, ctx).await,
         Step::Accounts(s) => accounts::run(s, &stage, ctx).await,
         Step::Consent(s) => payment::consent(s, &stage, ctx).await,
         Step::PollStatus(s) => payment::poll(s, &stage, ctx).await,

@@ -91,7 +91,7 @@ fn validate_step(path: &Path, step: &Spanned<Step>) -> Result<(), ConfigError> {
         };
     let req = match &step.value {
         Step::Request(req) => req,
-        Step::Payment(p) | Step::Submit(p) => {
+        Step::Payment(p) | Step::Submit(p) | Step::VerifyResponseSignature(p) => {
             return check_sources(&mut p.capture.values().chain(p.idempotency_check.iter()))
         }
         Step::Token(t) => return validate_token(path, step, t),

@@ -70,6 +70,10 @@ pub enum Step {
     /// Submit an authorised payment: OP `PUT …/submissions/{id}` or OBIE
     /// `POST domestic-payments` (a payment step whose method defaults to PUT).
     Submit(PaymentStep),
+    /// GET a resource (default method) and verify its `x-jws-signature`
+    /// against the ASPSP's JWKS, reporting key and alg: a payment step whose
+    /// point is the signature.
+    VerifyResponseSignature(PaymentStep),
     /// Poll a resource until its status is terminal.
     PollStatus(PollStatusStep),
     /// Read the PSU's accounts, balances and transactions.
@@ -95,6 +99,7 @@ impl Step {
             Step::Userinfo(_) => "userinfo",
             Step::Payment(_) => "payment",
             Step::Submit(_) => "submit",
+            Step::VerifyResponseSignature(_) => "verify_response_signature",
             Step::PollStatus(_) => "poll_status",
             Step::Accounts(_) => "accounts",
             Step::Consent(_) => "consent",
@@ -122,6 +127,10 @@ impl Step {
                 .unwrap_or_else(|| "Decoupled Authorization".into()),
             Step::Userinfo(s) => s.stage.clone().unwrap_or_else(|| "UserInfo Request".into()),
             Step::Payment(s) => s.stage.clone().unwrap_or_else(|| "Payment API".into()),
+            Step::VerifyResponseSignature(s) => s
+                .stage
+                .clone()
+                .unwrap_or_else(|| "Response Signature".into()),
             Step::Submit(s) => s
                 .stage
                 .clone()

@@ -37,8 +37,8 @@ pub struct SepaPayment {
     pub authorization_id: String,
     /// Amount in euro cents.
     pub cents: i64,
-    /// Status reads since submission (the status advances on reads).
-    pub reads: u32,
+    /// When it was submitted (the status advances with time from then).
+    pub submitted_at: Option<std::time::Instant>,
     /// The submission id, once submitted.
     pub submission_id: Option<String>,
 }
@@ -220,7 +220,7 @@ fn open(
         client_id: client.into(),
         authorization_id: bundle,
         cents: order.cents,
-        reads: 0,
+        submitted_at: None,
         submission_id: None,
     };
     bank.op_payments.insert(id.clone(), payment);
@@ -271,7 +271,7 @@ fn owned(bank: &Bank, grant: &TokenGrant, id: &str) -> Result<SepaPayment, Respo
     }
 }
 
-/// `GET /sepa-payments/{id}`: the status advances on reads after submission.
+/// `GET /sepa-payments/{id}`: the status advances with time after submission.
 pub async fn get(
     State(bank): State<Arc<Bank>>,
     Extension(peer): Extension<PeerCertificate>,

@@ -13,8 +13,10 @@ use axum::Extension;
 use serde_json::json;
 use std::sync::Arc;
 
-/// Statuses after submission, one step per read; the last is terminal.
+/// Statuses after submission, one per [`STEP`] of time; the last is terminal.
 const PROGRESSION: &[&str] = &["Submitted", "Processing", "Completed"];
+/// How long a submitted payment stays in each status before the terminal one.
+const STEP: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// `PUT …/submissions/{submissionId}` with a PSU token authorised for the
 /// payment's bundle. Repeating the same submission id is idempotent.
@@ -51,6 +53,7 @@ pub async fn submit(
     }
     bank.op_payments.update(&id, |p| {
         p.submission_id = Some(submission.clone());
+        p.submitted_at = Some(std::time::Instant::now());
         p.data["status"] = json!(PROGRESSION[0]);
         p.data["submissionId"] = json!(submission);
         p.data["modified"] = json!(crate::bank::obie::now());
@@ -80,17 +83,17 @@ fn authorised(bank: &Bank, grant: &TokenGrant, payment: &super::SepaPayment) -> 
     }
 }
 
-/// Moves a submitted payment one status further (unless it is stuck).
+/// Brings a submitted payment's status up to date (unless it is stuck).
 pub(super) fn advance(bank: &Bank, id: &str) {
     if bank.faults.has(Fault::PaymentStatusStuck) {
         return;
     }
     bank.op_payments.update(id, |p| {
-        if p.submission_id.is_none() {
+        let Some(at) = p.submitted_at else {
             return;
-        }
-        p.reads += 1;
-        let step = (p.reads as usize).min(PROGRESSION.len() - 1);
+        };
+        let steps = at.elapsed().as_millis() / STEP.as_millis();
+        let step = (steps as usize).min(PROGRESSION.len() - 1);
         p.data["status"] = json!(PROGRESSION[step]);
         p.data["modified"] = json!(crate::bank::obie::now());
     });
