@@ -276,3 +276,22 @@ fn a_jwt_bearer_token_step_without_claims_is_located() {
         "{err}"
     );
 }
+
+#[test]
+fn a_closed_stdout_pipe_ends_listings_quietly() {
+    use std::process::Stdio;
+    for args in [vec!["specs"], vec!["serve", "--list-faults"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_probity"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the listing is written (like `| head -0`).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+}

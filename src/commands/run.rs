@@ -191,7 +191,7 @@ fn report_events(
     writer.finish()?;
     let summary = writer.build_summary();
     let c = summary.counts;
-    println!(
+    out!(
         "{} {} passed, {} failed, {} warnings, {} suggestions, {} skipped across {} scenarios",
         summary.icon,
         c.passed,

@@ -34,7 +34,7 @@ pub fn parse_faults(names: &[String]) -> Result<FaultSet, String> {
 pub async fn serve(args: ServeArgs) -> u8 {
     if args.list_faults {
         for f in Fault::ALL {
-            println!("{}\t{}", f.name(), f.sentence());
+            out!("{}\t{}", f.name(), f.sentence());
         }
         return EXIT_OK;
     }
@@ -109,39 +109,39 @@ fn print_quick_start(
     http: bool,
 ) {
     let i = &bank.issuer;
-    println!("probity reference bank");
-    println!("  issuer:    {i}");
-    println!("  discovery: {i}/.well-known/openid-configuration");
+    out!("probity reference bank");
+    out!("  issuer:    {i}");
+    out!("  discovery: {i}/.well-known/openid-configuration");
     if !http {
-        println!("  CA:        {}", dir.join("ca.pem").display());
+        out!("  CA:        {}", dir.join("ca.pem").display());
     }
-    println!("  target:    {}", target.display());
-    println!("  clients (redirect URI {}):", crate::bank::REDIRECT_URI);
+    out!("  target:    {}", target.display());
+    out!("  clients (redirect URI {}):", crate::bank::REDIRECT_URI);
     for c in bank.clients() {
         let secret = c
             .secret
             .map(|s| format!("  secret: {s}"))
             .unwrap_or_default();
-        println!(
+        out!(
             "    {:<22} {:<20} consent: {:?}{secret}",
             c.id,
             c.auth.name(),
             c.consent
         );
     }
-    println!(
+    out!(
         "  PSU login: {} / {}",
         crate::bank::clients::PSU_USERNAME,
         crate::bank::clients::PSU_PASSWORD
     );
-    println!();
-    println!("Try it:");
+    out!();
+    out!("Try it:");
     let cacert = if http {
         String::new()
     } else {
         format!("--cacert {} ", dir.join("ca.pem").display())
     };
-    println!("  curl {cacert}{i}/.well-known/openid-configuration");
-    println!("  cargo run --release -- run --target {}", target.display());
-    println!("Press Ctrl-C to stop.");
+    out!("  curl {cacert}{i}/.well-known/openid-configuration");
+    out!("  cargo run --release -- run --target {}", target.display());
+    out!("Press Ctrl-C to stop.");
 }

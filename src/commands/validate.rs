@@ -12,7 +12,7 @@ pub fn validate(files: &[PathBuf]) -> u8 {
     let mut code = EXIT_OK;
     for path in files {
         match validate_one(path) {
-            Ok(what) => println!("ok: {} ({what})", path.display()),
+            Ok(what) => out!("ok: {} ({what})", path.display()),
             Err(e) => {
                 eprintln!("{e}");
                 code = EXIT_CONFIG;
@@ -48,7 +48,7 @@ pub fn list(paths: &[PathBuf]) -> u8 {
         Ok(suites) => {
             for s in &suites {
                 for sc in &s.scenarios {
-                    println!("{}/{}\t{}", s.name, sc.id.value, sc.name);
+                    out!("{}/{}\t{}", s.name, sc.id.value, sc.name);
                 }
             }
             EXIT_OK
@@ -63,7 +63,7 @@ pub fn list(paths: &[PathBuf]) -> u8 {
 /// Lists every catalogue spec: id, severity, clause, sentence.
 pub fn specs() -> u8 {
     for s in crate::specs::catalogue() {
-        println!("{}\t{:?}\t{}\t{}", s.id, s.severity, s.clause.tag, s.should);
+        out!("{}\t{:?}\t{}\t{}", s.id, s.severity, s.clause.tag, s.should);
     }
     EXIT_OK
 }
