@@ -6,7 +6,7 @@ mod common;
 
 use common::oauth::{client_token, code_form, token};
 use common::{http, location_params, pkce};
-use probity::bank::clients::BASIC;
+use probity::bank::clients::{BASIC, POST};
 use probity::bank::{Fault, RunningBank, REDIRECT_URI};
 use serde_json::{json, Value};
 
@@ -86,6 +86,9 @@ async fn consent_authorisation_permissions_and_revocation() {
         "a client token reads no accounts; errors echo the id"
     );
 
+    let other = client_token(&bank, POST, "accounts").await;
+    let (status, _, _) = get(&bank, &other, &format!("/account-access-consents/{id}")).await;
+    assert_eq!(status, 404, "another client does not see the consent");
     let psu = psu_token(&bank, id).await;
     let (_, _, after) = get(&bank, &cc, &format!("/account-access-consents/{id}")).await;
     assert_eq!(after["Data"]["Status"], "Authorised");

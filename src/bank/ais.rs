@@ -126,8 +126,9 @@ pub async fn get_consent(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    match client_grant(&bank, &headers, &peer) {
-        Ok(_) => consent_response(&bank, &id, StatusCode::OK),
+    let store = ("accounts", &bank.account_consents);
+    match super::obie::reader(&bank, &headers, &peer, store, &id) {
+        Ok(()) => consent_response(&bank, &id, StatusCode::OK),
         Err(r) => r,
     }
 }
@@ -139,20 +140,9 @@ pub async fn delete_consent(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let grant = match client_grant(&bank, &headers, &peer) {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
-    let owned = bank
-        .account_consents
-        .get(&id)
-        .is_some_and(|c| c.client_id == grant.client_id);
-    if !owned {
-        return error(
-            StatusCode::NOT_FOUND,
-            "UK.OBIE.Resource.NotFound",
-            "no such consent",
-        );
+    let store = ("accounts", &bank.account_consents);
+    if let Err(r) = super::obie::reader(&bank, &headers, &peer, store, &id) {
+        return r;
     }
     bank.account_consents.take(&id);
     StatusCode::NO_CONTENT.into_response()

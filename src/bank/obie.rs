@@ -213,22 +213,28 @@ pub async fn get_consent(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    match reader(&bank, &headers, &peer, &bank.payment_consents, &id) {
+    match reader(
+        &bank,
+        &headers,
+        &peer,
+        ("payments", &bank.payment_consents),
+        &id,
+    ) {
         Ok(()) => consent_response(&bank, &id, StatusCode::OK),
         Err(r) => r,
     }
 }
 
-/// A GET needs a live token with the payments scope, of the client that
+/// A read needs a live token with the API's scope, of the client that
 /// created the resource (else 401, 403 or 404).
-fn reader(
+pub(super) fn reader(
     bank: &Bank,
     headers: &HeaderMap,
     peer: &PeerCertificate,
-    store: &super::store::Store<Resource>,
+    (scope, store): (&str, &super::store::Store<Resource>),
     id: &str,
 ) -> Result<(), Response> {
-    let grant = payments_grant(bank, headers, peer)?;
+    let grant = scoped_grant(bank, headers, peer, scope)?;
     match store.get(id) {
         Some(r) if r.client_id == grant.client_id => Ok(()),
         _ => Err(error(
@@ -346,7 +352,7 @@ pub async fn get_payment(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    match reader(&bank, &headers, &peer, &bank.payments, &id) {
+    match reader(&bank, &headers, &peer, ("payments", &bank.payments), &id) {
         Ok(()) => payment_response(&bank, &id, StatusCode::OK, true),
         Err(r) => r,
     }
@@ -359,7 +365,7 @@ pub async fn payment_details(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = reader(&bank, &headers, &peer, &bank.payments, &id) {
+    if let Err(r) = reader(&bank, &headers, &peer, ("payments", &bank.payments), &id) {
         return r;
     }
     match bank.payments.get(&id) {
