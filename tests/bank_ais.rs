@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::oauth::{client_token, code_form, token};
-use common::{http, location_params, pkce};
+use common::http;
+use common::oauth::{client_token, headless_tokens};
 use probity::bank::clients::{BASIC, POST};
-use probity::bank::{Fault, RunningBank, REDIRECT_URI};
+use probity::bank::{Fault, RunningBank};
 use serde_json::{json, Value};
 
 const BASE: &str = "/open-banking/v3.1/aisp";
@@ -25,25 +25,7 @@ async fn consent(bank: &RunningBank, at: &str, permissions: &[&str]) -> (u16, Va
 
 /// A PSU token bound to the consent through a headless authorization.
 async fn psu_token(bank: &RunningBank, consent_id: &str) -> String {
-    let (verifier, challenge) = pkce();
-    let claims =
-        json!({"id_token": {"openbanking_intent_id": {"value": consent_id, "essential": true}}});
-    let r = http(bank)
-        .get(format!("{}/authorize", bank.issuer))
-        .query(&[
-            ("client_id", BASIC),
-            ("redirect_uri", REDIRECT_URI),
-            ("response_type", "code"),
-            ("scope", "openid accounts"),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-            ("claims", claims.to_string().as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let code = location_params(&r)["code"].clone();
-    let (_, t) = token(bank, BASIC, code_form(&code, &verifier)).await;
+    let t = headless_tokens(bank, "openid accounts", "openbanking_intent_id", consent_id).await;
     t["access_token"].as_str().unwrap().into()
 }
 

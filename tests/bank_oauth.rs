@@ -4,24 +4,14 @@
 mod common;
 
 use base64::Engine;
-use common::oauth::{assertion, authorize, client_token, code_form, headless_code, token, Form};
+use common::oauth::{
+    assertion, authorize, client_token, code_form, headless_code, jwks, token, Form,
+};
 use common::{http, location_params, pkce};
 use probity::bank::clients::{BASIC, JWT, POST, PUBLIC};
 use probity::bank::{Fault, RunningBank, REDIRECT_URI};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-
-async fn jwks(bank: &RunningBank) -> Vec<Value> {
-    let v: Value = http(bank)
-        .get(format!("{}/jwks", bank.issuer))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["keys"].as_array().unwrap().clone()
-}
 
 /// Verifies an ID token against the bank's JWKS with josekit directly.
 async fn verify_id_token(bank: &RunningBank, token: &str) -> Result<Map<String, Value>, String> {

@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::oauth::{client_token, code_form, token};
-use common::{http, location_params, pkce};
+use common::http;
+use common::oauth::{client_token, headless_tokens, jwks, token};
 use probity::bank::clients::BASIC;
-use probity::bank::{Fault, RunningBank, REDIRECT_URI};
+use probity::bank::{Fault, RunningBank};
 use probity::jose::{sign_detached, sign_jwt, verify_detached, DetachedForm};
 use serde_json::{json, Map, Value};
 
@@ -58,20 +58,8 @@ async fn create(bank: &RunningBank, at: &str, body: &Value, signed: bool) -> (u1
 /// The response signature verifies with the bank's published ES256 key.
 async fn assert_response_signed(bank: &RunningBank, jws: Option<&str>, body: &str) {
     let jws = jws.expect("a signed response");
-    let keys: Value = http(bank)
-        .get(format!("{}/jwks", bank.issuer))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let es = keys["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["alg"] == "ES256")
-        .unwrap();
+    let keys = jwks(bank).await;
+    let es = keys.iter().find(|k| k["alg"] == "ES256").unwrap();
     let jwk = josekit::jwk::Jwk::from_map(es.as_object().unwrap().clone()).unwrap();
     let info = verify_detached(jws, body.as_bytes(), &jwk, &["ES256"]).unwrap();
     assert!(info.b64, "OP responses use the plain detached form");
@@ -91,26 +79,7 @@ async fn call(bank: &RunningBank, method: &str, path: &str, at: &str) -> (u16, V
 /// SCA for a bundle: a headless authorization naming it, then the code
 /// exchange. Returns the token response.
 async fn sca(bank: &RunningBank, bundle: &str) -> Value {
-    let (verifier, challenge) = pkce();
-    let claims = json!({"id_token": {"authorizationId": {"value": bundle, "essential": true}}});
-    let r = http(bank)
-        .get(format!("{}/authorize", bank.issuer))
-        .query(&[
-            ("client_id", BASIC),
-            ("redirect_uri", REDIRECT_URI),
-            ("response_type", "code"),
-            ("scope", "openid payments"),
-            ("state", "s"),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-            ("claims", claims.to_string().as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let code = location_params(&r)["code"].clone();
-    let (status, tokens) = token(bank, BASIC, code_form(&code, &verifier)).await;
-    assert_eq!(status, 200, "{tokens}");
+    let tokens = headless_tokens(bank, "openid payments", "authorizationId", bundle).await;
     assert_eq!(
         probity::jose::decode_unverified(tokens["id_token"].as_str().unwrap())
             .unwrap()

@@ -126,3 +126,44 @@ pub async fn client_token(bank: &RunningBank, client: &str, scope: &str) -> Stri
     assert_eq!(status, 200, "{t}");
     t["access_token"].as_str().unwrap().to_string()
 }
+
+/// A headless authorization of the basic client for `scope` that names an
+/// intent in its ID-token `claims` (`claim` = `value`), then the code
+/// exchange; returns the token response.
+pub async fn headless_tokens(bank: &RunningBank, scope: &str, claim: &str, value: &str) -> Value {
+    let (verifier, challenge) = pkce();
+    let claims = json!({"id_token": {claim: {"value": value, "essential": true}}});
+    let r = http(bank)
+        .get(format!("{}/authorize", bank.issuer))
+        .query(&[
+            ("client_id", probity::bank::clients::BASIC),
+            ("redirect_uri", REDIRECT_URI),
+            ("response_type", "code"),
+            ("scope", scope),
+            ("state", "s"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("claims", claims.to_string().as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let code = location_params(&r)["code"].clone();
+    let form = code_form(&code, &verifier);
+    let (status, tokens) = token(bank, probity::bank::clients::BASIC, form).await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens
+}
+
+/// The bank's published JWKS keys.
+pub async fn jwks(bank: &RunningBank) -> Vec<Value> {
+    let v: Value = http(bank)
+        .get(format!("{}/jwks", bank.issuer))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["keys"].as_array().unwrap().clone()
+}
