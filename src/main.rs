@@ -16,36 +16,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run suites against a target (default: every suite in suites/ against the embedded bank).
-    Run {
-        /// Suite files or directories.
-        suites: Vec<PathBuf>,
-        /// Target profile (YAML); without it the embedded bank is started.
-        #[arg(long)]
-        target: Option<PathBuf>,
-        /// Run only this suite or suite/scenario (repeatable).
-        #[arg(long)]
-        only: Vec<String>,
-        /// Scenarios run at once (default: number of CPUs).
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Write reports exactly here (default: reports/<run-id>/, linked from reports/latest).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Switch on a fault of the embedded bank (repeatable; see `probity serve --list-faults`).
-        #[arg(long = "fault")]
-        faults: Vec<String>,
-        /// Show secrets in reports (they are redacted by default).
-        #[arg(long)]
-        no_redact: bool,
-        /// Directory with scenario.md and summary.md templates overriding the built-in ones.
-        #[arg(long)]
-        templates: Option<PathBuf>,
-    },
+    Run(RunArgs),
     /// Check suite files and target profiles without running anything.
     Validate {
         /// Files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Also check that every client role the suites name is in this target profile.
+        #[arg(long)]
+        target: Option<PathBuf>,
     },
     /// List the scenarios of suites.
     List {
@@ -97,26 +76,8 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Run {
-            suites,
-            target,
-            only,
-            jobs,
-            out,
-            faults,
-            no_redact,
-            templates,
-        } => runtime.block_on(commands::run(RunArgs {
-            suites,
-            target,
-            only,
-            jobs,
-            out,
-            faults,
-            no_redact,
-            templates,
-        })),
-        Command::Validate { files } => commands::validate(&files),
+        Command::Run(args) => runtime.block_on(commands::run(args)),
+        Command::Validate { files, target } => commands::validate(&files, target.as_deref()),
         Command::List { suites } => commands::list(&if suites.is_empty() {
             vec![PathBuf::from("suites")]
         } else {

@@ -124,7 +124,7 @@ async fn malformed_json_fails_json_object_and_skips_the_rest() {
             .reason
             .as_ref()
             .unwrap()
-            .contains("`discovery.jwks_uri` is not set"),
+            .contains("`{{ discovery.jwks_uri }}` is not set"),
         "{status:?}"
     );
 }

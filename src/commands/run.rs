@@ -15,24 +15,32 @@ use crate::ConfigError;
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex};
 
-/// Arguments of `probity run`.
-#[derive(Debug, Clone, Default)]
+/// Arguments of `probity run`, parsed by clap in `main.rs` and built
+/// directly by tests.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct RunArgs {
-    /// Suite files or directories (default `suites/`).
+    /// Suite files or directories (default: suites/).
     pub suites: Vec<PathBuf>,
-    /// Target profile; none means the embedded bank.
+    /// Target profile (YAML); without it the embedded bank is started.
+    #[arg(long)]
     pub target: Option<PathBuf>,
-    /// `suite` or `suite/scenario` filters.
+    /// Run only this suite or suite/scenario (repeatable).
+    #[arg(long)]
     pub only: Vec<String>,
-    /// Concurrent scenarios (default: CPUs).
+    /// Scenarios run at once (default: number of CPUs).
+    #[arg(long)]
     pub jobs: Option<usize>,
-    /// Output directory (default `reports/<run-id>/`).
+    /// Write reports exactly here (default: reports/<run-id>/, linked from reports/latest).
+    #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Faults for the embedded bank.
+    /// Switch on a fault of the embedded bank (repeatable; see `probity serve --list-faults`).
+    #[arg(long = "fault")]
     pub faults: Vec<String>,
-    /// Show secrets in reports.
+    /// Show secrets in reports (they are redacted by default).
+    #[arg(long)]
     pub no_redact: bool,
-    /// Template directory overriding the built-in templates.
+    /// Directory with scenario.md and summary.md templates overriding the built-in ones.
+    #[arg(long)]
     pub templates: Option<PathBuf>,
 }
 

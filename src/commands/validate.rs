@@ -2,16 +2,24 @@
 
 use super::{EXIT_CONFIG, EXIT_OK};
 use crate::suite::load::parse_yaml;
-use crate::suite::{load_suite, load_suites};
+use crate::suite::{check_roles, load_suite, load_suites};
 use crate::target::load_target;
 use crate::ConfigError;
 use std::path::{Path, PathBuf};
 
-/// Checks suite files and target profiles without running anything.
-pub fn validate(files: &[PathBuf]) -> u8 {
+/// Checks suite files and target profiles without running anything; with
+/// `target`, also that every client role the suites name is in that profile.
+pub fn validate(files: &[PathBuf], target: Option<&Path>) -> u8 {
+    let roles = match target.map(load_target).transpose() {
+        Ok(t) => t.map(|t| t.roles()),
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_CONFIG;
+        }
+    };
     let mut code = EXIT_OK;
     for path in files {
-        match validate_one(path) {
+        match validate_one(path, roles.as_deref()) {
             Ok(what) => out!("ok: {} ({what})", path.display()),
             Err(e) => {
                 eprintln!("{e}");
@@ -22,10 +30,13 @@ pub fn validate(files: &[PathBuf]) -> u8 {
     code
 }
 
-fn validate_one(path: &Path) -> Result<String, ConfigError> {
+fn validate_one(path: &Path, roles: Option<&[String]>) -> Result<String, ConfigError> {
     let doc: serde_json::Value = parse_yaml(path)?;
     if doc.get("scenarios").is_some() {
         let suite = load_suite(path)?;
+        if let Some(roles) = roles {
+            check_roles(&suite, roles)?;
+        }
         Ok(format!(
             "suite `{}`, {} scenarios",
             suite.name,

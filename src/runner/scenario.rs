@@ -2,8 +2,8 @@
 
 use super::{Job, ScenarioResult};
 use crate::http::{HttpClient, Session};
+use crate::steps::ScenarioState;
 use crate::steps::{run_step, StepContext};
-use crate::suite::Vars;
 use crate::target::Target;
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,18 +14,17 @@ pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let start = Instant::now();
     let mut session = Session::new(client);
-    let mut vars = Vars::default();
-    vars.set("target.issuer", target.issuer.clone());
-    vars.set("target.client_id", target.client.id.clone());
-    vars.set("target.api_base", target.api_base.clone());
+    let mut state = ScenarioState::new(target);
     let mut steps = Vec::with_capacity(job.scenario.steps.len());
     for step in &job.scenario.steps {
         let mut ctx = StepContext {
             session: &mut session,
-            vars: &mut vars,
+            state: &mut state,
             target,
         };
-        steps.push(run_step(&step.value, &mut ctx).await);
+        let at = &step.referenced;
+        let location = format!("{}:{}:{}", job.suite.path.display(), at.line(), at.column());
+        steps.push(run_step(&step.value, location, &mut ctx).await);
     }
     ScenarioResult {
         suite: job.suite.name.clone(),

@@ -32,14 +32,9 @@ fn list_key(resource: AccountResource) -> &'static str {
 /// Runs an accounts step.
 pub(crate) async fn run(step: &AccountsStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
     let prepared = (|| -> Result<(String, String, Vec<(String, String)>), String> {
-        let base = ctx.vars.fill(&step.url)?;
-        let token = ctx
-            .vars
-            .fill(step.token.as_deref().unwrap_or("{{ token.access_token }}"))?;
-        let mut headers = Vec::new();
-        for (k, v) in &step.headers {
-            headers.push((k.to_ascii_lowercase(), ctx.vars.fill(v)?));
-        }
+        let base = step.url.render(&*ctx.state)?;
+        let token = ctx.state.bearer(&step.token)?;
+        let headers = ctx.state.headers(&step.headers)?;
         Ok((base.trim_end_matches('/').to_string(), token, headers))
     })();
     let (base, token, headers) = match prepared {
@@ -55,10 +50,6 @@ pub(crate) async fn run(step: &AccountsStep, stage: &str, ctx: &mut StepContext<
     };
     let listed = reader.get(&format!("{base}/accounts")).await;
     let (mut specs, ids) = judge_list(&listed);
-    if let Some(first) = ids.first() {
-        reader.ctx.vars.set("accounts.first_id", first.clone());
-    }
-    reader.ctx.vars.set("accounts.count", ids.len().to_string());
     let ids: Vec<String> = ids
         .into_iter()
         .take(step.max_accounts.unwrap_or(3))

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// Runs a decoupled step.
 pub(crate) async fn run(step: &DecoupledStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
-    let client = match ctx.target.client_named(step.client.as_deref()) {
+    let client = match ctx.target.client_named(crate::suite::role(&step.client)) {
         Ok(c) => c.clone(),
         Err(e) => return early(ACCEPTED.skip(e)),
     };
@@ -57,27 +57,27 @@ async fn start(
     stage: &str,
     ctx: &mut StepContext<'_>,
 ) -> Result<Started, SpecResult> {
-    let default_endpoint = match step.mode {
-        DecoupledMode::Ciba => "{{ discovery.backchannel_authentication_endpoint }}".to_string(),
-        DecoupledMode::Headless => format!(
+    let state = &*ctx.state;
+    let endpoint = match (&step.endpoint, step.mode) {
+        (Some(t), _) => t.render(state),
+        (None, DecoupledMode::Ciba) => state.endpoint("backchannel_authentication_endpoint"),
+        (None, DecoupledMode::Headless) => Ok(format!(
             "{}/headless/authorize",
             ctx.target.issuer.trim_end_matches('/')
-        ),
+        )),
+    }
+    .map_err(|e| ACCEPTED.skip(format!("no endpoint: {e}")))?;
+    let scope = match &step.scope {
+        Some(t) => t.render(state).map_err(|e| ACCEPTED.skip(e))?,
+        None => "openid".into(),
     };
-    let endpoint = ctx
-        .vars
-        .fill(step.endpoint.as_deref().unwrap_or(&default_endpoint))
-        .map_err(|e| ACCEPTED.skip(format!("no endpoint: {e}")))?;
-    let mut form = vec![(
-        "scope".to_string(),
-        step.scope.clone().unwrap_or_else(|| "openid".into()),
-    )];
+    let mut form = vec![("scope".to_string(), scope)];
     for (k, v) in [
         ("login_hint", &step.login_hint),
         ("acr_values", &step.acr_values),
     ] {
         if let Some(v) = v {
-            form.push((k.into(), ctx.vars.fill(v).map_err(|e| ACCEPTED.skip(e))?));
+            form.push((k.into(), v.render(state).map_err(|e| ACCEPTED.skip(e))?));
         }
     }
     let mut headers = vec![("accept".to_string(), "application/json".to_string())];
@@ -98,16 +98,11 @@ async fn start(
     };
     let id = body.get(id_name).and_then(Value::as_str);
     match (r.status, id) {
-        (200, Some(id)) => {
-            if let Some(acr) = body.get("acr_data") {
-                ctx.vars.set("decoupled.acr_data", acr.to_string());
-            }
-            Ok(Started {
-                id: id.to_string(),
-                expires_in: body.get("expires_in").and_then(Value::as_u64),
-                interval: body.get("interval").and_then(Value::as_u64),
-            })
-        }
+        (200, Some(id)) => Ok(Started {
+            id: id.to_string(),
+            expires_in: body.get("expires_in").and_then(Value::as_u64),
+            interval: body.get("interval").and_then(Value::as_u64),
+        }),
         (status, _) => {
             Err(ACCEPTED.fail(format!("200 with `{id_name}`"), format!("{status}: {body}")))
         }
@@ -141,7 +136,7 @@ async fn poll(
         DecoupledMode::Ciba => ("urn:openid:params:grant-type:ciba", "auth_req_id"),
         DecoupledMode::Headless => ("urn:grn:params:grant-type:headless", "headless_req_id"),
     };
-    let endpoint = match ctx.vars.fill("{{ discovery.token_endpoint }}") {
+    let endpoint = match ctx.state.endpoint("token_endpoint") {
         Ok(e) => e,
         Err(e) => {
             out.final_error = Some(format!("no token endpoint: {e}"));
@@ -247,7 +242,11 @@ fn judge(step: &DecoupledStep, p: &Polled, ctx: &mut StepContext<'_>) -> Vec<Spe
         Some(r) => {
             specs.push(COMPLETES.pass());
             let expect = Expectation {
-                scope: step.scope.clone().or(Some("openid".into())),
+                scope: step
+                    .scope
+                    .as_ref()
+                    .and_then(|t| t.render(&*ctx.state).ok())
+                    .or(Some("openid".into())),
                 refresh_token: false,
                 id_token: true,
                 error: None,

@@ -5,23 +5,24 @@ use super::{Artifact, Outcome, StepContext};
 use crate::jose::{decode_unverified, oidc_hash, verify_jwt};
 use crate::specs::id_token::*;
 use crate::specs::{Spec, SpecResult};
-use crate::suite::{IdTokenSource, IdTokenStep};
+use crate::suite::{role, IdTokenSource, IdTokenStep};
 use serde_json::{Map, Value};
 
 type Claims = Map<String, Value>;
 
 /// Runs an id_token step.
 pub(crate) async fn run(step: &IdTokenStep, _stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
-    let var = match step.from {
-        IdTokenSource::Token => "token.id_token",
-        IdTokenSource::Authorize => "authorize.id_token",
+    let (var, token) = match step.from {
+        IdTokenSource::Token => ("token.id_token", ctx.state.tokens.id_token.clone()),
+        IdTokenSource::Authorize => (
+            "authorize.id_token",
+            ctx.state
+                .authorization
+                .as_ref()
+                .and_then(|a| a.id_token.clone()),
+        ),
     };
-    let Some(token) = ctx
-        .vars
-        .get(var)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-    else {
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
         return skipped(&format!(
             "no ID token to validate (`{var}` is not set: an earlier step did not obtain one)"
         ));
@@ -34,17 +35,12 @@ pub(crate) async fn run(step: &IdTokenStep, _stage: &str, ctx: &mut StepContext<
             return out;
         }
     };
-    let client_id = match ctx.target.client_named(step.client.as_deref()) {
+    let client_id = match ctx.target.client_named(role(&step.client)) {
         Ok(c) => c.id.clone(),
         Err(e) => return skipped(&e),
     };
     let mut specs = vec![DECODES.pass()];
-    specs.extend(signature(
-        &token,
-        &header,
-        step,
-        crate::steps::discovery::captured_jwks(ctx.vars),
-    ));
+    specs.extend(signature(&token, &header, step, ctx.state.jwks()));
     specs.extend(registered_claims(
         &claims,
         &ctx.target.issuer,
@@ -55,7 +51,7 @@ pub(crate) async fn run(step: &IdTokenStep, _stage: &str, ctx: &mut StepContext<
     specs.extend(request_bound(&claims, alg, step.from, ctx));
     specs.extend(expected_claims(&claims, step, ctx));
     if let Some(sub) = claims.get("sub").and_then(Value::as_str) {
-        ctx.vars.set("id_token.sub", sub);
+        ctx.state.id_token_sub = Some(sub.to_string());
     }
     let artifacts = vec![Artifact::Claims {
         label: "`id_token` claims".into(),
@@ -76,12 +72,7 @@ fn skipped(reason: &str) -> Outcome {
     }
 }
 
-fn signature(
-    token: &str,
-    header: &Claims,
-    step: &IdTokenStep,
-    jwks: Vec<Claims>,
-) -> Vec<SpecResult> {
+fn signature(token: &str, header: &Claims, step: &IdTokenStep, jwks: &[Claims]) -> Vec<SpecResult> {
     let alg = header
         .get("alg")
         .and_then(Value::as_str)
@@ -204,13 +195,17 @@ fn request_bound(
     from: IdTokenSource,
     ctx: &StepContext<'_>,
 ) -> Vec<SpecResult> {
-    let v = |k: &str| ctx.vars.get(k).filter(|s| !s.is_empty());
+    let state = &*ctx.state;
+    let a = state.authorization.as_ref();
+    fn text(v: Option<&String>) -> Option<&str> {
+        v.map(String::as_str).filter(|s| !s.is_empty())
+    }
     let mut out = Vec::new();
-    if let Some(nonce) = v("authorize.nonce") {
+    if let Some(nonce) = text(a.and_then(|a| a.nonce.as_ref())) {
         let got = c.get("nonce").and_then(Value::as_str).unwrap_or("(absent)");
         out.push(NONCE.check(got == nonce, nonce, got));
     }
-    if let Some(max_age) = v("authorize.max_age").and_then(|m| m.parse::<i64>().ok()) {
+    if let Some(max_age) = a.and_then(|a| a.max_age) {
         let now = chrono::Utc::now().timestamp();
         out.push(match num(c, "auth_time") {
             Some(t) => AUTH_TIME.check(
@@ -222,23 +217,36 @@ fn request_bound(
         });
     }
     let front = from == IdTokenSource::Authorize;
-    out.extend(hash(c, alg, &C_HASH, v("authorize.code"), front));
-    out.extend(hash(c, alg, &S_HASH, v("authorize.state"), front));
+    out.extend(hash(
+        c,
+        alg,
+        &C_HASH,
+        text(a.and_then(|a| a.code.as_ref())),
+        front,
+    ));
+    out.extend(hash(
+        c,
+        alg,
+        &S_HASH,
+        text(a.and_then(|a| a.state.as_ref())),
+        front,
+    ));
     out.extend(hash(
         c,
         alg,
         &AT_HASH,
-        v("token.access_token").filter(|_| !front),
+        text(state.tokens.access_token.as_ref()).filter(|_| !front),
         false,
     ));
     out.extend(hash(
         c,
         alg,
         &RT_HASH,
-        v("token.refresh_token").filter(|_| !front),
+        text(state.tokens.refresh_token.as_ref()).filter(|_| !front),
         false,
     ));
-    if let (Some(before), Some(now)) = (v("id_token.sub"), c.get("sub").and_then(Value::as_str)) {
+    let before = text(state.id_token_sub.as_ref());
+    if let (Some(before), Some(now)) = (before, c.get("sub").and_then(Value::as_str)) {
         out.push(SUB_STABLE.check(before == now, before, now));
     }
     out
@@ -270,7 +278,8 @@ fn expected_claims(c: &Claims, step: &IdTokenStep, ctx: &StepContext<'_>) -> Vec
     step.expect_claims
         .iter()
         .map(|(name, want)| {
-            let want = crate::steps::request::fill_json(want, ctx.vars)
+            let want = want
+                .render(&*ctx.state)
                 .unwrap_or_else(|e| Value::String(format!("(unfillable: {e})")));
             let got = c.get(name).cloned().unwrap_or(Value::Null);
             let mut r = EXPECTED_CLAIM.check(

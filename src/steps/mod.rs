@@ -7,27 +7,33 @@
 pub mod accounts;
 pub mod authorize;
 mod client_auth;
+pub mod consent;
 pub mod decoupled;
 pub mod discovery;
 pub mod id_token;
 pub mod payment;
+pub mod poll_status;
 pub mod request;
 mod schema;
+mod signature;
+pub mod state;
 pub mod token;
 pub mod userinfo;
 
+pub use state::ScenarioState;
+
 use crate::http::{Exchange, Session};
 use crate::specs::SpecResult;
-use crate::suite::{Step, Vars};
+use crate::suite::Step;
 use crate::target::Target;
 use serde::Serialize;
 
-/// What a step works with: the scenario's session and variables, the target.
+/// What a step works with: the scenario's session and state, the target.
 pub struct StepContext<'a> {
     /// The scenario's HTTP session.
     pub session: &'a mut Session,
-    /// Values captured so far.
-    pub vars: &'a mut Vars,
+    /// What earlier steps provided.
+    pub state: &'a mut ScenarioState,
     /// The target under test.
     pub target: &'a Target,
 }
@@ -70,6 +76,8 @@ pub struct StepResult {
     pub kind: &'static str,
     /// The stage name shown in reports.
     pub stage: String,
+    /// Where the step is written: `file:line:col`.
+    pub location: String,
     /// The exchanges it made, in order.
     pub exchanges: Vec<Exchange>,
     /// Its spec results.
@@ -87,8 +95,8 @@ pub(crate) struct Outcome {
     pub ok: bool,
 }
 
-/// Runs one step and gathers the exchanges it made.
-pub async fn run_step(step: &Step, ctx: &mut StepContext<'_>) -> StepResult {
+/// Runs one step, written at `location`, and gathers the exchanges it made.
+pub async fn run_step(step: &Step, location: String, ctx: &mut StepContext<'_>) -> StepResult {
     ctx.session.take_exchanges();
     let stage = step.stage();
     let outcome = match step {
@@ -104,8 +112,8 @@ pub async fn run_step(step: &Step, ctx: &mut StepContext<'_>) -> StepResult {
         Step::Submit(s) => payment::run(s, &stage, true, ctx).await,
         Step::VerifyResponseSignature(s) => payment::run(s, &stage, false, ctx).await,
         Step::Accounts(s) => accounts::run(s, &stage, ctx).await,
-        Step::Consent(s) => payment::consent(s, &stage, ctx).await,
-        Step::PollStatus(s) => payment::poll(s, &stage, ctx).await,
+        Step::Consent(s) => consent::run(s, &stage, ctx).await,
+        Step::PollStatus(s) => poll_status::run(s, &stage, ctx).await,
     };
     let exchanges = ctx.session.take_exchanges();
     let mut specs = outcome.specs;
@@ -115,6 +123,7 @@ pub async fn run_step(step: &Step, ctx: &mut StepContext<'_>) -> StepResult {
     StepResult {
         kind: step.kind(),
         stage,
+        location,
         exchanges,
         specs,
         artifacts: outcome.artifacts,

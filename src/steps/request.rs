@@ -4,12 +4,13 @@ use super::{Outcome, StepContext};
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
 use crate::specs::request::ANSWERED;
 use crate::specs::SpecResult;
-use crate::suite::{CaptureSource, RequestStep, Vars};
+use crate::suite::{CaptureSource, RequestStep, Values};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// Runs a request step.
 pub(crate) async fn run(step: &RequestStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
-    let request = match build(step, ctx.vars) {
+    let request = match build(step, &*ctx.state) {
         Ok(r) => r,
         Err(e) => return skipped(step, &format!("the request could not be built: {e}")),
     };
@@ -24,8 +25,12 @@ pub(crate) async fn run(step: &RequestStep, stage: &str, ctx: &mut StepContext<'
     };
     let mut specs = vec![ANSWERED.pass()];
     specs.extend(expectations(step, &response));
-    let (capture_specs, captured_all) =
-        captures(step, &response, &exchange.request.url.clone(), ctx.vars);
+    let (capture_specs, captured_all) = captures(
+        step,
+        &response,
+        &exchange.request.url.clone(),
+        &mut ctx.state.captures,
+    );
     specs.extend(capture_specs);
     let ok = captured_all
         && specs
@@ -38,46 +43,27 @@ pub(crate) async fn run(step: &RequestStep, stage: &str, ctx: &mut StepContext<'
     }
 }
 
-fn build(step: &RequestStep, vars: &Vars) -> Result<OutgoingRequest, String> {
-    let method = reqwest::Method::from_bytes(step.method.as_bytes()).map_err(|e| e.to_string())?;
+fn build(step: &RequestStep, values: &dyn Values) -> Result<OutgoingRequest, String> {
     let mut headers = Vec::new();
     for (n, v) in &step.headers {
-        headers.push((n.clone(), vars.fill(v)?));
+        headers.push((n.clone(), v.render(values)?));
     }
     let body = if let Some(form) = &step.form {
         let mut fields = Vec::new();
         for (k, v) in form {
-            fields.push((k.clone(), vars.fill(v)?));
+            fields.push((k.clone(), v.render(values)?));
         }
         Some(RequestBody::Form(fields))
     } else if let Some(json) = &step.json {
-        Some(RequestBody::Json(fill_json(json, vars)?))
+        Some(RequestBody::Json(json.render(values)?))
     } else {
         None
     };
     Ok(OutgoingRequest {
-        method,
-        url: vars.fill(&step.url)?,
+        method: step.method.0.clone(),
+        url: step.url.render(values)?,
         headers,
         body,
-    })
-}
-
-pub(crate) fn fill_json(v: &Value, vars: &Vars) -> Result<Value, String> {
-    Ok(match v {
-        Value::String(s) => Value::String(vars.fill(s)?),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|i| fill_json(i, vars))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| Ok((k.clone(), fill_json(v, vars)?)))
-                .collect::<Result<_, String>>()?,
-        ),
-        other => other.clone(),
     })
 }
 
@@ -98,14 +84,14 @@ fn declared(step: &RequestStep) -> Vec<(String, String)> {
     }
     for (path, value) in &step.expect.json {
         out.push((
-            format!("request.json.{path}"),
-            format!("should return `{path}` equal to `{}`", value.value),
+            format!("request.json.{}", path.text),
+            format!("should return `{}` equal to `{}`", path.text, value.value),
         ));
     }
     for (name, source) in &step.capture {
         out.push((
             format!("request.capture.{name}"),
-            format!("should provide `{}` to capture as `{name}`", source.value),
+            format!("should provide `{}` to capture as `{name}`", source.text),
         ));
     }
     out
@@ -146,8 +132,8 @@ fn expectations(step: &RequestStep, r: &RecordedResponse) -> Vec<SpecResult> {
     }
     let body = r.json();
     for (path, want) in &step.expect.json {
-        let id = format!("request.json.{path}");
-        let should = format!("should return `{path}` equal to `{}`", want.value);
+        let id = format!("request.json.{}", path.text);
+        let should = format!("should return `{}` equal to `{}`", path.text, want.value);
         let got = match &body {
             Ok(b) => first_node(path, b)
                 .map(|v| v.to_string())
@@ -171,9 +157,8 @@ fn expectations(step: &RequestStep, r: &RecordedResponse) -> Vec<SpecResult> {
     out
 }
 
-fn first_node(path: &str, body: &Value) -> Option<Value> {
-    let p = serde_json_path::JsonPath::parse(path).ok()?;
-    p.query(body).first().cloned()
+fn first_node(path: &crate::suite::JsonPathExpr, body: &Value) -> Option<Value> {
+    path.path.query(body).first().cloned()
 }
 
 /// Applies the captures; returns their specs and whether all succeeded.
@@ -181,16 +166,15 @@ fn captures(
     step: &RequestStep,
     r: &RecordedResponse,
     request_url: &str,
-    vars: &mut Vars,
+    captured: &mut BTreeMap<String, String>,
 ) -> (Vec<SpecResult>, bool) {
     let mut out = Vec::new();
     let mut all = true;
-    for (name, source) in &step.capture {
-        let should = format!("should provide `{}` to capture as `{name}`", source.value);
-        let value = CaptureSource::parse(&source.value).and_then(|s| extract(&s, r, request_url));
-        match value {
+    for (name, capture) in &step.capture {
+        let should = format!("should provide `{}` to capture as `{name}`", capture.text);
+        match extract(&capture.source, r, request_url) {
             Ok(v) => {
-                vars.set(name.clone(), v);
+                captured.insert(name.clone(), v);
                 out.push(SpecResult::user(
                     format!("request.capture.{name}"),
                     should,
@@ -205,7 +189,7 @@ fn captures(
                     format!("request.capture.{name}"),
                     should,
                     false,
-                    source.value.clone(),
+                    capture.text.clone(),
                     e,
                 ));
             }

@@ -1,13 +1,13 @@
 //! `client_credentials` and `token`: token requests and the judgement of
-//! token responses (RFC 6749 §5). Tokens are kept as `token.access_token`,
-//! `token.refresh_token`, `token.id_token`, `token.scope`.
+//! token responses (RFC 6749 §5). The tokens are kept in the scenario
+//! state's [`Tokens`](super::state::Tokens).
 
 use super::client_auth;
 use super::{Outcome, StepContext};
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
 use crate::specs::token::*;
 use crate::specs::{Spec, SpecResult};
-use crate::suite::{ClientCredentialsStep, TokenGrant, TokenStep};
+use crate::suite::{role, ClientCredentialsStep, TokenGrant, TokenStep};
 use serde_json::{Map, Value};
 
 /// Runs a client credentials grant.
@@ -17,11 +17,20 @@ pub(crate) async fn client_credentials(
     ctx: &mut StepContext<'_>,
 ) -> Outcome {
     let mut fields = vec![("grant_type".to_string(), "client_credentials".to_string())];
-    if let Some(scope) = &step.scope {
+    let scope = match step
+        .scope
+        .as_ref()
+        .map(|s| s.render(&*ctx.state))
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(e) => return skip_all(&format!("the token request could not be built: {e}")),
+    };
+    if let Some(scope) = &scope {
         fields.push(("scope".into(), scope.clone()));
     }
     let expect = Expectation {
-        scope: step.scope.clone(),
+        scope,
         refresh_token: false,
         id_token: false,
         error: step.expect_error.clone(),
@@ -31,7 +40,7 @@ pub(crate) async fn client_credentials(
         audience: step.assertion_audience.clone(),
         replay: step.replay_assertion,
     };
-    exchange(ctx, stage, step.client.as_deref(), fields, expect, &tweak).await
+    exchange(ctx, stage, role(&step.client), fields, expect, &tweak).await
 }
 
 /// Runs an authorization code or refresh token request.
@@ -40,19 +49,19 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
         Ok(f) => f,
         Err(e) => return skip_all(&format!("the token request could not be built: {e}")),
     };
-    let scope = step
-        .scope
-        .clone()
-        .or_else(|| ctx.vars.get("authorize.scope").map(str::to_string));
+    let authorization = ctx.state.authorization.as_ref();
+    let scope = fields
+        .iter()
+        .find(|(k, _)| k == "scope")
+        .map(|(_, s)| s.clone())
+        .or_else(|| authorization.map(|a| a.scope.clone()));
     let openid = scope
         .as_deref()
         .is_some_and(|s| s.split_whitespace().any(|x| x == "openid"));
     let id_token = step.grant == TokenGrant::AuthorizationCode && openid;
-    let details = ctx
-        .vars
-        .get("authorize.authorization_details")
-        .filter(|_| step.grant == TokenGrant::AuthorizationCode)
-        .and_then(|d| serde_json::from_str(d).ok());
+    let details = authorization
+        .and_then(|a| a.details.clone())
+        .filter(|_| step.grant == TokenGrant::AuthorizationCode);
     let expect = Expectation {
         scope,
         refresh_token: step.expect_refresh_token,
@@ -64,7 +73,7 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
     let mut outcome = exchange(
         ctx,
         stage,
-        step.client.as_deref(),
+        role(&step.client),
         fields,
         expect,
         &AssertionTweak::default(),
@@ -86,27 +95,36 @@ fn assertion_claims(fields: &[(String, String)]) -> Option<super::Artifact> {
 }
 
 fn build_fields(step: &TokenStep, ctx: &StepContext<'_>) -> Result<Vec<(String, String)>, String> {
-    let var = |name: &str| ctx.vars.fill(&format!("{{{{ {name} }}}}"));
+    let state = &*ctx.state;
     let mut fields: Vec<(String, String)> = match step.grant {
         TokenGrant::AuthorizationCode => {
+            let a = state
+                .authorization
+                .as_ref()
+                .ok_or("no authorization to exchange")?;
+            let code = a
+                .code
+                .clone()
+                .ok_or("the authorization step obtained no code")?;
             let mut f = vec![
                 ("grant_type".to_string(), "authorization_code".to_string()),
-                ("code".into(), var("authorize.code")?),
-                ("redirect_uri".into(), var("authorize.redirect_uri")?),
+                ("code".into(), code),
+                ("redirect_uri".into(), a.redirect_uri.clone()),
             ];
-            if let Some(v) = ctx
-                .vars
-                .get("authorize.code_verifier")
-                .filter(|v| !v.is_empty())
-            {
-                f.push(("code_verifier".into(), v.to_string()));
+            if let Some(v) = &a.code_verifier {
+                f.push(("code_verifier".into(), v.clone()));
             }
             f
         }
         TokenGrant::RefreshToken => {
+            let refresh = state
+                .tokens
+                .refresh_token
+                .clone()
+                .ok_or("no refresh token: an earlier token response did not return one")?;
             vec![
                 ("grant_type".to_string(), "refresh_token".to_string()),
-                ("refresh_token".into(), var("token.refresh_token")?),
+                ("refresh_token".into(), refresh),
             ]
         }
         TokenGrant::JwtBearer => vec![
@@ -115,11 +133,11 @@ fn build_fields(step: &TokenStep, ctx: &StepContext<'_>) -> Result<Vec<(String, 
         ],
     };
     if let Some(scope) = &step.scope {
-        fields.push(("scope".into(), ctx.vars.fill(scope)?));
+        fields.push(("scope".into(), scope.render(state)?));
     }
     fields.retain(|(k, _)| !step.omit_fields.contains(k));
     for (k, v) in &step.override_fields {
-        let value = ctx.vars.fill(v)?;
+        let value = v.render(state)?;
         match fields.iter_mut().find(|(n, _)| n == k) {
             Some(f) => f.1 = value,
             None => fields.push((k.clone(), value)),
@@ -133,13 +151,15 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// The authorization grant JWT of a jwt_bearer step, signed with the client's key.
 fn bearer_assertion(step: &TokenStep, ctx: &StepContext<'_>) -> Result<String, String> {
-    let client = ctx.target.client_named(step.client.as_deref())?;
+    let client = ctx.target.client_named(role(&step.client))?;
     let key = client
         .key
         .as_ref()
         .ok_or_else(|| format!("client `{}` has no signing key", client.id))?;
-    let filled =
-        super::request::fill_json(step.assertion.as_ref().unwrap_or(&Value::Null), ctx.vars)?;
+    let filled = match &step.assertion {
+        Some(a) => a.render(&*ctx.state)?,
+        None => Value::Null,
+    };
     let Value::Object(mut claims) = filled else {
         return Err("`assertion` must be a map of claims".into());
     };
@@ -181,9 +201,13 @@ fn replay_or_remember(
         };
     };
     if replay {
-        slot.1 = ctx.vars.fill("{{ client_assertion.last }}")?;
+        slot.1 = ctx
+            .state
+            .last_client_assertion
+            .clone()
+            .ok_or("no earlier client assertion to replay")?;
     } else {
-        ctx.vars.set("client_assertion.last", slot.1.clone());
+        ctx.state.last_client_assertion = Some(slot.1.clone());
     }
     Ok(())
 }
@@ -232,13 +256,9 @@ async fn exchange(
         Ok(c) => c.clone(),
         Err(e) => return skip_all(&e),
     };
-    let endpoint = match ctx.vars.fill("{{ discovery.token_endpoint }}") {
+    let endpoint = match ctx.state.endpoint("token_endpoint") {
         Ok(e) => e,
-        Err(e) => {
-            return skip_all(&format!(
-                "no token endpoint (run a discovery step first): {e}"
-            ))
-        }
+        Err(e) => return skip_all(&e),
     };
     let mut headers = vec![("accept".to_string(), "application/json".to_string())];
     let audience = tweak
@@ -343,12 +363,19 @@ pub(super) fn judge_tokens(
         specs.push(granted_details(
             requested,
             body.get("authorization_details"),
-            ctx,
         ));
     }
-    for name in ["access_token", "refresh_token", "id_token", "scope"] {
+    // A response without some token keeps the earlier one (a refresh may
+    // not rotate the refresh token, RFC 6749 §6).
+    let tokens = &mut ctx.state.tokens;
+    for (name, slot) in [
+        ("access_token", &mut tokens.access_token),
+        ("refresh_token", &mut tokens.refresh_token),
+        ("id_token", &mut tokens.id_token),
+        ("scope", &mut tokens.scope),
+    ] {
         if let Some(v) = s(name) {
-            ctx.vars.set(format!("token.{name}"), v);
+            *slot = Some(v.to_string());
         }
     }
     let ok = s("access_token").is_some() && r.status == 200;
@@ -360,13 +387,8 @@ pub(super) fn judge_tokens(
 }
 
 /// RFC 9396 §7: the granted details come back; each requested type is
-/// present. The first entry's `consentId` is kept as
-/// `authorization_details.consent_id`.
-fn granted_details(
-    requested: &Value,
-    granted: Option<&Value>,
-    ctx: &mut StepContext<'_>,
-) -> SpecResult {
+/// present.
+fn granted_details(requested: &Value, granted: Option<&Value>) -> SpecResult {
     let Some(Value::Array(granted)) = granted else {
         return AUTHORIZATION_DETAILS.fail("an `authorization_details` array", "absent");
     };
@@ -383,13 +405,6 @@ fn granted_details(
         .into_iter()
         .filter(|t| !have.contains(t))
         .collect();
-    if let Some(id) = granted
-        .first()
-        .and_then(|e| e.get("consentId"))
-        .and_then(Value::as_str)
-    {
-        ctx.vars.set("authorization_details.consent_id", id);
-    }
     AUTHORIZATION_DETAILS.check(
         missing.is_empty(),
         format!("types {}", types(requested).join(", ")),

@@ -8,9 +8,9 @@ use serde_json::Value;
 /// Runs a userinfo step.
 pub(crate) async fn run(stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
     let prepared = ctx
-        .vars
-        .fill("{{ discovery.userinfo_endpoint }}")
-        .and_then(|u| Ok((u, ctx.vars.fill("{{ token.access_token }}")?)));
+        .state
+        .endpoint("userinfo_endpoint")
+        .and_then(|u| Ok((u, ctx.state.access_token()?)));
     let (url, token) = match prepared {
         Ok(p) => p,
         Err(e) => {
@@ -54,7 +54,7 @@ pub(crate) async fn run(stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
         .get("sub")
         .and_then(Value::as_str)
         .unwrap_or("(absent)");
-    if let Some(id_sub) = ctx.vars.get("id_token.sub") {
+    if let Some(id_sub) = ctx.state.id_token_sub.as_deref() {
         specs.push(SUB_MATCHES.check(sub == id_sub, id_sub, sub));
     }
     let artifacts = vec![Artifact::Claims {

@@ -1,6 +1,7 @@
 //! Loading suite files: YAML errors and semantic errors with locations.
 
-use super::model::{CaptureSource, Step, Suite, SuiteFile};
+use super::model::{Step, Suite, SuiteFile};
+use super::plan::check_scenario;
 use crate::ConfigError;
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashSet;
@@ -63,6 +64,7 @@ pub fn load_suite(path: &Path) -> Result<Suite, ConfigError> {
         for step in &scenario.steps {
             validate_step(path, step)?;
         }
+        check_scenario(path, scenario, None)?;
     }
     let name = file.suite.unwrap_or_else(|| {
         path.file_stem()
@@ -78,43 +80,24 @@ pub fn load_suite(path: &Path) -> Result<Suite, ConfigError> {
     })
 }
 
-/// Checks what serde cannot: capture sources, JSONPaths, methods. Errors
-/// are located at the offending value, else at the step.
+/// Checks what serde cannot: combinations of keys. Errors are located at
+/// the step.
 fn validate_step(path: &Path, step: &Spanned<Step>) -> Result<(), ConfigError> {
-    let check_sources =
-        |sources: &mut dyn Iterator<Item = &Spanned<String>>| -> Result<(), ConfigError> {
-            for source in sources {
-                CaptureSource::parse(&source.value)
-                    .map_err(|m| invalid(path, &source.referenced, m))?;
-            }
-            Ok(())
-        };
-    let req = match &step.value {
-        Step::Request(req) => req,
-        Step::Payment(p) | Step::Submit(p) | Step::VerifyResponseSignature(p) => {
-            return check_sources(&mut p.capture.values().chain(p.idempotency_check.iter()))
+    match &step.value {
+        Step::Token(t) => validate_token(path, step, t),
+        Step::Request(req) if req.form.is_some() && req.json.is_some() => {
+            let m = "a request step has both `form` and `json`; choose one".to_string();
+            Err(invalid(path, &step.referenced, m))
         }
-        Step::Token(t) => return validate_token(path, step, t),
-        Step::Consent(c) => return check_sources(&mut c.capture.values()),
-        _ => return Ok(()),
-    };
-    check_sources(&mut req.capture.values())?;
-    for (expr, value) in &req.expect.json {
-        serde_json_path::JsonPath::parse(expr).map_err(|e| {
-            invalid(
-                path,
-                &value.referenced,
-                format!("invalid JSONPath `{expr}`: {e}"),
-            )
-        })?;
+        _ => Ok(()),
     }
-    if reqwest::Method::from_bytes(req.method.as_bytes()).is_err() {
-        let m = format!("invalid HTTP method `{}`", req.method);
-        return Err(invalid(path, &step.referenced, m));
-    }
-    if req.form.is_some() && req.json.is_some() {
-        let m = "a request step has both `form` and `json`; choose one".to_string();
-        return Err(invalid(path, &step.referenced, m));
+}
+
+/// Checks the client roles every scenario names against a target
+/// profile's roles.
+pub fn check_roles(suite: &Suite, roles: &[String]) -> Result<(), ConfigError> {
+    for scenario in &suite.scenarios {
+        check_scenario(&suite.path, scenario, Some(roles))?;
     }
     Ok(())
 }
@@ -127,7 +110,8 @@ fn validate_token(
     let jwt_bearer = t.grant == crate::suite::TokenGrant::JwtBearer;
     let message = match (jwt_bearer, &t.assertion) {
         (true, None) => "`grant: jwt_bearer` needs `assertion:` claims",
-        (true, Some(serde_json::Value::Object(_))) | (false, None) => return Ok(()),
+        (true, Some(claims)) if claims.is_object() => return Ok(()),
+        (false, None) => return Ok(()),
         (true, Some(_)) => "`assertion:` must be a map of claims",
         (false, Some(_)) => "`assertion:` is only used with `grant: jwt_bearer`",
     };

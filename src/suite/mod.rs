@@ -1,17 +1,23 @@
-//! Suites: the YAML model of what to run, and its loader.
+//! Suites: the YAML model of what to run, loaded into a typed plan.
 //!
 //! A suite file holds scenarios; a scenario is an ordered list of steps.
-//! Unknown keys are errors, and every error names the file, line and column.
+//! Unknown keys are errors, every template, JSONPath, method and capture
+//! source is parsed when the file loads, and every value a step uses must be
+//! provided by the profile or an earlier step. Every error names the file,
+//! line and column.
 
 pub(crate) mod load;
 mod model;
-mod vars;
+mod plan;
+mod template;
 
-pub use load::{discover_suite_files, load_suite, load_suites};
+pub use load::{check_roles, discover_suite_files, load_suite, load_suites};
 pub use model::{
-    AccountResource, AccountsStep, AuthorizeStep, Capture, CaptureSource, ClientCredentialsStep,
-    ConsentKind, ConsentStep, DecoupledMode, DecoupledStep, DiscoveryStep, Expect, IdTokenSource,
-    IdTokenStep, PaymentStep, PollStatusStep, RequestObjectMode, RequestStep, Scenario, Signing,
-    Step, StepKind, Suite, TokenGrant, TokenStep, UserinfoStep,
+    role, AccountResource, AccountsStep, AuthorizeStep, Capture, CaptureSource,
+    ClientCredentialsStep, ClientRole, ConsentKind, ConsentStep, DecoupledMode, DecoupledStep,
+    DiscoveryStep, Expect, HttpMethod, IdTokenSource, IdTokenStep, JsonPathExpr, PaymentStep,
+    PollStatusStep, RequestObjectMode, RequestStep, Scenario, Signing, Step, StepKind, Suite,
+    TokenGrant, TokenStep, UserinfoStep,
 };
-pub use vars::Vars;
+pub use plan::client_roles;
+pub use template::{AuthorizeField, JsonTemplate, Ref, TargetField, Template, TokenField, Values};

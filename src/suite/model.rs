@@ -1,9 +1,20 @@
 //! The suite model as written in YAML.
 
+use super::template::{JsonTemplate, Template};
+use serde::de::{Deserializer, Error as _};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+/// A client role of the target profile named by a step (`client: jwt`),
+/// with where it was written; checked against the profile before a run.
+pub type ClientRole = Spanned<String>;
+
+/// The role's name, or `None` for the profile's default client.
+pub fn role(client: &Option<ClientRole>) -> Option<&str> {
+    client.as_ref().map(|c| c.value.as_str())
+}
 
 /// A suite: a file of scenarios.
 #[derive(Debug, Clone)]
@@ -86,62 +97,44 @@ pub enum Step {
 pub type StepKind = &'static str;
 
 impl Step {
+    /// The step kind as written in YAML, its default stage name, and the
+    /// stage the suite gave it.
+    fn describe(&self) -> (StepKind, &'static str, Option<&String>) {
+        match self {
+            Step::Discovery(s) => ("discovery", "Discovery", s.stage.as_ref()),
+            Step::Request(s) => ("request", "Request", s.stage.as_ref()),
+            Step::ClientCredentials(s) => (
+                "client_credentials",
+                "Client Credentials Grant",
+                s.stage.as_ref(),
+            ),
+            Step::Authorize(s) => ("authorize", "Authorization Code Flow", s.stage.as_ref()),
+            Step::Token(s) => ("token", "Token Request", s.stage.as_ref()),
+            Step::IdToken(s) => ("id_token", "ID Token", s.stage.as_ref()),
+            Step::Decoupled(s) => ("decoupled", "Decoupled Authorization", s.stage.as_ref()),
+            Step::Userinfo(s) => ("userinfo", "UserInfo Request", s.stage.as_ref()),
+            Step::Payment(s) => ("payment", "Payment API", s.stage.as_ref()),
+            Step::Submit(s) => ("submit", "Payment Submission", s.stage.as_ref()),
+            Step::VerifyResponseSignature(s) => (
+                "verify_response_signature",
+                "Response Signature",
+                s.stage.as_ref(),
+            ),
+            Step::PollStatus(s) => ("poll_status", "Status Polling", s.stage.as_ref()),
+            Step::Accounts(s) => ("accounts", "Account Information", s.stage.as_ref()),
+            Step::Consent(s) => ("consent", "Create Consent", s.stage.as_ref()),
+        }
+    }
+
     /// The step kind as written in YAML.
     pub fn kind(&self) -> StepKind {
-        match self {
-            Step::Discovery(_) => "discovery",
-            Step::Request(_) => "request",
-            Step::ClientCredentials(_) => "client_credentials",
-            Step::Authorize(_) => "authorize",
-            Step::Token(_) => "token",
-            Step::IdToken(_) => "id_token",
-            Step::Decoupled(_) => "decoupled",
-            Step::Userinfo(_) => "userinfo",
-            Step::Payment(_) => "payment",
-            Step::Submit(_) => "submit",
-            Step::VerifyResponseSignature(_) => "verify_response_signature",
-            Step::PollStatus(_) => "poll_status",
-            Step::Accounts(_) => "accounts",
-            Step::Consent(_) => "consent",
-        }
+        self.describe().0
     }
 
     /// The stage name shown in reports.
     pub fn stage(&self) -> String {
-        match self {
-            Step::Discovery(s) => s.stage.clone().unwrap_or_else(|| "Discovery".into()),
-            Step::Request(s) => s.stage.clone().unwrap_or_else(|| "Request".into()),
-            Step::ClientCredentials(s) => s
-                .stage
-                .clone()
-                .unwrap_or_else(|| "Client Credentials Grant".into()),
-            Step::Authorize(s) => s
-                .stage
-                .clone()
-                .unwrap_or_else(|| "Authorization Code Flow".into()),
-            Step::Token(s) => s.stage.clone().unwrap_or_else(|| "Token Request".into()),
-            Step::IdToken(s) => s.stage.clone().unwrap_or_else(|| "ID Token".into()),
-            Step::Decoupled(s) => s
-                .stage
-                .clone()
-                .unwrap_or_else(|| "Decoupled Authorization".into()),
-            Step::Userinfo(s) => s.stage.clone().unwrap_or_else(|| "UserInfo Request".into()),
-            Step::Payment(s) => s.stage.clone().unwrap_or_else(|| "Payment API".into()),
-            Step::VerifyResponseSignature(s) => s
-                .stage
-                .clone()
-                .unwrap_or_else(|| "Response Signature".into()),
-            Step::Submit(s) => s
-                .stage
-                .clone()
-                .unwrap_or_else(|| "Payment Submission".into()),
-            Step::PollStatus(s) => s.stage.clone().unwrap_or_else(|| "Status Polling".into()),
-            Step::Consent(s) => s.stage.clone().unwrap_or_else(|| "Create Consent".into()),
-            Step::Accounts(s) => s
-                .stage
-                .clone()
-                .unwrap_or_else(|| "Account Information".into()),
-        }
+        let (_, default, given) = self.describe();
+        given.cloned().unwrap_or_else(|| default.to_string())
     }
 }
 
@@ -152,7 +145,7 @@ pub struct DiscoveryStep {
     /// Stage name in reports (default "Discovery").
     pub stage: Option<String>,
     /// Overrides the target's discovery URL.
-    pub url: Option<String>,
+    pub url: Option<Template>,
 }
 
 /// `request:` — a generic HTTP call.
@@ -163,26 +156,87 @@ pub struct RequestStep {
     pub stage: Option<String>,
     /// HTTP method (default GET).
     #[serde(default = "default_method")]
-    pub method: String,
+    pub method: HttpMethod,
     /// URL; `{{ var }}` placeholders are filled from captured values.
-    pub url: String,
+    pub url: Template,
     /// Extra headers.
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, Template>,
     /// A form body (`application/x-www-form-urlencoded`).
-    pub form: Option<BTreeMap<String, String>>,
+    pub form: Option<BTreeMap<String, Template>>,
     /// A JSON body.
-    pub json: Option<serde_json::Value>,
+    pub json: Option<JsonTemplate>,
     /// What the response should look like.
     #[serde(default)]
     pub expect: Expect,
     /// Values to keep for later steps: name → source.
     #[serde(default)]
-    pub capture: BTreeMap<String, Spanned<String>>,
+    pub capture: BTreeMap<String, Capture>,
 }
 
-fn default_method() -> String {
-    "GET".into()
+fn default_method() -> HttpMethod {
+    HttpMethod(reqwest::Method::GET)
+}
+
+/// An HTTP method, checked when the suite loads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpMethod(pub reqwest::Method);
+
+impl<'de> Deserialize<'de> for HttpMethod {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let upper = text.to_ascii_uppercase();
+        let ok = !upper.is_empty() && upper.bytes().all(|b| b.is_ascii_uppercase());
+        match reqwest::Method::from_bytes(upper.as_bytes()) {
+            Ok(m) if ok => Ok(HttpMethod(m)),
+            _ => Err(D::Error::custom(format!("invalid HTTP method `{text}`"))),
+        }
+    }
+}
+
+/// A JSONPath, parsed when the suite loads; keeps its text for reports.
+#[derive(Debug, Clone)]
+pub struct JsonPathExpr {
+    /// As written.
+    pub text: String,
+    /// Parsed.
+    pub path: serde_json_path::JsonPath,
+}
+
+impl JsonPathExpr {
+    /// Parses `text`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        serde_json_path::JsonPath::parse(text)
+            .map(|path| JsonPathExpr {
+                text: text.to_string(),
+                path,
+            })
+            .map_err(|e| format!("invalid JSONPath `{text}`: {e}"))
+    }
+}
+
+impl PartialEq for JsonPathExpr {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+impl Eq for JsonPathExpr {}
+impl PartialOrd for JsonPathExpr {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for JsonPathExpr {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonPathExpr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        JsonPathExpr::parse(&text).map_err(D::Error::custom)
+    }
 }
 
 /// Expectations on a response; each becomes a spec in the report.
@@ -196,7 +250,7 @@ pub struct Expect {
     pub headers: BTreeMap<String, String>,
     /// JSONPath → expected value (the first node must equal it).
     #[serde(default)]
-    pub json: BTreeMap<String, Spanned<serde_json::Value>>,
+    pub json: BTreeMap<JsonPathExpr, Spanned<serde_json::Value>>,
 }
 
 /// A parsed capture source.
@@ -210,13 +264,22 @@ pub enum CaptureSource {
     RedirectParam(String),
 }
 
-/// A named capture with its parsed source.
+/// A capture source as written and parsed (`$.Data.ConsentId`).
 #[derive(Debug, Clone)]
 pub struct Capture {
-    /// Variable name.
-    pub name: String,
+    /// As written, for reports.
+    pub text: String,
     /// Where the value comes from.
     pub source: CaptureSource,
+}
+
+impl<'de> Deserialize<'de> for Capture {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        CaptureSource::parse(&text)
+            .map(|source| Capture { text, source })
+            .map_err(D::Error::custom)
+    }
 }
 
 impl CaptureSource {
@@ -246,9 +309,9 @@ pub struct ClientCredentialsStep {
     /// Stage name in reports.
     pub stage: Option<String>,
     /// A named client of the target (default: the target's client).
-    pub client: Option<String>,
+    pub client: Option<ClientRole>,
     /// Requested scope.
-    pub scope: Option<String>,
+    pub scope: Option<Template>,
     /// Expect this OAuth error instead of tokens.
     pub expect_error: Option<String>,
     /// Address the client assertion to this audience instead of the issuer.
@@ -279,9 +342,9 @@ pub struct AuthorizeStep {
     /// Stage name in reports.
     pub stage: Option<String>,
     /// A named client of the target.
-    pub client: Option<String>,
+    pub client: Option<ClientRole>,
     /// Requested scope.
-    pub scope: String,
+    pub scope: Template,
     /// `code` (default) or `code id_token`.
     #[serde(default = "default_response_type")]
     pub response_type: String,
@@ -301,15 +364,15 @@ pub struct AuthorizeStep {
     #[serde(default)]
     pub par: bool,
     /// The `claims` parameter (placeholders are filled).
-    pub claims: Option<serde_json::Value>,
+    pub claims: Option<JsonTemplate>,
     /// `max_age`, seconds.
     pub max_age: Option<i64>,
     /// RFC 9396 `authorization_details` (placeholders filled), e.g. the
     /// consent of an Open Finance PAR flow.
-    pub authorization_details: Option<serde_json::Value>,
+    pub authorization_details: Option<JsonTemplate>,
     /// Further parameters (e.g. `prompt`, `acr_values`).
     #[serde(default)]
-    pub params: BTreeMap<String, String>,
+    pub params: BTreeMap<String, Template>,
     /// Consent driver, overriding the target's.
     pub driver: Option<crate::target::ConsentDriver>,
     /// `false`: the spec "should not require a consent prompt" is judged.
@@ -353,14 +416,14 @@ pub struct TokenStep {
     /// Stage name in reports.
     pub stage: Option<String>,
     /// A named client of the target.
-    pub client: Option<String>,
+    pub client: Option<ClientRole>,
     /// The grant (default authorization_code).
     #[serde(default)]
     pub grant: TokenGrant,
     /// Override the form fields sent (placeholders filled), e.g. a wrong
     /// `code_verifier` or `redirect_uri` in negative scenarios.
     #[serde(default)]
-    pub override_fields: BTreeMap<String, String>,
+    pub override_fields: BTreeMap<String, Template>,
     /// Leave these fields out (e.g. `code_verifier`).
     #[serde(default)]
     pub omit_fields: Vec<String>,
@@ -371,11 +434,11 @@ pub struct TokenStep {
     pub expect_error: Option<String>,
     /// `scope` to send (refresh may narrow it; jwt_bearer needs it); the
     /// response is judged against it. Default: the authorization's scope.
-    pub scope: Option<String>,
+    pub scope: Option<Template>,
     /// For `grant: jwt_bearer`: the claims of the assertion (placeholders
     /// filled); `iss` and `client_id` (the client), `aud` (the issuer),
     /// `iat`, `exp` and `jti` are added unless given.
-    pub assertion: Option<serde_json::Value>,
+    pub assertion: Option<JsonTemplate>,
 }
 
 /// `id_token:` — validate an ID token.
@@ -385,7 +448,7 @@ pub struct IdTokenStep {
     /// Stage name in reports.
     pub stage: Option<String>,
     /// A named client of the target (for `aud`).
-    pub client: Option<String>,
+    pub client: Option<ClientRole>,
     /// Which ID token: `token` (default, from the token response) or
     /// `authorize` (front channel, from the callback).
     #[serde(default)]
@@ -396,7 +459,7 @@ pub struct IdTokenStep {
     pub clock_skew: Option<i64>,
     /// Claims that must be present with these values (placeholders filled).
     #[serde(default)]
-    pub expect_claims: BTreeMap<String, serde_json::Value>,
+    pub expect_claims: BTreeMap<String, JsonTemplate>,
 }
 
 /// Where an ID token comes from.
@@ -431,15 +494,15 @@ pub struct DecoupledStep {
     #[serde(default)]
     pub mode: DecoupledMode,
     /// A named client of the target.
-    pub client: Option<String>,
+    pub client: Option<ClientRole>,
     /// Requested scope (default `openid`).
-    pub scope: Option<String>,
+    pub scope: Option<Template>,
     /// `login_hint` (CIBA requires one).
-    pub login_hint: Option<String>,
+    pub login_hint: Option<Template>,
     /// `acr_values`.
-    pub acr_values: Option<String>,
+    pub acr_values: Option<Template>,
     /// Overrides the endpoint (CIBA: from discovery; headless: `/headless/authorize`).
-    pub endpoint: Option<String>,
+    pub endpoint: Option<Template>,
     /// Expect the request to end with this error (`access_denied`, `expired_token`).
     pub expect_error: Option<String>,
     /// Poll this often instead of the server's interval (to provoke `slow_down`).
@@ -481,44 +544,44 @@ pub struct PaymentStep {
     pub stage: Option<String>,
     /// HTTP method (default: POST with a `json` body, else GET; for
     /// `submit`, PUT without a body).
-    pub method: Option<String>,
+    pub method: Option<HttpMethod>,
     /// URL (placeholders filled).
-    pub url: String,
+    pub url: Template,
     /// Bearer token (default `{{ token.access_token }}`).
-    pub token: Option<String>,
+    pub token: Option<Template>,
     /// The client whose key signs the body (default: the target's client).
-    pub client: Option<String>,
+    pub client: Option<ClientRole>,
     /// JSON body (placeholders filled).
-    pub json: Option<serde_json::Value>,
+    pub json: Option<JsonTemplate>,
     /// How the body is signed (default OBIE).
     #[serde(default)]
     pub sign: Signing,
     /// Extra headers (placeholders filled).
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, Template>,
     /// Expected status (default 201 for POST, 200 otherwise).
     pub expect_status: Option<u16>,
     /// Check that the response carries a valid `x-jws-signature` (default true).
     #[serde(default = "yes")]
     pub verify_signature: bool,
     /// Repeat the request with the same idempotency key and compare this JSONPath.
-    pub idempotency_check: Option<Spanned<String>>,
+    pub idempotency_check: Option<Capture>,
     /// Values to keep: name → source (`$.path`, `header:NAME`).
     #[serde(default)]
-    pub capture: BTreeMap<String, Spanned<String>>,
+    pub capture: BTreeMap<String, Capture>,
     /// Add the payment to this bundle (OP `authorizationId`, placeholders
     /// filled): sent in the body and expected back in the response.
-    pub bundle: Option<String>,
+    pub bundle: Option<Template>,
 }
 
 impl PaymentStep {
     /// The HTTP method, by the defaults above.
-    pub fn method(&self, submit: bool) -> String {
+    pub fn method(&self, submit: bool) -> reqwest::Method {
         match (&self.method, &self.json, submit) {
-            (Some(m), _, _) => m.to_ascii_uppercase(),
-            (None, Some(_), _) => "POST".into(),
-            (None, None, true) => "PUT".into(),
-            (None, None, false) => "GET".into(),
+            (Some(m), _, _) => m.0.clone(),
+            (None, Some(_), _) => reqwest::Method::POST,
+            (None, None, true) => reqwest::Method::PUT,
+            (None, None, false) => reqwest::Method::GET,
         }
     }
 }
@@ -530,11 +593,11 @@ pub struct PollStatusStep {
     /// Stage name in reports.
     pub stage: Option<String>,
     /// URL (placeholders filled).
-    pub url: String,
+    pub url: Template,
     /// Bearer token (default `{{ token.access_token }}`).
-    pub token: Option<String>,
+    pub token: Option<Template>,
     /// JSONPath of the status (default `$.Data.Status`).
-    pub status_path: Option<String>,
+    pub status_path: Option<JsonPathExpr>,
     /// Statuses that end the polling successfully.
     pub terminal: Vec<String>,
     /// Milliseconds between polls (default 500).
@@ -543,7 +606,7 @@ pub struct PollStatusStep {
     pub timeout_s: Option<u64>,
     /// Extra headers (placeholders filled).
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, Template>,
 }
 
 /// An account resource below `/accounts/{AccountId}`.
@@ -579,12 +642,12 @@ pub struct AccountsStep {
     /// Stage name in reports.
     pub stage: Option<String>,
     /// Base URL of the account API, e.g. `{{ target.api_base }}/open-banking/v3.1/aisp`.
-    pub url: String,
+    pub url: Template,
     /// Bearer token (default `{{ token.access_token }}`).
-    pub token: Option<String>,
+    pub token: Option<Template>,
     /// Extra headers (placeholders filled).
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, Template>,
     /// What to read for each account (default both).
     #[serde(default = "both_resources")]
     pub read: Vec<AccountResource>,
@@ -607,6 +670,39 @@ pub enum ConsentKind {
     OpPayment,
 }
 
+impl ConsentKind {
+    /// What a consent step of this kind captures: (name, JSONPath), the
+    /// intent's id first.
+    pub fn captures(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            ConsentKind::ObieAccounts | ConsentKind::ObiePayment => {
+                &[("consent_id", "$.Data.ConsentId")]
+            }
+            ConsentKind::OpPayment => &[
+                ("authorization_id", "$.authorizationId"),
+                ("payment_id", "$.paymentId"),
+            ],
+        }
+    }
+
+    /// The name and JSONPath of the intent's id.
+    pub fn id(self) -> (&'static str, &'static str) {
+        match self {
+            ConsentKind::OpPayment => ("authorization_id", "$.authorizationId"),
+            _ => ("consent_id", "$.Data.ConsentId"),
+        }
+    }
+
+    /// Where the intent's status is, and the status of an intent that
+    /// awaits the PSU's authorisation.
+    pub fn awaiting(self) -> (&'static str, &'static str) {
+        match self {
+            ConsentKind::OpPayment => ("$.status", "Unauthorized"),
+            _ => ("$.Data.Status", "AwaitingAuthorisation"),
+        }
+    }
+}
+
 /// `consent:` — POST the intent with the client's token, judge that it
 /// awaits authorisation, and capture its id for the authorization's claims.
 #[derive(Debug, Clone, Deserialize)]
@@ -617,19 +713,19 @@ pub struct ConsentStep {
     /// Which intent.
     pub kind: ConsentKind,
     /// Where to POST it (placeholders filled).
-    pub url: String,
+    pub url: Template,
     /// The client whose key signs the body (default: the target's client).
-    pub client: Option<String>,
+    pub client: Option<ClientRole>,
     /// Bearer token (default `{{ token.access_token }}`).
-    pub token: Option<String>,
+    pub token: Option<Template>,
     /// The intent (placeholders filled).
-    pub json: serde_json::Value,
+    pub json: JsonTemplate,
     /// Signing (default by kind).
     pub sign: Option<Signing>,
     /// Extra headers (placeholders filled).
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, Template>,
     /// Further values to keep: name → source.
     #[serde(default)]
-    pub capture: BTreeMap<String, Spanned<String>>,
+    pub capture: BTreeMap<String, Capture>,
 }

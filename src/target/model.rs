@@ -172,6 +172,12 @@ impl Target {
         )
     }
 
+    /// The names of the profile's further clients (`clients:`), the roles
+    /// steps may name besides `default`.
+    pub fn roles(&self) -> Vec<String> {
+        self.clients.keys().cloned().collect()
+    }
+
     /// The default client, or a named one; the error lists the names.
     pub fn client_named(&self, name: Option<&str>) -> Result<&ClientProfile, String> {
         match name {

@@ -4,7 +4,8 @@ use super::drivers::Reached;
 use super::request::Prepared;
 use crate::specs::authorize::*;
 use crate::specs::SpecResult;
-use crate::suite::{AuthorizeStep, Vars};
+use crate::steps::state::Authorization;
+use crate::suite::AuthorizeStep;
 use std::collections::HashMap;
 
 /// Judges the callback; returns the specs and whether a code was obtained.
@@ -13,7 +14,7 @@ pub(super) fn judge(
     p: &Prepared,
     reached: &Reached,
     issuer: &str,
-    vars: &mut Vars,
+    authorization: &mut Authorization,
 ) -> (Vec<SpecResult>, bool) {
     let Some(callback) = &reached.callback else {
         let why = reached
@@ -95,15 +96,8 @@ pub(super) fn judge(
             "a consent page was shown",
         ));
     }
-    vars.set(
-        "authorize.consent_prompted",
-        reached.consent_prompted.to_string(),
-    );
-    for name in ["code", "id_token", "iss"] {
-        vars.set(
-            format!("authorize.{name}"),
-            params.get(name).cloned().unwrap_or_default(),
-        );
-    }
+    authorization.code = params.get("code").cloned();
+    authorization.id_token = params.get("id_token").cloned();
+    authorization.iss = params.get("iss").cloned();
     (specs, code.is_some())
 }

@@ -1,8 +1,7 @@
 //! `authorize`: build the authorization request (plain, request object, or
 //! PAR), obtain consent through a driver, and judge the callback.
-//! Keeps `authorize.code`, `authorize.state`, `authorize.nonce`,
-//! `authorize.code_verifier`, `authorize.id_token`, `authorize.scope` and
-//! `authorize.redirect_uri` for later steps.
+//! Keeps what the token and ID token steps need in the scenario state's
+//! [`Authorization`].
 
 mod callback;
 mod drivers;
@@ -13,7 +12,8 @@ use super::{Outcome, StepContext};
 use crate::http::{OutgoingRequest, RequestBody};
 use crate::specs::authorize::*;
 use crate::specs::SpecResult;
-use crate::suite::AuthorizeStep;
+use crate::steps::state::Authorization;
+use crate::suite::{role, AuthorizeStep};
 use serde_json::Value;
 
 /// Runs an authorize step.
@@ -41,43 +41,49 @@ async fn prepare_and_drive(
     let early = |why: String| (vec![], why);
     let client = ctx
         .target
-        .client_named(step.client.as_deref())
+        .client_named(role(&step.client))
         .map_err(early)?
         .clone();
     let endpoint = ctx
-        .vars
-        .fill("{{ discovery.authorization_endpoint }}")
-        .map_err(|e| early(format!("run a discovery step first: {e}")))?;
-    let prepared = request::prepare(step, &client, ctx.vars).map_err(early)?;
+        .state
+        .endpoint("authorization_endpoint")
+        .map_err(early)?;
+    let prepared = request::prepare(step, &client, &*ctx.state).map_err(early)?;
     let mut params = request::carry(step, &prepared, &client, ctx.target).map_err(early)?;
     let mut specs = Vec::new();
+    let mut request_uri = None;
     if step.reuse_request_uri {
         let uri = ctx
-            .vars
-            .fill("{{ authorize.request_uri }}")
-            .map_err(|e| early(format!("no earlier pushed request: {e}")))?;
-        params = vec![
-            ("client_id".into(), client.id.clone()),
-            ("request_uri".into(), uri),
-        ];
+            .state
+            .authorization
+            .as_ref()
+            .and_then(|a| a.request_uri.clone())
+            .ok_or_else(|| early("no earlier pushed request to reuse".into()))?;
+        request_uri = Some(uri);
     } else if step.par {
-        let uri = push(params, &client, stage, ctx)
+        let uri = push(params.clone(), &client, stage, ctx)
             .await
             .map_err(|(spec, why)| (vec![spec], why))?;
         specs.push(PAR_CREATED.pass());
-        ctx.vars.set("authorize.request_uri", uri.clone());
+        request_uri = Some(uri);
+    }
+    if let Some(uri) = &request_uri {
         params = vec![
             ("client_id".into(), client.id.clone()),
-            ("request_uri".into(), uri),
+            ("request_uri".into(), uri.clone()),
         ];
     }
-    remember(ctx, step, &prepared, &client.id);
+    ctx.state.authorization = Some(remember(step, &prepared, &client.id, request_uri));
     let mut url = url::Url::parse(&endpoint)
         .map_err(|e| early(format!("authorization_endpoint is not a URL: {e}")))?;
     url.query_pairs_mut().extend_pairs(&params);
     let driver = step.driver.unwrap_or(ctx.target.consent.driver);
     let reached = drivers::drive(driver, url, &prepared.redirect_uri, stage, ctx).await;
-    let (judged, ok) = callback::judge(step, &prepared, &reached, &ctx.target.issuer, ctx.vars);
+    let issuer = &ctx.target.issuer;
+    let Some(authorization) = ctx.state.authorization.as_mut() else {
+        return Err(early("the authorization was not recorded".into()));
+    };
+    let (judged, ok) = callback::judge(step, &prepared, &reached, issuer, authorization);
     specs.extend(judged);
     Ok(Outcome {
         specs,
@@ -95,8 +101,8 @@ async fn push(
 ) -> Result<String, (SpecResult, String)> {
     let skipped = |why: String| (PAR_CREATED.skip(why.clone()), why);
     let endpoint = ctx
-        .vars
-        .fill("{{ discovery.pushed_authorization_request_endpoint }}")
+        .state
+        .endpoint("pushed_authorization_request_endpoint")
         .map_err(|e| skipped(format!("the ASPSP publishes no PAR endpoint: {e}")))?;
     let (form, headers) = request::par_body(params, client, &ctx.target.issuer).map_err(skipped)?;
     let req = OutgoingRequest {
@@ -134,37 +140,26 @@ async fn push(
     }
 }
 
+/// What later steps need of this request.
 fn remember(
-    ctx: &mut StepContext<'_>,
     step: &AuthorizeStep,
     p: &request::Prepared,
     client_id: &str,
-) {
-    let v = &mut ctx.vars;
-    v.set("authorize.redirect_uri", p.redirect_uri.clone());
-    v.set("authorize.client_id", client_id);
-    v.set("authorize.response_type", step.response_type.clone());
-    v.set(
-        "authorize.scope",
-        p.params
-            .iter()
-            .find(|(k, _)| k == "scope")
-            .map(|(_, s)| s.clone())
-            .unwrap_or_default(),
-    );
-    v.set("authorize.state", p.state.clone().unwrap_or_default());
-    let details = p.params.iter().find(|(k, _)| k == "authorization_details");
-    v.set(
-        "authorize.authorization_details",
-        details.map(|(_, d)| d.clone()).unwrap_or_default(),
-    );
-    v.set("authorize.nonce", p.nonce.clone().unwrap_or_default());
-    v.set(
-        "authorize.code_verifier",
-        p.verifier.clone().unwrap_or_default(),
-    );
-    v.set(
-        "authorize.max_age",
-        step.max_age.map(|m| m.to_string()).unwrap_or_default(),
-    );
+    request_uri: Option<String>,
+) -> Authorization {
+    Authorization {
+        client_id: client_id.to_string(),
+        response_type: step.response_type.clone(),
+        scope: p.scope.clone(),
+        redirect_uri: p.redirect_uri.clone(),
+        state: p.state.clone(),
+        nonce: p.nonce.clone(),
+        code_verifier: p.verifier.clone(),
+        max_age: step.max_age,
+        details: p.details.clone(),
+        request_uri,
+        code: None,
+        id_token: None,
+        iss: None,
+    }
 }

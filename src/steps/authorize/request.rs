@@ -2,7 +2,7 @@
 //! a request object by value, or a pushed request (RFC 9126).
 
 use crate::steps::client_auth::{self, random_id};
-use crate::suite::{AuthorizeStep, RequestObjectMode, Vars};
+use crate::suite::{AuthorizeStep, RequestObjectMode, Values};
 use crate::target::{ClientProfile, Target};
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -20,13 +20,17 @@ pub(super) struct Prepared {
     pub verifier: Option<String>,
     /// The redirect URI.
     pub redirect_uri: String,
+    /// `scope`, filled.
+    pub scope: String,
+    /// `authorization_details`, filled (RFC 9396).
+    pub details: Option<Value>,
 }
 
 /// Builds the plain parameters of the request.
 pub(super) fn prepare(
     step: &AuthorizeStep,
     client: &ClientProfile,
-    vars: &Vars,
+    values: &dyn Values,
 ) -> Result<Prepared, String> {
     let redirect_uri = client
         .redirect_uri
@@ -35,11 +39,16 @@ pub(super) fn prepare(
     let state = step.state.then(random_id);
     let nonce = step.nonce.then(random_id);
     let verifier = step.pkce.then(random_id);
+    let scope = step.scope.render(values)?;
+    let details = match &step.authorization_details {
+        Some(d) => Some(d.render(values)?),
+        None => None,
+    };
     let mut params = vec![
         ("response_type".to_string(), step.response_type.clone()),
         ("client_id".into(), client.id.clone()),
         ("redirect_uri".into(), redirect_uri.clone()),
-        ("scope".into(), vars.fill(&step.scope)?),
+        ("scope".into(), scope.clone()),
     ];
     let mut add = |k: &str, v: Option<String>| {
         if let Some(v) = v {
@@ -55,20 +64,15 @@ pub(super) fn prepare(
         add("code_challenge_method", Some("S256".into()));
     }
     if let Some(claims) = &step.claims {
-        add(
-            "claims",
-            Some(super::super::request::fill_json(claims, vars)?.to_string()),
-        );
+        add("claims", Some(claims.render(values)?.to_string()));
     }
-    if let Some(details) = &step.authorization_details {
-        add(
-            "authorization_details",
-            Some(super::super::request::fill_json(details, vars)?.to_string()),
-        );
-    }
+    add(
+        "authorization_details",
+        details.as_ref().map(Value::to_string),
+    );
     add("max_age", step.max_age.map(|m| m.to_string()));
     for (k, v) in &step.params {
-        add(k, Some(vars.fill(v)?));
+        add(k, Some(v.render(values)?));
     }
     Ok(Prepared {
         params,
@@ -76,6 +80,8 @@ pub(super) fn prepare(
         nonce,
         verifier,
         redirect_uri,
+        scope,
+        details,
     })
 }
 

@@ -54,14 +54,9 @@ pub(super) async fn fetch_and_judge(
         Ok(other) => return fail_reachable(format!("the JWKS is {}", kind_of(&other))),
         Err(e) => return fail_reachable(e),
     };
-    ctx.vars.set(
-        "discovery.jwks",
-        Value::Object(Map::from_iter([(
-            "keys".to_string(),
-            Value::Array(keys.clone()),
-        )]))
-        .to_string(),
-    );
+    if let Some(d) = ctx.state.discovery.as_mut() {
+        d.jwks = keys.iter().filter_map(Value::as_object).cloned().collect();
+    }
     let keys: Vec<&Map<String, Value>> = keys.iter().filter_map(Value::as_object).collect();
     let algs: Vec<&str> = metadata
         .get("id_token_signing_alg_values_supported")

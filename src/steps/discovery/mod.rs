@@ -13,11 +13,11 @@ use serde_json::{Map, Value};
 
 const WELL_KNOWN: &str = "/.well-known/openid-configuration";
 
-/// Runs the discovery step; captures every string member of the metadata as
-/// `discovery.<name>`.
+/// Runs the discovery step; keeps the metadata and the JWKS keys in the
+/// scenario state (templates read members as `discovery.<name>`).
 pub(crate) async fn run(step: &DiscoveryStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
     let url = match &step.url {
-        Some(u) => match ctx.vars.fill(u) {
+        Some(u) => match u.render(&*ctx.state) {
             Ok(u) => u,
             Err(e) => {
                 return skipped_all(&format!("the discovery URL could not be built: {e}"), false)
@@ -108,13 +108,10 @@ pub(crate) async fn run(step: &DiscoveryStep, stage: &str, ctx: &mut StepContext
 }
 
 fn capture(metadata: &Map<String, Value>, ctx: &mut StepContext<'_>) {
-    for (k, v) in metadata {
-        match v {
-            Value::String(s) => ctx.vars.set(format!("discovery.{k}"), s.clone()),
-            Value::Bool(b) => ctx.vars.set(format!("discovery.{k}"), b.to_string()),
-            _ => {}
-        }
-    }
+    ctx.state.discovery = Some(crate::steps::state::Discovery {
+        metadata: metadata.clone(),
+        jwks: Vec::new(),
+    });
 }
 
 /// Every discovery spec after `after`, skipped with `reason`.
@@ -156,17 +153,4 @@ pub(crate) fn kind_of(v: &Value) -> String {
 pub(crate) fn alg_fits_key(alg: &str, key: &Map<String, Value>) -> bool {
     let s = |k: &str| key.get(k).and_then(Value::as_str);
     jwks::alg_fits(alg, s("kty").unwrap_or(""), s("crv"))
-}
-
-/// The keys of the JWKS the discovery step captured (`discovery.jwks`).
-pub(crate) fn captured_jwks(vars: &crate::suite::Vars) -> Vec<Map<String, Value>> {
-    vars.get("discovery.jwks")
-        .and_then(|j| serde_json::from_str::<Value>(j).ok())
-        .and_then(|v| v.get("keys").and_then(Value::as_array).cloned())
-        .map(|a| {
-            a.into_iter()
-                .filter_map(|k| k.as_object().cloned())
-                .collect()
-        })
-        .unwrap_or_default()
 }

@@ -1,0 +1,85 @@
+//! `poll_status`: GET a resource until its status is terminal, capturing
+//! every poll.
+
+use super::{Artifact, Outcome, StepContext};
+use crate::http::OutgoingRequest;
+use crate::specs::payment::TERMINAL_STATUS;
+use crate::suite::PollStatusStep;
+use std::time::{Duration, Instant};
+
+/// Runs a poll_status step.
+pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+    let prepared = (|| -> Result<_, String> {
+        let url = step.url.render(&*ctx.state)?;
+        let token = ctx.state.bearer(&step.token)?;
+        let headers = ctx.state.headers(&step.headers)?;
+        let path = match &step.status_path {
+            Some(p) => p.path.clone(),
+            None => serde_json_path::JsonPath::parse("$.Data.Status").map_err(|e| e.to_string())?,
+        };
+        Ok((url, token, headers, path))
+    })();
+    let (url, token, headers, path) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            return Outcome {
+                specs: vec![TERMINAL_STATUS.skip(e)],
+                artifacts: vec![],
+                ok: false,
+            }
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(step.timeout_s.unwrap_or(10));
+    let mut seen = Vec::new();
+    loop {
+        let mut req = OutgoingRequest::get(&url)
+            .header("authorization", format!("Bearer {token}"))
+            .header("accept", "application/json");
+        for (k, v) in &headers {
+            req = req.header(k.clone(), v.clone());
+        }
+        let status = ctx
+            .session
+            .send(stage, req)
+            .await
+            .response()
+            .ok()
+            .and_then(|r| r.json().ok())
+            .and_then(|b| {
+                path.query(&b)
+                    .first()
+                    .and_then(|v| v.as_str().map(str::to_string))
+            });
+        let status = status.unwrap_or_else(|| "(no status)".into());
+        let done = step.terminal.contains(&status);
+        if seen.last() != Some(&status) {
+            seen.push(status.clone());
+        }
+        if done {
+            let spec = TERMINAL_STATUS.pass_with(format!("statuses seen: {}", seen.join(" → ")));
+            return Outcome {
+                specs: vec![spec],
+                artifacts: vec![Artifact::Note {
+                    text: format!("Statuses seen: {}", seen.join(" → ")),
+                }],
+                ok: true,
+            };
+        }
+        if Instant::now() + Duration::from_millis(step.interval_ms.unwrap_or(500)) > deadline {
+            let spec = TERMINAL_STATUS.fail(
+                step.terminal.join(" or "),
+                format!(
+                    "still {status} after {} s (seen: {})",
+                    step.timeout_s.unwrap_or(10),
+                    seen.join(" → ")
+                ),
+            );
+            return Outcome {
+                specs: vec![spec],
+                artifacts: vec![],
+                ok: false,
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(step.interval_ms.unwrap_or(500))).await;
+    }
+}

@@ -1,0 +1,201 @@
+//! What the steps of one scenario hand each other, typed.
+//!
+//! Each step kind writes its own part (`discovery`, `authorization`,
+//! `tokens`, …) and reads the parts of earlier steps; the suite's
+//! `{{ name }}` placeholders read the same state through [`Values`], so
+//! named values exist only for templates and user captures.
+
+use crate::suite::{AuthorizeField, Ref, TargetField, Template, TokenField, Values};
+use crate::target::Target;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// The provider configuration and its keys.
+#[derive(Debug, Clone, Default)]
+pub struct Discovery {
+    /// The metadata document.
+    pub metadata: Map<String, Value>,
+    /// The keys of its JWKS, once fetched.
+    pub jwks: Vec<Map<String, Value>>,
+}
+
+impl Discovery {
+    /// A metadata member that is a string (an endpoint, the issuer, …).
+    pub fn endpoint(&self, member: &str) -> Option<&str> {
+        self.metadata.get(member).and_then(Value::as_str)
+    }
+}
+
+/// The last authorization request and its answer.
+#[derive(Debug, Clone, Default)]
+pub struct Authorization {
+    /// The client it was made for.
+    pub client_id: String,
+    /// `response_type` sent.
+    pub response_type: String,
+    /// `scope` sent.
+    pub scope: String,
+    /// `redirect_uri` sent.
+    pub redirect_uri: String,
+    /// `state` sent, if any.
+    pub state: Option<String>,
+    /// `nonce` sent, if any.
+    pub nonce: Option<String>,
+    /// The PKCE `code_verifier`, if any.
+    pub code_verifier: Option<String>,
+    /// `max_age` sent, if any.
+    pub max_age: Option<i64>,
+    /// `authorization_details` sent (RFC 9396), if any.
+    pub details: Option<Value>,
+    /// The `request_uri` the PAR endpoint returned, if pushed.
+    pub request_uri: Option<String>,
+    /// From the callback: `code`.
+    pub code: Option<String>,
+    /// From the callback: a front-channel `id_token`.
+    pub id_token: Option<String>,
+    /// From the callback: `iss`.
+    pub iss: Option<String>,
+}
+
+/// The last successful token response.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens {
+    /// `access_token`.
+    pub access_token: Option<String>,
+    /// `refresh_token`.
+    pub refresh_token: Option<String>,
+    /// `id_token`.
+    pub id_token: Option<String>,
+    /// `scope`.
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct TargetValues {
+    issuer: String,
+    client_id: String,
+    api_base: String,
+}
+
+/// The shared state of one scenario.
+#[derive(Debug, Clone, Default)]
+pub struct ScenarioState {
+    /// `target.*`: the profile's values templates may name.
+    target: TargetValues,
+    /// Set by a discovery step.
+    pub discovery: Option<Discovery>,
+    /// Set by an authorize step.
+    pub authorization: Option<Authorization>,
+    /// Set by token, client credentials and decoupled steps.
+    pub tokens: Tokens,
+    /// The last client assertion sent, for a replay.
+    pub last_client_assertion: Option<String>,
+    /// `sub` of the last validated ID token.
+    pub id_token_sub: Option<String>,
+    /// Values captured by name (suite captures, consent ids).
+    pub captures: BTreeMap<String, String>,
+}
+
+impl ScenarioState {
+    /// A fresh state for a scenario against `target`.
+    pub fn new(target: &Target) -> Self {
+        ScenarioState {
+            target: TargetValues {
+                issuer: target.issuer.clone(),
+                client_id: target.client.id.clone(),
+                api_base: target.api_base.clone(),
+            },
+            ..Default::default()
+        }
+    }
+
+    /// The keys of the JWKS the discovery step fetched.
+    pub fn jwks(&self) -> &[Map<String, Value>] {
+        self.discovery.as_ref().map_or(&[], |d| &d.jwks)
+    }
+
+    /// A string member of the provider metadata, or why there is none.
+    pub fn endpoint(&self, member: &str) -> Result<String, String> {
+        let Some(d) = &self.discovery else {
+            return Err(format!("no `{member}`: the discovery step did not succeed"));
+        };
+        d.endpoint(member)
+            .map(str::to_string)
+            .ok_or_else(|| format!("the provider metadata has no `{member}`"))
+    }
+
+    /// The access token of the last token response, or why there is none.
+    pub fn access_token(&self) -> Result<String, String> {
+        self.tokens
+            .access_token
+            .clone()
+            .ok_or_else(|| "no access token: the step that obtains one did not succeed".into())
+    }
+
+    /// A step's `token:`, filled, or else the last access token.
+    pub fn bearer(&self, token: &Option<Template>) -> Result<String, String> {
+        match token {
+            Some(t) => t.render(self),
+            None => self.access_token(),
+        }
+    }
+
+    /// A step's extra headers, filled, with lower-case names.
+    pub fn headers(
+        &self,
+        headers: &BTreeMap<String, Template>,
+    ) -> Result<Vec<(String, String)>, String> {
+        headers
+            .iter()
+            .map(|(k, v)| Ok((k.to_ascii_lowercase(), v.render(self)?)))
+            .collect()
+    }
+}
+
+fn non_empty(s: &Option<String>) -> Option<Cow<'_, str>> {
+    s.as_deref().filter(|s| !s.is_empty()).map(Cow::Borrowed)
+}
+
+impl Values for ScenarioState {
+    fn value(&self, r: &Ref) -> Option<Cow<'_, str>> {
+        match r {
+            Ref::Target(t) => Some(Cow::Borrowed(match t {
+                TargetField::Issuer => &self.target.issuer,
+                TargetField::ClientId => &self.target.client_id,
+                TargetField::ApiBase => &self.target.api_base,
+            })),
+            Ref::Discovery(m) => match self.discovery.as_ref()?.metadata.get(m)? {
+                Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+                Value::Bool(b) => Some(Cow::Owned(b.to_string())),
+                Value::Number(n) => Some(Cow::Owned(n.to_string())),
+                _ => None,
+            },
+            Ref::Authorize(f) => authorize_value(self.authorization.as_ref()?, *f),
+            Ref::Token(f) => non_empty(match f {
+                TokenField::AccessToken => &self.tokens.access_token,
+                TokenField::RefreshToken => &self.tokens.refresh_token,
+                TokenField::IdToken => &self.tokens.id_token,
+                TokenField::Scope => &self.tokens.scope,
+            }),
+            Ref::IdTokenSub => non_empty(&self.id_token_sub),
+            Ref::Capture(name) => self.captures.get(name).map(|s| Cow::Borrowed(s.as_str())),
+        }
+    }
+}
+
+fn authorize_value(a: &Authorization, f: AuthorizeField) -> Option<Cow<'_, str>> {
+    let plain = |s: &str| Some(Cow::Owned(s.to_string()));
+    match f {
+        AuthorizeField::Code => non_empty(&a.code),
+        AuthorizeField::State => non_empty(&a.state),
+        AuthorizeField::Nonce => non_empty(&a.nonce),
+        AuthorizeField::CodeVerifier => non_empty(&a.code_verifier),
+        AuthorizeField::IdToken => non_empty(&a.id_token),
+        AuthorizeField::Iss => non_empty(&a.iss),
+        AuthorizeField::RequestUri => non_empty(&a.request_uri),
+        AuthorizeField::Scope => plain(&a.scope),
+        AuthorizeField::RedirectUri => plain(&a.redirect_uri),
+        AuthorizeField::ClientId => plain(&a.client_id),
+    }
+}
