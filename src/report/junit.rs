@@ -21,9 +21,10 @@ pub(super) fn render(reports: &[ScenarioReport]) -> Result<String, String> {
                 .filter(|s| s.result.verdict == Verdict::Failed)
                 .map(|s| {
                     format!(
-                        "{} ({}): {}",
+                        "{} ({}, step at {}): {}",
                         s.result.should,
                         s.result.id,
+                        s.at,
                         s.explanation.clone().unwrap_or_default()
                     )
                 })

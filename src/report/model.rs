@@ -84,6 +84,8 @@ pub struct SpecLine {
     pub result: SpecResult,
     /// Why it did not pass, in one line.
     pub explanation: Option<String>,
+    /// Where the step that judged it is written: `file:line:col`.
+    pub at: String,
 }
 
 /// Everything shown in one scenario's report.
@@ -200,11 +202,14 @@ impl ScenarioReport {
             }
         }
         let specs = r
-            .specs()
-            .map(|s| SpecLine {
+            .steps
+            .iter()
+            .flat_map(|step| step.specs.iter().map(move |s| (step, s)))
+            .map(|(step, s)| SpecLine {
                 icon: s.verdict.icon(),
                 explanation: s.explanation(),
                 result: s.clone(),
+                at: step.location.clone(),
             })
             .collect();
         ScenarioReport {
