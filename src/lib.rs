@@ -20,6 +20,7 @@ pub mod specs;
 pub mod steps;
 pub mod suite;
 pub mod target;
+pub mod yaml;
 
 pub use errors::ConfigError;
 

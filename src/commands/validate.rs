@@ -1,9 +1,9 @@
 //! `probity validate`, `probity list` and `probity specs`.
 
 use super::{EXIT_CONFIG, EXIT_OK};
-use crate::suite::load::parse_yaml;
 use crate::suite::{check_roles, load_suite, load_suites};
 use crate::target::load_target;
+use crate::yaml::parse_yaml;
 use crate::ConfigError;
 use std::path::{Path, PathBuf};
 

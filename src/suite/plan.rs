@@ -5,9 +5,9 @@
 //! Each mistake is an error with file, line and column, found by `validate`
 //! before any request, never a skip at run time.
 
-use super::load::invalid;
 use super::model::{role, ClientRole, ConsentKind, Scenario, Step, TokenGrant};
 use super::template::{JsonTemplate, Ref, Template};
+use crate::yaml::invalid;
 use crate::ConfigError;
 use serde_saphyr::{Location, Spanned};
 use std::collections::BTreeSet;

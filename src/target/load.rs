@@ -4,7 +4,7 @@
 use super::model::*;
 use crate::http::{HttpSettings, TlsSettings};
 use crate::openapi::SchemaBook;
-use crate::suite::load::{invalid, parse_yaml};
+use crate::yaml::{invalid, parse_yaml};
 use crate::ConfigError;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
