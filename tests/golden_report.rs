@@ -1,0 +1,60 @@
+//! Golden tests of the evidence a user reads: one full scenario's markdown,
+//! JSON and JUnit, run against the embedded bank with a fault so that a
+//! failure, its reason and its step location are pinned too. Volatile parts
+//! (ports, times, keys, random ids) are masked.
+
+use std::process::Command;
+
+/// Masks what changes from run to run.
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    for (pattern, replacement) in [
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (
+            r"\w{3}, \d{1,2} \w{3} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}",
+            "[date]",
+        ),
+        (
+            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z",
+            "[timestamp]",
+        ),
+        (r#""elapsed_ms": "?[0-9.]+"?"#, r#""elapsed_ms": "[ms]""#),
+        (r"[0-9]+(\.[0-9]+)? ms", "[ms] ms"),
+        (r#"time="[0-9.]+""#, r#"time="[s]""#),
+        (r"[A-Za-z0-9_-]{40,}", "[key]"),
+        (r"(ps256|rs256|es256)-[0-9a-f]{12}", "$1-[kid]"),
+        (r"/tmp/[^\s\x22]+", "[dir]"),
+    ] {
+        s.add_filter(pattern, replacement);
+    }
+    s
+}
+
+#[test]
+fn one_full_scenario_markdown_json_and_junit() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = tempfile::tempdir().expect("tempdir");
+    let status = Command::new(env!("CARGO_BIN_EXE_probity"))
+        .args([
+            "run",
+            "suites/client-credentials.yaml",
+            "--only",
+            "client-credentials/client-secret-basic",
+            "--fault",
+            "token.cacheable",
+            "--out",
+        ])
+        .arg(out.path())
+        .current_dir(root)
+        .output()
+        .expect("probity runs");
+    assert_eq!(status.status.code(), Some(1), "{status:?}");
+    let read = |name: &str| std::fs::read_to_string(out.path().join(name)).expect(name);
+    let markdown = read("client-credentials.client-secret-basic.md");
+    assert!(markdown.contains("token.cache_control_no_store"));
+    settings().bind(|| {
+        insta::assert_snapshot!("scenario_markdown", markdown);
+        insta::assert_snapshot!("report_json", read("report.json"));
+        insta::assert_snapshot!("junit_xml", read("junit.xml"));
+    });
+}
