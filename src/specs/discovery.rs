@@ -11,6 +11,8 @@ const JWK_4: &str = "https://www.rfc-editor.org/rfc/rfc7517#section-4";
 const JWA_6: &str = "https://www.rfc-editor.org/rfc/rfc7518#section-6";
 const FAPI1_8_6: &str =
     "https://openid.net/specs/openid-financial-api-part-2-1_0.html#algorithm-considerations";
+const FAPI1_5_2_2: &str =
+    "https://openid.net/specs/openid-financial-api-part-2-1_0.html#authorization-server";
 const FAPI2_5_4: &str =
     "https://openid.net/specs/fapi-security-profile-2_0-final.html#name-cryptography-and-secrets";
 const FAPI2_5_3_2: &str =
@@ -66,7 +68,7 @@ specs! {
     SCOPES_OPENID = "discovery.scopes_include_openid", Failure, "OIDC-DISC-3", DISC_3,
         "should list the `openid` scope in `scopes_supported`";
 
-    RESPONSE_TYPE_CODE = "discovery.response_type_code", Failure, "FAPI1-ADV-5.2.2", FAPI1_8_6,
+    RESPONSE_TYPE_CODE = "discovery.response_type_code", Failure, "FAPI1-ADV-5.2.2", FAPI1_5_2_2,
         "should support `code` or `code id_token` in `response_types_supported`";
 
     GRANT_AUTH_CODE = "discovery.grant_type_authorization_code", Failure, "RFC8414-2",

@@ -298,4 +298,28 @@ mod tests {
             );
         }
     }
+
+    /// `RFC6749-4.1.2.1` → (`6749`, `4.1.2.1`).
+    fn rfc_tag(tag: &str) -> Option<(&str, &str)> {
+        let (num, section) = tag.strip_prefix("RFC")?.split_once('-')?;
+        num.chars()
+            .all(|c| c.is_ascii_digit())
+            .then_some((num, section))
+    }
+
+    #[test]
+    fn clause_urls_match_their_tags() {
+        for s in catalogue() {
+            let Clause { tag, url } = s.clause;
+            assert!(url.starts_with("https://"), "{}: {url}", s.id);
+            let Some((num, section)) = rfc_tag(tag) else {
+                continue;
+            };
+            let prefix = format!("https://www.rfc-editor.org/rfc/rfc{num}#section-");
+            let linked = url.strip_prefix(&prefix);
+            // The link may name the tag's section or one that contains it.
+            let ok = linked.is_some_and(|l| section == l || section.starts_with(&format!("{l}.")));
+            assert!(ok, "{}: tag {tag} links to {url}", s.id);
+        }
+    }
 }

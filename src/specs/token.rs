@@ -2,6 +2,7 @@
 
 const R5_1: &str = "https://www.rfc-editor.org/rfc/rfc6749#section-5.1";
 const R5_2: &str = "https://www.rfc-editor.org/rfc/rfc6749#section-5.2";
+const R6750_4: &str = "https://www.rfc-editor.org/rfc/rfc6750#section-4";
 const OIDC_3_1_3_3: &str = "https://openid.net/specs/openid-connect-core-1_0.html#TokenResponse";
 
 specs! {
@@ -24,7 +25,7 @@ specs! {
         ACCESS_TOKEN = "token.access_token_present", Failure, "RFC6749-5.1", R5_1,
             "should return an `access_token`";
 
-        TOKEN_TYPE = "token.token_type_bearer", Failure, "RFC6750-4", R5_1,
+        TOKEN_TYPE = "token.token_type_bearer", Failure, "RFC6750-4", R6750_4,
             "should return `token_type` Bearer";
 
         EXPIRES_IN = "token.expires_in", Warning, "RFC6749-5.1", R5_1,
