@@ -322,4 +322,33 @@ mod tests {
             assert!(ok, "{}: tag {tag} links to {url}", s.id);
         }
     }
+
+    /// Rust files under `dir`, recursively.
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn no_step_rewrites_a_spec_sentence() {
+        let mut files = Vec::new();
+        rust_files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(
+                !text.contains(&[".should", " ="].concat()),
+                "{} rewrites a `should`: a variant is a spec of its own",
+                file.display()
+            );
+        }
+    }
 }
