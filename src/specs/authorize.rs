@@ -1,8 +1,6 @@
 //! Specs of the authorization request and response (RFC 6749 §4.1,
 //! RFC 9207, RFC 9126, OIDC Core §3.3), and of persisted consent.
 
-use super::Severity::*;
-
 const R4_1_2: &str = "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2";
 const R9207: &str = "https://www.rfc-editor.org/rfc/rfc9207#section-2";
 const R9126: &str = "https://www.rfc-editor.org/rfc/rfc9126#section-2.2";
@@ -10,107 +8,41 @@ const OIDC_3_3_2_5: &str =
     "https://openid.net/specs/openid-connect-core-1_0.html#HybridAuthResponse";
 const OIDC_PROMPT: &str = "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest";
 
-spec!(
-    PAR_CREATED,
-    "par.created",
-    Failure,
-    "RFC9126-2.2",
-    R9126,
-    "should answer the pushed authorization request with 201 and a `request_uri`"
-);
-spec!(
-    REDIRECTED,
-    "authorize.redirected_to_client",
-    Failure,
-    "RFC6749-4.1.2",
-    R4_1_2,
-    "should send the PSU back to the client's redirect URI"
-);
-spec!(
-    NO_ERROR,
-    "callback.no_error",
-    Failure,
-    "RFC6749-4.1.2.1",
-    R4_1_2,
-    "should authorize the request instead of answering with an error"
-);
-spec!(
-    CODE,
-    "callback.code_present",
-    Failure,
-    "RFC6749-4.1.2",
-    R4_1_2,
-    "should return an authorization `code`"
-);
-spec!(
-    STATE,
-    "callback.state_matches",
-    Failure,
-    "RFC6749-4.1.2",
-    R4_1_2,
-    "should return the `state` the client sent, unchanged"
-);
-spec!(
-    ISS_PRESENT,
-    "callback.iss_present",
-    Warning,
-    "RFC9207-2",
-    R9207,
-    "should identify itself with `iss` in the authorization response"
-);
-spec!(
-    ISS_MATCHES,
-    "callback.iss_matches",
-    Failure,
-    "RFC9207-2",
-    R9207,
-    "should send an `iss` identical to its issuer identifier"
-);
-spec!(
-    FRAGMENT,
-    "callback.hybrid_in_fragment",
-    Failure,
-    "OIDC-CORE-3.3.2.5",
-    OIDC_3_3_2_5,
-    "should return `code id_token` responses in the fragment, with an `id_token`"
-);
-spec!(
-    NO_CONSENT_PROMPT,
-    "consent.not_prompted",
-    Failure,
-    "OIDC-CORE-3.1.2.1",
-    OIDC_PROMPT,
-    "should not require a consent prompt when the PSU already granted these scopes"
-);
-spec!(
-    EXPECTED_ERROR,
-    "callback.expected_error",
-    Failure,
-    "RFC6749-4.1.2.1",
-    R4_1_2,
-    "should refuse the invalid authorization request with the expected error"
-);
+specs! {
+    /// Every authorization spec.
+    area AUTHORIZE;
 
-spec!(
-    CONSENT_CREATED,
-    "consent.created",
-    Failure,
-    "OBIE-RW-CONSENTS",
-    "https://openbankinguk.github.io/read-write-api-site3/v3.1.11/profiles/read-write-data-api-profile.html",
-    "should create the intent (201), awaiting authorisation, and return its id"
-);
+    PAR_CREATED = "par.created", Failure, "RFC9126-2.2", R9126,
+        "should answer the pushed authorization request with 201 and a `request_uri`";
 
-/// Every authorization spec.
-pub static AUTHORIZE: &[&super::Spec] = &[
-    &PAR_CREATED,
-    &REDIRECTED,
-    &NO_ERROR,
-    &CODE,
-    &STATE,
-    &ISS_PRESENT,
-    &ISS_MATCHES,
-    &FRAGMENT,
-    &NO_CONSENT_PROMPT,
-    &EXPECTED_ERROR,
-    &CONSENT_CREATED,
-];
+    REDIRECTED = "authorize.redirected_to_client", Failure, "RFC6749-4.1.2", R4_1_2,
+        "should send the PSU back to the client's redirect URI";
+
+    NO_ERROR = "callback.no_error", Failure, "RFC6749-4.1.2.1", R4_1_2,
+        "should authorize the request instead of answering with an error";
+
+    CODE = "callback.code_present", Failure, "RFC6749-4.1.2", R4_1_2,
+        "should return an authorization `code`";
+
+    STATE = "callback.state_matches", Failure, "RFC6749-4.1.2", R4_1_2,
+        "should return the `state` the client sent, unchanged";
+
+    ISS_PRESENT = "callback.iss_present", Warning, "RFC9207-2", R9207,
+        "should identify itself with `iss` in the authorization response";
+
+    ISS_MATCHES = "callback.iss_matches", Failure, "RFC9207-2", R9207,
+        "should send an `iss` identical to its issuer identifier";
+
+    FRAGMENT = "callback.hybrid_in_fragment", Failure, "OIDC-CORE-3.3.2.5", OIDC_3_3_2_5,
+        "should return `code id_token` responses in the fragment, with an `id_token`";
+
+    NO_CONSENT_PROMPT = "consent.not_prompted", Failure, "OIDC-CORE-3.1.2.1", OIDC_PROMPT,
+        "should not require a consent prompt when the PSU already granted these scopes";
+
+    EXPECTED_ERROR = "callback.expected_error", Failure, "RFC6749-4.1.2.1", R4_1_2,
+        "should refuse the invalid authorization request with the expected error";
+
+    CONSENT_CREATED = "consent.created", Failure, "OBIE-RW-CONSENTS",
+        "https://openbankinguk.github.io/read-write-api-site3/v3.1.11/profiles/read-write-data-api-profile.html",
+        "should create the intent (201), awaiting authorisation, and return its id";
+}

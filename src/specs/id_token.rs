@@ -1,8 +1,6 @@
 //! Specs of ID tokens (OIDC Core §2, §3.1.3.7, §3.3.2.11; FAPI 1 Advanced
 //! §5.2.2.1 and §8.6).
 
-use super::Severity::*;
-
 const CORE_2: &str = "https://openid.net/specs/openid-connect-core-1_0.html#IDToken";
 const CORE_3_1_3_7: &str =
     "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation";
@@ -15,196 +13,71 @@ const FAPI1_8_6: &str =
     "https://openid.net/specs/openid-financial-api-part-2-1_0.html#algorithm-considerations";
 const JWT_4_1_5: &str = "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.5";
 
-spec!(
-    DECODES,
-    "id_token.decodes",
-    Failure,
-    "OIDC-CORE-2",
-    CORE_2,
-    "should issue an ID token that is a well-formed signed JWT"
-);
-spec!(
-    ALG_NOT_NONE,
-    "id_token.alg_not_none",
-    Failure,
-    "OIDC-CORE-3.1.3.7",
-    CORE_3_1_3_7,
-    "should sign ID tokens (alg is not `none`)"
-);
-spec!(
-    ALG_ALLOWED,
-    "id_token.alg_allowed",
-    Failure,
-    "FAPI1-ADV-8.6",
-    FAPI1_8_6,
-    "should sign ID tokens with an alg the profile allows"
-);
-spec!(
-    KID_KNOWN,
-    "id_token.kid_in_jwks",
-    Failure,
-    "OIDC-CORE-10.1",
-    CORE_10_1,
-    "should name in `kid` a key published in the JWKS"
-);
-spec!(
-    SIGNATURE,
-    "id_token.signature_valid",
-    Failure,
-    "OIDC-CORE-3.1.3.7",
-    CORE_3_1_3_7,
-    "should carry a signature that verifies with the ASPSP's published key"
-);
-spec!(
-    ISS,
-    "id_token.iss_matches",
-    Failure,
-    "OIDC-CORE-3.1.3.7",
-    CORE_3_1_3_7,
-    "should have `iss` identical to the issuer"
-);
-spec!(
-    AUD,
-    "id_token.aud_contains_client",
-    Failure,
-    "OIDC-CORE-3.1.3.7",
-    CORE_3_1_3_7,
-    "should have the client's `client_id` in `aud`"
-);
-spec!(
-    AZP,
-    "id_token.azp_valid",
-    Failure,
-    "OIDC-CORE-3.1.3.7",
-    CORE_3_1_3_7,
-    "should have `azp` equal to the client when present or when `aud` has several values"
-);
-spec!(
-    SUB,
-    "id_token.sub_present",
-    Failure,
-    "OIDC-CORE-2",
-    CORE_2,
-    "should identify the PSU with a non-empty `sub` of at most 255 characters"
-);
-spec!(
-    EXP,
-    "id_token.not_expired",
-    Failure,
-    "OIDC-CORE-3.1.3.7",
-    CORE_3_1_3_7,
-    "should have an `exp` in the future (within the allowed clock skew)"
-);
-spec!(
-    IAT,
-    "id_token.iat_valid",
-    Failure,
-    "OIDC-CORE-3.1.3.7",
-    CORE_3_1_3_7,
-    "should have an `iat` that is not in the future and not older than `exp`"
-);
-spec!(
-    NBF,
-    "id_token.nbf_valid",
-    Failure,
-    "RFC7519-4.1.5",
-    JWT_4_1_5,
-    "should not be used before `nbf`, when it has one"
-);
-spec!(
-    NONCE,
-    "id_token.nonce_matches",
-    Failure,
-    "OIDC-CORE-3.1.3.7",
-    CORE_3_1_3_7,
-    "should return the `nonce` sent in the authorization request"
-);
-spec!(
-    AUTH_TIME,
-    "id_token.auth_time_valid",
-    Failure,
-    "OIDC-CORE-3.1.3.7",
-    CORE_3_1_3_7,
-    "should include `auth_time` within `max_age` when `max_age` was requested"
-);
-spec!(
-    ACR,
-    "id_token.acr_present",
-    Warning,
-    "FAPI1-ADV-5.2.2.1",
-    FAPI1_5_2_2_1,
-    "should say how the PSU was authenticated (`acr`)"
-);
-spec!(
-    C_HASH,
-    "id_token.c_hash_valid",
-    Failure,
-    "OIDC-CORE-3.3.2.11",
-    CORE_3_3_2_11,
-    "should include a `c_hash` matching the code in front-channel ID tokens"
-);
-spec!(
-    S_HASH,
-    "id_token.s_hash_valid",
-    Failure,
-    "FAPI1-ADV-5.2.2.1",
-    FAPI1_5_2_2_1,
-    "should include an `s_hash` matching the state in front-channel ID tokens"
-);
-spec!(
-    AT_HASH,
-    "id_token.at_hash_valid",
-    Failure,
-    "OIDC-CORE-3.1.3.6",
-    CORE_3_1_3_6,
-    "should have an `at_hash` that matches the access token, when it has one"
-);
-spec!(
-    RT_HASH,
-    "id_token.rt_hash_valid",
-    Failure,
-    "OIDC-CORE-3.1.3.6",
-    CORE_3_1_3_6,
-    "should have an `rt_hash` that matches the refresh token, when it has one"
-);
-spec!(
-    SUB_STABLE,
-    "id_token.sub_stable",
-    Failure,
-    "OIDC-CORE-2",
-    CORE_2,
-    "should keep the same `sub` for the same PSU across ID tokens"
-);
-spec!(
-    EXPECTED_CLAIM,
-    "id_token.expected_claim",
-    Failure,
-    "OIDC-CORE-5.5",
-    "https://openid.net/specs/openid-connect-core-1_0.html#ClaimsParameter",
-    "should include the claims the client requested with their requested values"
-);
+specs! {
+    /// Every ID token spec.
+    area ID_TOKEN;
 
-/// Every ID token spec.
-pub static ID_TOKEN: &[&super::Spec] = &[
-    &DECODES,
-    &ALG_NOT_NONE,
-    &ALG_ALLOWED,
-    &KID_KNOWN,
-    &SIGNATURE,
-    &ISS,
-    &AUD,
-    &AZP,
-    &SUB,
-    &EXP,
-    &IAT,
-    &NBF,
-    &NONCE,
-    &AUTH_TIME,
-    &ACR,
-    &C_HASH,
-    &S_HASH,
-    &AT_HASH,
-    &RT_HASH,
-    &SUB_STABLE,
-    &EXPECTED_CLAIM,
-];
+    DECODES = "id_token.decodes", Failure, "OIDC-CORE-2", CORE_2,
+        "should issue an ID token that is a well-formed signed JWT";
+
+    ALG_NOT_NONE = "id_token.alg_not_none", Failure, "OIDC-CORE-3.1.3.7", CORE_3_1_3_7,
+        "should sign ID tokens (alg is not `none`)";
+
+    ALG_ALLOWED = "id_token.alg_allowed", Failure, "FAPI1-ADV-8.6", FAPI1_8_6,
+        "should sign ID tokens with an alg the profile allows";
+
+    KID_KNOWN = "id_token.kid_in_jwks", Failure, "OIDC-CORE-10.1", CORE_10_1,
+        "should name in `kid` a key published in the JWKS";
+
+    SIGNATURE = "id_token.signature_valid", Failure, "OIDC-CORE-3.1.3.7", CORE_3_1_3_7,
+        "should carry a signature that verifies with the ASPSP's published key";
+
+    ISS = "id_token.iss_matches", Failure, "OIDC-CORE-3.1.3.7", CORE_3_1_3_7,
+        "should have `iss` identical to the issuer";
+
+    AUD = "id_token.aud_contains_client", Failure, "OIDC-CORE-3.1.3.7", CORE_3_1_3_7,
+        "should have the client's `client_id` in `aud`";
+
+    AZP = "id_token.azp_valid", Failure, "OIDC-CORE-3.1.3.7", CORE_3_1_3_7,
+        "should have `azp` equal to the client when present or when `aud` has several values";
+
+    SUB = "id_token.sub_present", Failure, "OIDC-CORE-2", CORE_2,
+        "should identify the PSU with a non-empty `sub` of at most 255 characters";
+
+    EXP = "id_token.not_expired", Failure, "OIDC-CORE-3.1.3.7", CORE_3_1_3_7,
+        "should have an `exp` in the future (within the allowed clock skew)";
+
+    IAT = "id_token.iat_valid", Failure, "OIDC-CORE-3.1.3.7", CORE_3_1_3_7,
+        "should have an `iat` that is not in the future and not older than `exp`";
+
+    NBF = "id_token.nbf_valid", Failure, "RFC7519-4.1.5", JWT_4_1_5,
+        "should not be used before `nbf`, when it has one";
+
+    NONCE = "id_token.nonce_matches", Failure, "OIDC-CORE-3.1.3.7", CORE_3_1_3_7,
+        "should return the `nonce` sent in the authorization request";
+
+    AUTH_TIME = "id_token.auth_time_valid", Failure, "OIDC-CORE-3.1.3.7", CORE_3_1_3_7,
+        "should include `auth_time` within `max_age` when `max_age` was requested";
+
+    ACR = "id_token.acr_present", Warning, "FAPI1-ADV-5.2.2.1", FAPI1_5_2_2_1,
+        "should say how the PSU was authenticated (`acr`)";
+
+    C_HASH = "id_token.c_hash_valid", Failure, "OIDC-CORE-3.3.2.11", CORE_3_3_2_11,
+        "should include a `c_hash` matching the code in front-channel ID tokens";
+
+    S_HASH = "id_token.s_hash_valid", Failure, "FAPI1-ADV-5.2.2.1", FAPI1_5_2_2_1,
+        "should include an `s_hash` matching the state in front-channel ID tokens";
+
+    AT_HASH = "id_token.at_hash_valid", Failure, "OIDC-CORE-3.1.3.6", CORE_3_1_3_6,
+        "should have an `at_hash` that matches the access token, when it has one";
+
+    RT_HASH = "id_token.rt_hash_valid", Failure, "OIDC-CORE-3.1.3.6", CORE_3_1_3_6,
+        "should have an `rt_hash` that matches the refresh token, when it has one";
+
+    SUB_STABLE = "id_token.sub_stable", Failure, "OIDC-CORE-2", CORE_2,
+        "should keep the same `sub` for the same PSU across ID tokens";
+
+    EXPECTED_CLAIM = "id_token.expected_claim", Failure, "OIDC-CORE-5.5",
+        "https://openid.net/specs/openid-connect-core-1_0.html#ClaimsParameter",
+        "should include the claims the client requested with their requested values";
+}

@@ -4,21 +4,77 @@
 //! [`Severity`] and the [`Clause`] it enforces. Checks produce a
 //! [`SpecResult`]; a failed spec keeps what was expected and what was seen.
 //! The id string of a catalogue spec appears exactly once in the source, in
-//! the area file that defines it (`discovery.rs`, …).
+//! the area file that defines it (`discovery.rs`, …), inside that file's one
+//! `specs!` invocation, which also lists it in the area; `areas!` lists the
+//! areas once, and [`catalogue`] reads that list. A `Spec` cannot be built
+//! outside this module tree, so no spec escapes the catalogue.
 
-/// Defines a catalogue spec as a `static`.
-macro_rules! spec {
-    ($name:ident, $id:literal, $sev:expr, $tag:literal, $url:expr, $should:literal) => {
+/// Defines an area's specs and the area's list from one invocation, so a
+/// spec cannot be defined without being listed (and so catalogued).
+///
+/// Each entry is `NAME = "id", Severity, "TAG", url, "should …";` and
+/// becomes `pub static NAME: Spec`. `area LIST;` names the area's list, in
+/// entry order. `group NAME { … }` wraps entries that steps handle together
+/// (e.g. skip as one): they stay in the area and also form `pub static NAME`.
+///
+/// ```text
+/// specs! {
+///     /// Every token spec.
+///     area TOKEN;
+///     /// The core token specs.
+///     group CORE {
+///         STATUS_OK = "token.status_ok", Failure, "RFC6749-5.1", R5_1,
+///             "should answer a valid token request with 200 OK";
+///     }
+/// }
+/// ```
+macro_rules! specs {
+    ($(#[$meta:meta])* area $area:ident; $($body:tt)*) => {
+        specs!(@define $($body)*);
+        $(#[$meta])*
+        pub static $area: &[&$crate::specs::Spec] = specs!(@list [] $($body)*);
+    };
+    (@define) => {};
+    (@define $(#[$meta:meta])* group $group:ident { $($inner:tt)* } $($rest:tt)*) => {
+        specs!(@define $($inner)*);
+        $(#[$meta])*
+        pub static $group: &[&$crate::specs::Spec] = specs!(@list [] $($inner)*);
+        specs!(@define $($rest)*);
+    };
+    (@define $name:ident = $id:literal, $sev:ident, $tag:literal, $url:expr, $should:literal;
+        $($rest:tt)*) => {
         #[doc = $should]
         pub static $name: $crate::specs::Spec = $crate::specs::Spec {
             id: $id,
             should: $should,
-            severity: $sev,
+            severity: $crate::specs::Severity::$sev,
             clause: $crate::specs::Clause {
                 tag: $tag,
                 url: $url,
             },
+            sealed: $crate::specs::Sealed,
         };
+        specs!(@define $($rest)*);
+    };
+    (@list [$($acc:tt)*]) => { &[$($acc)*] };
+    (@list [$($acc:tt)*] $(#[$meta:meta])* group $group:ident { $($inner:tt)* } $($rest:tt)*) => {
+        specs!(@list [$($acc)*] $($inner)* $($rest)*)
+    };
+    (@list [$($acc:tt)*] $name:ident = $id:literal, $sev:ident, $tag:literal, $url:expr,
+        $should:literal; $($rest:tt)*) => {
+        specs!(@list [$($acc)* &$name,] $($rest)*)
+    };
+}
+
+/// Lists the areas once, as `module::LIST`: `AREAS` (and so the catalogue)
+/// is built from this list alone.
+macro_rules! areas {
+    ($($module:ident::$area:ident),+ $(,)?) => {
+        $(pub use $module::$area;)+
+
+        /// Every area, by the name of its list, in listing order: the one
+        /// registry `catalogue()` reads, so no area is listed by hand twice.
+        pub static AREAS: &[(&str, &[&Spec])] = &[$((stringify!($area), $module::$area)),+];
     };
 }
 
@@ -34,17 +90,20 @@ pub mod schema;
 pub mod token;
 pub mod userinfo;
 
-pub use accounts::ACCOUNT_INFO;
-pub use authorize::AUTHORIZE;
-pub use decoupled::DECOUPLED;
-pub use discovery::DISCOVERY;
-pub use id_token::ID_TOKEN;
-pub use payment::PAYMENT;
-pub use request::REQUEST;
 pub use result::{SpecResult, Verdict};
-pub use schema::SCHEMA;
-pub use token::TOKEN;
-pub use userinfo::USERINFO;
+
+areas! {
+    discovery::DISCOVERY,
+    request::REQUEST,
+    token::TOKEN,
+    authorize::AUTHORIZE,
+    id_token::ID_TOKEN,
+    decoupled::DECOUPLED,
+    userinfo::USERINFO,
+    payment::PAYMENT,
+    accounts::ACCOUNT_INFO,
+    schema::SCHEMA,
+}
 
 use serde::Serialize;
 
@@ -80,7 +139,15 @@ pub struct Spec {
     pub severity: Severity,
     /// The clause enforced.
     pub clause: Clause,
+    /// Keeps specs from being built outside `specs` and its area modules,
+    /// where `specs!` lists each one.
+    #[serde(skip)]
+    sealed: Sealed,
 }
+
+/// A private marker: only `crate::specs` and its children can name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sealed;
 
 impl Spec {
     /// The spec held.
@@ -140,23 +207,148 @@ impl Spec {
 
 /// Every catalogue spec, by area, for `probity specs` and for the fault matrix.
 pub fn catalogue() -> impl Iterator<Item = &'static Spec> {
-    [
-        DISCOVERY,
-        REQUEST,
-        TOKEN,
-        AUTHORIZE,
-        ID_TOKEN,
-        DECOUPLED,
-        USERINFO,
-        PAYMENT,
-        ACCOUNT_INFO,
-        SCHEMA,
-    ]
-    .into_iter()
-    .flat_map(|a| a.iter().copied())
+    AREAS.iter().flat_map(|(_, specs)| specs.iter().copied())
 }
 
 /// Looks a catalogue spec up by id.
 pub fn find(id: &str) -> Option<&'static Spec> {
     catalogue().find(|s| s.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// The area files' text: what `specs!` was given.
+    fn area_sources() -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/specs");
+        let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .map(|p| {
+                (
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
+            .filter(|(_, text)| text.lines().any(|l| l == "specs! {"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// `NAME = "id", …` entry lines of a `specs!` invocation.
+    fn entry_count(text: &str) -> usize {
+        text.lines()
+            .filter_map(|l| l.trim().split_once(" = \""))
+            .filter(|(name, _)| {
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
+            .count()
+    }
+
+    #[test]
+    fn every_area_file_is_registered_and_every_entry_catalogued() {
+        let names: Vec<&str> = AREAS.iter().map(|(n, _)| *n).collect();
+        let sources = area_sources();
+        let mut entries = 0;
+        for (file, text) in &sources {
+            let areas: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("area "))
+                .map(|a| a.trim_end_matches(';'))
+                .collect();
+            assert_eq!(areas.len(), 1, "{file} should define one area");
+            assert!(
+                names.contains(&areas[0]),
+                "{file}: {} not in AREAS",
+                areas[0]
+            );
+            entries += entry_count(text);
+        }
+        assert_eq!(sources.len(), AREAS.len(), "an area file is not in AREAS");
+        assert_eq!(entries, catalogue().count(), "entries vs catalogue");
+    }
+
+    #[test]
+    fn areas_are_non_empty_and_ids_unique() {
+        for (name, specs) in AREAS {
+            assert!(!specs.is_empty(), "area {name} is empty");
+        }
+        let mut seen = HashSet::new();
+        for s in catalogue() {
+            assert!(seen.insert(s.id), "duplicate spec id {}", s.id);
+            assert_eq!(find(s.id), Some(s));
+        }
+    }
+
+    #[test]
+    fn groups_are_non_empty_runs_of_their_area() {
+        for (group, area) in [(token::CORE, TOKEN), (discovery::JWKS_SPECS, DISCOVERY)] {
+            assert!(!group.is_empty());
+            assert!(
+                area.windows(group.len()).any(|w| w == group),
+                "{} … not a run of its area",
+                group[0].id
+            );
+        }
+    }
+
+    /// `RFC6749-4.1.2.1` → (`6749`, `4.1.2.1`).
+    fn rfc_tag(tag: &str) -> Option<(&str, &str)> {
+        let (num, section) = tag.strip_prefix("RFC")?.split_once('-')?;
+        num.chars()
+            .all(|c| c.is_ascii_digit())
+            .then_some((num, section))
+    }
+
+    #[test]
+    fn clause_urls_match_their_tags() {
+        for s in catalogue() {
+            let Clause { tag, url } = s.clause;
+            assert!(url.starts_with("https://"), "{}: {url}", s.id);
+            let Some((num, section)) = rfc_tag(tag) else {
+                continue;
+            };
+            let prefix = format!("https://www.rfc-editor.org/rfc/rfc{num}#section-");
+            let linked = url.strip_prefix(&prefix);
+            // The link may name the tag's section or one that contains it.
+            let ok = linked.is_some_and(|l| section == l || section.starts_with(&format!("{l}.")));
+            assert!(ok, "{}: tag {tag} links to {url}", s.id);
+        }
+    }
+
+    /// Rust files under `dir`, recursively.
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn no_step_rewrites_a_spec_sentence() {
+        let mut files = Vec::new();
+        rust_files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(
+                !text.contains(&[".should", " ="].concat()),
+                "{} rewrites a `should`: a variant is a spec of its own",
+                file.display()
+            );
+        }
+    }
 }

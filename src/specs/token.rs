@@ -1,112 +1,49 @@
 //! Specs of the token endpoint response (RFC 6749 §5, OIDC Core §3.1.3).
 
-use super::Severity::*;
-
 const R5_1: &str = "https://www.rfc-editor.org/rfc/rfc6749#section-5.1";
 const R5_2: &str = "https://www.rfc-editor.org/rfc/rfc6749#section-5.2";
+const R6750_4: &str = "https://www.rfc-editor.org/rfc/rfc6750#section-4";
 const OIDC_3_1_3_3: &str = "https://openid.net/specs/openid-connect-core-1_0.html#TokenResponse";
 
-spec!(
-    STATUS_OK,
-    "token.status_ok",
-    Failure,
-    "RFC6749-5.1",
-    R5_1,
-    "should answer a valid token request with 200 OK"
-);
-spec!(
-    JSON,
-    "token.json_object",
-    Failure,
-    "RFC6749-5.1",
-    R5_1,
-    "should return the token response as a JSON object"
-);
-spec!(
-    ACCESS_TOKEN,
-    "token.access_token_present",
-    Failure,
-    "RFC6749-5.1",
-    R5_1,
-    "should return an `access_token`"
-);
-spec!(
-    TOKEN_TYPE,
-    "token.token_type_bearer",
-    Failure,
-    "RFC6750-4",
-    R5_1,
-    "should return `token_type` Bearer"
-);
-spec!(
-    EXPIRES_IN,
-    "token.expires_in",
-    Warning,
-    "RFC6749-5.1",
-    R5_1,
-    "should say when the access token expires (`expires_in`)"
-);
-spec!(
-    NO_STORE,
-    "token.cache_control_no_store",
-    Failure,
-    "RFC6749-5.1",
-    R5_1,
-    "should send `Cache-Control: no-store` with tokens"
-);
-spec!(
-    SCOPE,
-    "token.scope_as_requested",
-    Warning,
-    "RFC6749-5.1",
-    R5_1,
-    "should grant the scopes requested, or say which it granted"
-);
-spec!(
-    REFRESH_TOKEN,
-    "token.refresh_token_present",
-    Failure,
-    "RFC6749-5.1",
-    R5_1,
-    "should return a `refresh_token` where the suite expects one"
-);
-spec!(
-    ID_TOKEN,
-    "token.id_token_present",
-    Failure,
-    "OIDC-CORE-3.1.3.3",
-    OIDC_3_1_3_3,
-    "should return an `id_token` when the `openid` scope was granted"
-);
-spec!(
-    REJECTED,
-    "token.rejected",
-    Failure,
-    "RFC6749-5.2",
-    R5_2,
-    "should reject the invalid token request with the expected OAuth error"
-);
+specs! {
+    /// Every token spec.
+    area TOKEN;
 
-spec!(
-    AUTHORIZATION_DETAILS,
-    "token.authorization_details",
-    Failure,
-    "RFC9396-7",
-    "https://www.rfc-editor.org/rfc/rfc9396#section-7",
-    "should return the granted `authorization_details`, one entry per requested type"
-);
+    AUTHORIZATION_DETAILS = "token.authorization_details", Failure, "RFC9396-7",
+        "https://www.rfc-editor.org/rfc/rfc9396#section-7",
+        "should return the granted `authorization_details`, one entry per requested type";
 
-/// Every token spec.
-pub static TOKEN: &[&super::Spec] = &[
-    &AUTHORIZATION_DETAILS,
-    &STATUS_OK,
-    &JSON,
-    &ACCESS_TOKEN,
-    &TOKEN_TYPE,
-    &EXPIRES_IN,
-    &NO_STORE,
-    &SCOPE,
-    &REFRESH_TOKEN,
-    &ID_TOKEN,
-    &REJECTED,
-];
+    /// The core token specs, skipped together: what a failed token request
+    /// leaves unjudged.
+    group CORE {
+        STATUS_OK = "token.status_ok", Failure, "RFC6749-5.1", R5_1,
+            "should answer a valid token request with 200 OK";
+
+        JSON = "token.json_object", Failure, "RFC6749-5.1", R5_1,
+            "should return the token response as a JSON object";
+
+        ACCESS_TOKEN = "token.access_token_present", Failure, "RFC6749-5.1", R5_1,
+            "should return an `access_token`";
+
+        TOKEN_TYPE = "token.token_type_bearer", Failure, "RFC6750-4", R6750_4,
+            "should return `token_type` Bearer";
+
+        EXPIRES_IN = "token.expires_in", Warning, "RFC6749-5.1", R5_1,
+            "should say when the access token expires (`expires_in`)";
+
+        NO_STORE = "token.cache_control_no_store", Failure, "RFC6749-5.1", R5_1,
+            "should send `Cache-Control: no-store` with tokens";
+    }
+
+    SCOPE = "token.scope_as_requested", Warning, "RFC6749-5.1", R5_1,
+        "should grant the scopes requested, or say which it granted";
+
+    REFRESH_TOKEN = "token.refresh_token_present", Failure, "RFC6749-5.1", R5_1,
+        "should return a `refresh_token` where the suite expects one";
+
+    ID_TOKEN = "token.id_token_present", Failure, "OIDC-CORE-3.1.3.3", OIDC_3_1_3_3,
+        "should return an `id_token` when the `openid` scope was granted";
+
+    REJECTED = "token.rejected", Failure, "RFC6749-5.2", R5_2,
+        "should reject the invalid token request with the expected OAuth error";
+}

@@ -1,25 +1,14 @@
 //! Specs of the UserInfo endpoint (OIDC Core §5.3).
 
-use super::Severity::*;
-
 const CORE_5_3_2: &str = "https://openid.net/specs/openid-connect-core-1_0.html#UserInfoResponse";
 
-spec!(
-    STATUS_OK,
-    "userinfo.status_ok",
-    Failure,
-    "OIDC-CORE-5.3.2",
-    CORE_5_3_2,
-    "should answer the UserInfo request with 200 and a JSON object for a valid access token"
-);
-spec!(
-    SUB_MATCHES,
-    "userinfo.sub_matches",
-    Failure,
-    "OIDC-CORE-5.3.2",
-    CORE_5_3_2,
-    "should return the same `sub` as the ID token"
-);
+specs! {
+    /// Every UserInfo spec.
+    area USERINFO;
 
-/// Every UserInfo spec.
-pub static USERINFO: &[&super::Spec] = &[&STATUS_OK, &SUB_MATCHES];
+    STATUS_OK = "userinfo.status_ok", Failure, "OIDC-CORE-5.3.2", CORE_5_3_2,
+        "should answer the UserInfo request with 200 and a JSON object for a valid access token";
+
+    SUB_MATCHES = "userinfo.sub_matches", Failure, "OIDC-CORE-5.3.2", CORE_5_3_2,
+        "should return the same `sub` as the ID token";
+}

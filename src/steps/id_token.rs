@@ -281,18 +281,54 @@ fn expected_claims(c: &Claims, step: &IdTokenStep, ctx: &StepContext<'_>) -> Vec
             let want = want
                 .render(&*ctx.state)
                 .unwrap_or_else(|e| Value::String(format!("(unfillable: {e})")));
-            let got = c.get(name).cloned().unwrap_or(Value::Null);
-            let mut r = EXPECTED_CLAIM.check(
-                got == want,
-                want.to_string(),
-                if got.is_null() {
-                    "absent".into()
-                } else {
-                    got.to_string()
-                },
-            );
-            r.should = format!("should include the expected `{name}` claim in `id_token`");
-            r
+            expected_claim(c, name, &want)
         })
         .collect()
+}
+
+/// One expected claim. The claim's name goes in the evidence: the sentence
+/// stays the catalogue's, as every spec's does.
+fn expected_claim(c: &Claims, name: &str, want: &Value) -> SpecResult {
+    let got = c.get(name).unwrap_or(&Value::Null);
+    let expected = format!("`{name}` = {want}");
+    if got == want {
+        EXPECTED_CLAIM.pass_with(expected)
+    } else if got.is_null() {
+        EXPECTED_CLAIM.fail(expected, format!("`{name}` absent"))
+    } else {
+        EXPECTED_CLAIM.fail(expected, format!("`{name}` = {got}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn claims(v: Value) -> Claims {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn an_expected_claim_keeps_the_catalogue_sentence_and_names_the_claim() {
+        let c = claims(json!({ "acr": "urn:x" }));
+        let want = json!("aac-1");
+        let missing = expected_claim(&c, "openbanking_intent_id", &want);
+        assert_eq!(missing.should, EXPECTED_CLAIM.should);
+        assert_eq!(missing.verdict, crate::specs::Verdict::Failed);
+        assert_eq!(
+            missing.expected.as_deref(),
+            Some("`openbanking_intent_id` = \"aac-1\"")
+        );
+        assert_eq!(
+            missing.actual.as_deref(),
+            Some("`openbanking_intent_id` absent")
+        );
+        let wrong = expected_claim(&c, "acr", &json!("urn:y"));
+        assert_eq!(wrong.actual.as_deref(), Some("`acr` = \"urn:x\""));
+        let held = expected_claim(&c, "acr", &json!("urn:x"));
+        assert_eq!(held.verdict, crate::specs::Verdict::Passed);
+        assert_eq!(held.should, EXPECTED_CLAIM.should);
+        assert_eq!(held.reason.as_deref(), Some("`acr` = \"urn:x\""));
+    }
 }

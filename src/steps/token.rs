@@ -226,16 +226,6 @@ pub(super) struct Expectation {
     pub details: Option<Value>,
 }
 
-/// The core token specs, skipped: what a failed request leaves unjudged.
-const CORE: [&Spec; 6] = [
-    &STATUS_OK,
-    &JSON,
-    &ACCESS_TOKEN,
-    &TOKEN_TYPE,
-    &EXPIRES_IN,
-    &NO_STORE,
-];
-
 fn skip_all(reason: &str) -> Outcome {
     Outcome {
         specs: CORE.iter().map(|s| s.skip(reason)).collect(),

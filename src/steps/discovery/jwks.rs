@@ -3,22 +3,11 @@
 use super::kind_of;
 use crate::http::OutgoingRequest;
 use crate::specs::discovery::*;
-use crate::specs::{Spec, SpecResult};
+use crate::specs::SpecResult;
 use crate::steps::StepContext;
 use base64::Engine;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-
-const JWKS_SPECS: [&Spec; 8] = [
-    &JWKS_REACHABLE,
-    &JWKS_SIGNING_KEY,
-    &JWKS_KID_PRESENT,
-    &JWKS_KID_UNIQUE,
-    &JWKS_NO_PRIVATE,
-    &JWKS_RSA_SIZE,
-    &JWKS_ALG_KTY,
-    &JWKS_COVERS_ALGS,
-];
 
 /// Fetches the JWKS and judges it; captures its text as `discovery.jwks`.
 pub(super) async fn fetch_and_judge(
