@@ -15,6 +15,7 @@ pub mod request;
 mod schema;
 pub mod token;
 pub mod userinfo;
+mod wait;
 
 use crate::http::{Exchange, Session};
 use crate::specs::SpecResult;

@@ -3,6 +3,7 @@
 
 use super::client_auth::random_id;
 use super::request::{extract, fill_json};
+use super::wait::{deadline_after, sleep_until_at_most};
 use super::{Artifact, Outcome, StepContext};
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
 use crate::jose::{detached_header, sign_detached, verify_detached, DetachedForm};
@@ -14,7 +15,7 @@ use crate::suite::{
 };
 use serde_json::Value;
 use serde_saphyr::Spanned;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs a payment step.
 pub(crate) async fn run(
@@ -260,7 +261,7 @@ pub(crate) async fn poll(step: &PollStatusStep, stage: &str, ctx: &mut StepConte
             }
         }
     };
-    let deadline = Instant::now() + Duration::from_secs(step.timeout_s.unwrap_or(10));
+    let deadline = deadline_after(Duration::from_secs(step.timeout_s.unwrap_or(10)));
     let mut seen = Vec::new();
     loop {
         let mut req = OutgoingRequest::get(&url)
@@ -297,7 +298,7 @@ pub(crate) async fn poll(step: &PollStatusStep, stage: &str, ctx: &mut StepConte
                 ok: true,
             };
         }
-        if Instant::now() + Duration::from_millis(step.interval_ms.unwrap_or(500)) > deadline {
+        if deadline_after(Duration::from_millis(step.interval_ms.unwrap_or(500))) > deadline {
             let spec = TERMINAL_STATUS.fail(
                 step.terminal.join(" or "),
                 format!(
@@ -312,7 +313,11 @@ pub(crate) async fn poll(step: &PollStatusStep, stage: &str, ctx: &mut StepConte
                 ok: false,
             };
         }
-        tokio::time::sleep(Duration::from_millis(step.interval_ms.unwrap_or(500))).await;
+        sleep_until_at_most(
+            Duration::from_millis(step.interval_ms.unwrap_or(500)),
+            deadline,
+        )
+        .await;
     }
 }
 
