@@ -30,6 +30,7 @@ pub mod id_token;
 pub mod payment;
 pub mod request;
 mod result;
+pub mod runner;
 pub mod schema;
 pub mod token;
 pub mod userinfo;
@@ -42,6 +43,7 @@ pub use id_token::ID_TOKEN;
 pub use payment::PAYMENT;
 pub use request::REQUEST;
 pub use result::{SpecResult, Verdict};
+pub use runner::RUNNER;
 pub use schema::SCHEMA;
 pub use token::TOKEN;
 pub use userinfo::USERINFO;
@@ -151,6 +153,7 @@ pub fn catalogue() -> impl Iterator<Item = &'static Spec> {
         PAYMENT,
         ACCOUNT_INFO,
         SCHEMA,
+        RUNNER,
     ]
     .into_iter()
     .flat_map(|a| a.iter().copied())
