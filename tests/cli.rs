@@ -295,3 +295,177 @@ fn a_closed_stdout_pipe_ends_listings_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
     }
 }
+
+/// Validates a profile in `dir`; asserts exit 2 and that stderr holds every
+/// one of `parts` (a `file:line:col` among them).
+fn rejected(dir: &Path, name: &str, profile: &str, parts: &[&str]) {
+    let f = write(dir, name, profile);
+    let started = std::time::Instant::now();
+    let (code, out, err) = probity(&["validate", &f], dir);
+    assert_eq!(code, 2, "{name}: {out}{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{name} took {:?}",
+        started.elapsed()
+    );
+    for p in parts {
+        assert!(err.contains(p), "{name}: missing {p:?} in {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+const CLIENT: &str = "client:\n  id: x\n  auth_method: none\n";
+
+#[test]
+fn profile_urls_and_limits_are_checked_with_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, issuer) in [("rel.yaml", "as.example"), ("ftp.yaml", "ftp://as.example")] {
+        rejected(
+            d,
+            name,
+            &format!("issuer: {issuer}\n{CLIENT}"),
+            &[
+                "`issuer` must be an absolute http(s) URL",
+                &format!("{name}:1:9"),
+            ],
+        );
+    }
+    let ok = format!("issuer: https://as.example\n{CLIENT}");
+    rejected(
+        d,
+        "timeout.yaml",
+        &format!("{ok}http:\n  timeout_ms: 0\n"),
+        &["`timeout_ms` must be between 1 and", "timeout.yaml:6:15"],
+    );
+    rejected(
+        d,
+        "hour.yaml",
+        &format!("{ok}http:\n  timeout_ms: 3600001\n"),
+        &["`timeout_ms` must be between 1 and", "hour.yaml:6:15"],
+    );
+    rejected(
+        d,
+        "body.yaml",
+        &format!("{ok}http:\n  max_body_bytes: 0\n"),
+        &["`max_body_bytes` must be between 1 and", "body.yaml:6:19"],
+    );
+}
+
+#[test]
+fn profile_files_must_be_small_regular_files_of_the_right_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pki = probity::bank::Pki::generate(&["localhost".into()]).unwrap();
+    let other = probity::bank::Pki::generate(&["localhost".into()]).unwrap();
+    write(d, "ca.pem", &pki.ca_pem);
+    write(d, "client.pem", &pki.client_cert_pem);
+    write(d, "client.key", &pki.client_key_pem);
+    write(d, "other.key", &other.client_key_pem);
+    write(d, "notes.txt", "just some text\n");
+    std::fs::write(d.join("big.pem"), vec![b'a'; 1024 * 1024 + 10]).unwrap();
+    let base = format!("issuer: https://as.example\n{CLIENT}");
+    let good =
+        format!("{base}tls:\n  ca: ca.pem\n  client_cert: client.pem\n  client_key: client.key\n");
+    let f = write(d, "good.yaml", &good);
+    let (code, out, err) = probity(&["validate", &f], d);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let tls = |ca: &str| format!("{base}tls:\n  ca: {ca}\n");
+    rejected(
+        d,
+        "zero.yaml",
+        &tls("/dev/zero"),
+        &["`ca: /dev/zero` is not a regular file", "zero.yaml:6:7"],
+    );
+    rejected(
+        d,
+        "dir.yaml",
+        &tls("."),
+        &["`ca: .` is not a regular file", "dir.yaml:6:7"],
+    );
+    rejected(
+        d,
+        "big.yaml",
+        &tls("big.pem"),
+        &["`ca: big.pem` is larger than 1024 KiB", "big.yaml:6:7"],
+    );
+    rejected(
+        d,
+        "gone.yaml",
+        &tls("gone.pem"),
+        &["`ca: gone.pem` cannot be read", "gone.yaml:6:7"],
+    );
+    rejected(
+        d,
+        "text.yaml",
+        &tls("notes.txt"),
+        &["`ca: notes.txt` holds no PEM certificate", "text.yaml:6:7"],
+    );
+
+    let mtls =
+        |cert: &str, key: &str| format!("{base}tls:\n  client_cert: {cert}\n  client_key: {key}\n");
+    rejected(
+        d,
+        "keycert.yaml",
+        &mtls("client.key", "client.key"),
+        &[
+            "`client_cert: client.key` holds no PEM certificate",
+            "keycert.yaml:6:16",
+        ],
+    );
+    rejected(
+        d,
+        "certkey.yaml",
+        &mtls("client.pem", "client.pem"),
+        &[
+            "`client_key: client.pem` holds no PEM private key",
+            "certkey.yaml:7:15",
+        ],
+    );
+    rejected(
+        d,
+        "mismatch.yaml",
+        &mtls("client.pem", "other.key"),
+        &[
+            "`client_key: other.key` does not belong to the certificate",
+            "mismatch.yaml:7:15",
+        ],
+    );
+
+    let jwt = |key: &str| {
+        format!("issuer: https://as.example\nclient:\n  id: x\n  auth_method: private_key_jwt\n  signing_key: {key}\n")
+    };
+    rejected(
+        d,
+        "sigcert.yaml",
+        &jwt("client.pem"),
+        &[
+            "`signing_key: client.pem` is not a private key: it holds a certificate",
+            "sigcert.yaml:5:16",
+        ],
+    );
+    rejected(
+        d,
+        "sigzero.yaml",
+        &jwt("/dev/zero"),
+        &[
+            "`signing_key: /dev/zero` is not a regular file",
+            "sigzero.yaml:5:16",
+        ],
+    );
+    rejected(
+        d,
+        "api.yaml",
+        &format!("{base}openapi:\n  - /dev/zero\n"),
+        &["`openapi: /dev/zero` is not a regular file", "api.yaml:6:5"],
+    );
+}
+
+#[test]
+fn the_example_profile_validates() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/target.example.yaml");
+    let (code, out, err) = probity(&["validate", example.to_str().unwrap()], Path::new("."));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ok: "), "{out}");
+}
