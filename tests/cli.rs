@@ -161,54 +161,132 @@ fn serve_lists_faults_name_first() {
     }
 }
 
+/// A running `probity serve` and the quick start it printed.
+struct Served {
+    child: std::process::Child,
+    printed: Vec<String>,
+}
+
+impl Served {
+    fn start(args: &[&str], dir: &Path) -> Served {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_probity"))
+            .arg("serve")
+            .args(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut printed = Vec::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("Press Ctrl-C");
+            printed.push(line);
+            if done {
+                break;
+            }
+        }
+        Served { child, printed }
+    }
+
+    /// The profile path of the printed `probity run --target PATH`.
+    fn target(&self) -> std::path::PathBuf {
+        let text = self.printed.join("\n");
+        let line = self
+            .printed
+            .iter()
+            .find(|l| l.trim_start().starts_with("probity run --target "))
+            .unwrap_or_else(|| panic!("no run command in:\n{text}"));
+        line.split("--target ").nth(1).unwrap().trim().into()
+    }
+
+    /// Stops it as Ctrl-C does and waits for it to exit.
+    fn interrupt(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
 #[test]
 fn serve_prints_a_quick_start_whose_run_command_works() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_probity"))
-        .args(["serve", "--out", dir.path().to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let done = line.starts_with("Press Ctrl-C");
-        lines.push(line);
-        if done {
-            break;
-        }
-    }
-    let printed = lines.join("\n");
-    let run_line = lines
-        .iter()
-        .find(|l| l.contains("-- run --target"))
-        .unwrap_or_else(|| panic!("{printed}"));
-    let target = run_line
-        .split("--target ")
-        .nth(1)
-        .unwrap()
-        .trim()
-        .to_string();
+    let served = Served::start(&["--out", dir.path().to_str().unwrap()], dir.path());
+    let printed = served.printed.join("\n");
+    let target = served.target();
     let suites = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/discovery.yaml");
     let out = tempfile::tempdir().unwrap();
+    // The printed command with this build's binary standing for `probity`.
     let (code, stdout, stderr) = probity(
         &[
             "run",
             "--target",
-            &target,
+            target.to_str().unwrap(),
             suites.to_str().unwrap(),
             "--out",
             out.path().to_str().unwrap(),
         ],
         dir.path(),
     );
-    let _ = child.kill();
+    served.interrupt();
     assert_eq!(code, 0, "{printed}\n{stdout}{stderr}");
     assert!(
         printed.contains("probity-jwt") && printed.contains("private_key_jwt"),
         "{printed}"
     );
+    assert!(!printed.contains("cargo run"), "{printed}");
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_keeps_its_files_private_and_removes_them_on_ctrl_c() {
+    use std::os::unix::fs::PermissionsExt;
+    let cwd = tempfile::tempdir().unwrap();
+    let served = Served::start(&["--http"], cwd.path());
+    let target = served.target();
+    let dir = target.parent().unwrap().to_path_buf();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "{}", dir.display());
+    for f in ["client.key", "ca.pem", "target.yaml"] {
+        assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
+    }
+    let status = served.interrupt();
+    assert_eq!(status.code(), Some(0));
+    assert!(!dir.exists(), "{} is left behind", dir.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_out_is_created_kept_and_never_writes_through_links() {
+    use std::os::unix::fs::PermissionsExt;
+    let cwd = tempfile::tempdir().unwrap();
+    // A missing directory is created, private.
+    let fresh = cwd.path().join("a/b");
+    let served = Served::start(&["--http", "--out", fresh.to_str().unwrap()], cwd.path());
+    assert_eq!(served.target(), fresh.join("target.yaml"));
+    served.interrupt();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&fresh), 0o700);
+    assert_eq!(mode(&fresh.join("client.key")), 0o600);
+    assert!(fresh.join("target.yaml").exists(), "--out is kept on exit");
+
+    // A symlink planted where the key goes is replaced, its target untouched.
+    let victim = cwd.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::remove_file(fresh.join("client.key")).unwrap();
+    std::os::unix::fs::symlink(&victim, fresh.join("client.key")).unwrap();
+    let served = Served::start(&["--http", "--out", fresh.to_str().unwrap()], cwd.path());
+    served.interrupt();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    let key = std::fs::symlink_metadata(fresh.join("client.key")).unwrap();
+    assert!(key.is_file() && key.permissions().mode() & 0o777 == 0o600);
+
+    // --out itself may not be a symlink.
+    let link = cwd.path().join("link");
+    std::os::unix::fs::symlink(&fresh, &link).unwrap();
+    let (code, _, err) = probity(&["serve", "--http", "--out", "link"], cwd.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--out link is a symbolic link"), "{err}");
 }
 
 #[test]
