@@ -50,7 +50,8 @@ enum Command {
         /// List the faults and exit.
         #[arg(long)]
         list_faults: bool,
-        /// Directory for the CA and target profile (default: a temp directory).
+        /// Directory for the CA, client key and target profile, created if missing and kept
+        /// (default: a private temporary directory, removed on exit).
         #[arg(long)]
         out: Option<PathBuf>,
     },

@@ -161,54 +161,132 @@ fn serve_lists_faults_name_first() {
     }
 }
 
+/// A running `probity serve` and the quick start it printed.
+struct Served {
+    child: std::process::Child,
+    printed: Vec<String>,
+}
+
+impl Served {
+    fn start(args: &[&str], dir: &Path) -> Served {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_probity"))
+            .arg("serve")
+            .args(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut printed = Vec::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("Press Ctrl-C");
+            printed.push(line);
+            if done {
+                break;
+            }
+        }
+        Served { child, printed }
+    }
+
+    /// The profile path of the printed `probity run --target PATH`.
+    fn target(&self) -> std::path::PathBuf {
+        let text = self.printed.join("\n");
+        let line = self
+            .printed
+            .iter()
+            .find(|l| l.trim_start().starts_with("probity run --target "))
+            .unwrap_or_else(|| panic!("no run command in:\n{text}"));
+        line.split("--target ").nth(1).unwrap().trim().into()
+    }
+
+    /// Stops it as Ctrl-C does and waits for it to exit.
+    fn interrupt(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
 #[test]
 fn serve_prints_a_quick_start_whose_run_command_works() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_probity"))
-        .args(["serve", "--out", dir.path().to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let done = line.starts_with("Press Ctrl-C");
-        lines.push(line);
-        if done {
-            break;
-        }
-    }
-    let printed = lines.join("\n");
-    let run_line = lines
-        .iter()
-        .find(|l| l.contains("-- run --target"))
-        .unwrap_or_else(|| panic!("{printed}"));
-    let target = run_line
-        .split("--target ")
-        .nth(1)
-        .unwrap()
-        .trim()
-        .to_string();
+    let served = Served::start(&["--out", dir.path().to_str().unwrap()], dir.path());
+    let printed = served.printed.join("\n");
+    let target = served.target();
     let suites = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/discovery.yaml");
     let out = tempfile::tempdir().unwrap();
+    // The printed command with this build's binary standing for `probity`.
     let (code, stdout, stderr) = probity(
         &[
             "run",
             "--target",
-            &target,
+            target.to_str().unwrap(),
             suites.to_str().unwrap(),
             "--out",
             out.path().to_str().unwrap(),
         ],
         dir.path(),
     );
-    let _ = child.kill();
+    served.interrupt();
     assert_eq!(code, 0, "{printed}\n{stdout}{stderr}");
     assert!(
         printed.contains("probity-jwt") && printed.contains("private_key_jwt"),
         "{printed}"
     );
+    assert!(!printed.contains("cargo run"), "{printed}");
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_keeps_its_files_private_and_removes_them_on_ctrl_c() {
+    use std::os::unix::fs::PermissionsExt;
+    let cwd = tempfile::tempdir().unwrap();
+    let served = Served::start(&["--http"], cwd.path());
+    let target = served.target();
+    let dir = target.parent().unwrap().to_path_buf();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "{}", dir.display());
+    for f in ["client.key", "ca.pem", "target.yaml"] {
+        assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
+    }
+    let status = served.interrupt();
+    assert_eq!(status.code(), Some(0));
+    assert!(!dir.exists(), "{} is left behind", dir.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_out_is_created_kept_and_never_writes_through_links() {
+    use std::os::unix::fs::PermissionsExt;
+    let cwd = tempfile::tempdir().unwrap();
+    // A missing directory is created, private.
+    let fresh = cwd.path().join("a/b");
+    let served = Served::start(&["--http", "--out", fresh.to_str().unwrap()], cwd.path());
+    assert_eq!(served.target(), fresh.join("target.yaml"));
+    served.interrupt();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&fresh), 0o700);
+    assert_eq!(mode(&fresh.join("client.key")), 0o600);
+    assert!(fresh.join("target.yaml").exists(), "--out is kept on exit");
+
+    // A symlink planted where the key goes is replaced, its target untouched.
+    let victim = cwd.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::remove_file(fresh.join("client.key")).unwrap();
+    std::os::unix::fs::symlink(&victim, fresh.join("client.key")).unwrap();
+    let served = Served::start(&["--http", "--out", fresh.to_str().unwrap()], cwd.path());
+    served.interrupt();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    let key = std::fs::symlink_metadata(fresh.join("client.key")).unwrap();
+    assert!(key.is_file() && key.permissions().mode() & 0o777 == 0o600);
+
+    // --out itself may not be a symlink.
+    let link = cwd.path().join("link");
+    std::os::unix::fs::symlink(&fresh, &link).unwrap();
+    let (code, _, err) = probity(&["serve", "--http", "--out", "link"], cwd.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--out link is a symbolic link"), "{err}");
 }
 
 #[test]
@@ -294,4 +372,178 @@ fn a_closed_stdout_pipe_ends_listings_quietly() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
     }
+}
+
+/// Validates a profile in `dir`; asserts exit 2 and that stderr holds every
+/// one of `parts` (a `file:line:col` among them).
+fn rejected(dir: &Path, name: &str, profile: &str, parts: &[&str]) {
+    let f = write(dir, name, profile);
+    let started = std::time::Instant::now();
+    let (code, out, err) = probity(&["validate", &f], dir);
+    assert_eq!(code, 2, "{name}: {out}{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{name} took {:?}",
+        started.elapsed()
+    );
+    for p in parts {
+        assert!(err.contains(p), "{name}: missing {p:?} in {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+const CLIENT: &str = "client:\n  id: x\n  auth_method: none\n";
+
+#[test]
+fn profile_urls_and_limits_are_checked_with_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, issuer) in [("rel.yaml", "as.example"), ("ftp.yaml", "ftp://as.example")] {
+        rejected(
+            d,
+            name,
+            &format!("issuer: {issuer}\n{CLIENT}"),
+            &[
+                "`issuer` must be an absolute http(s) URL",
+                &format!("{name}:1:9"),
+            ],
+        );
+    }
+    let ok = format!("issuer: https://as.example\n{CLIENT}");
+    rejected(
+        d,
+        "timeout.yaml",
+        &format!("{ok}http:\n  timeout_ms: 0\n"),
+        &["`timeout_ms` must be between 1 and", "timeout.yaml:6:15"],
+    );
+    rejected(
+        d,
+        "hour.yaml",
+        &format!("{ok}http:\n  timeout_ms: 3600001\n"),
+        &["`timeout_ms` must be between 1 and", "hour.yaml:6:15"],
+    );
+    rejected(
+        d,
+        "body.yaml",
+        &format!("{ok}http:\n  max_body_bytes: 0\n"),
+        &["`max_body_bytes` must be between 1 and", "body.yaml:6:19"],
+    );
+}
+
+#[test]
+fn profile_files_must_be_small_regular_files_of_the_right_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pki = probity::bank::Pki::generate(&["localhost".into()]).unwrap();
+    let other = probity::bank::Pki::generate(&["localhost".into()]).unwrap();
+    write(d, "ca.pem", &pki.ca_pem);
+    write(d, "client.pem", &pki.client_cert_pem);
+    write(d, "client.key", &pki.client_key_pem);
+    write(d, "other.key", &other.client_key_pem);
+    write(d, "notes.txt", "just some text\n");
+    std::fs::write(d.join("big.pem"), vec![b'a'; 1024 * 1024 + 10]).unwrap();
+    let base = format!("issuer: https://as.example\n{CLIENT}");
+    let good =
+        format!("{base}tls:\n  ca: ca.pem\n  client_cert: client.pem\n  client_key: client.key\n");
+    let f = write(d, "good.yaml", &good);
+    let (code, out, err) = probity(&["validate", &f], d);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let tls = |ca: &str| format!("{base}tls:\n  ca: {ca}\n");
+    rejected(
+        d,
+        "zero.yaml",
+        &tls("/dev/zero"),
+        &["`ca: /dev/zero` is not a regular file", "zero.yaml:6:7"],
+    );
+    rejected(
+        d,
+        "dir.yaml",
+        &tls("."),
+        &["`ca: .` is not a regular file", "dir.yaml:6:7"],
+    );
+    rejected(
+        d,
+        "big.yaml",
+        &tls("big.pem"),
+        &["`ca: big.pem` is larger than 1024 KiB", "big.yaml:6:7"],
+    );
+    rejected(
+        d,
+        "gone.yaml",
+        &tls("gone.pem"),
+        &["`ca: gone.pem` cannot be read", "gone.yaml:6:7"],
+    );
+    rejected(
+        d,
+        "text.yaml",
+        &tls("notes.txt"),
+        &["`ca: notes.txt` holds no PEM certificate", "text.yaml:6:7"],
+    );
+
+    let mtls =
+        |cert: &str, key: &str| format!("{base}tls:\n  client_cert: {cert}\n  client_key: {key}\n");
+    rejected(
+        d,
+        "keycert.yaml",
+        &mtls("client.key", "client.key"),
+        &[
+            "`client_cert: client.key` holds no PEM certificate",
+            "keycert.yaml:6:16",
+        ],
+    );
+    rejected(
+        d,
+        "certkey.yaml",
+        &mtls("client.pem", "client.pem"),
+        &[
+            "`client_key: client.pem` holds no PEM private key",
+            "certkey.yaml:7:15",
+        ],
+    );
+    rejected(
+        d,
+        "mismatch.yaml",
+        &mtls("client.pem", "other.key"),
+        &[
+            "`client_key: other.key` does not belong to the certificate",
+            "mismatch.yaml:7:15",
+        ],
+    );
+
+    let jwt = |key: &str| {
+        format!("issuer: https://as.example\nclient:\n  id: x\n  auth_method: private_key_jwt\n  signing_key: {key}\n")
+    };
+    rejected(
+        d,
+        "sigcert.yaml",
+        &jwt("client.pem"),
+        &[
+            "`signing_key: client.pem` is not a private key: it holds a certificate",
+            "sigcert.yaml:5:16",
+        ],
+    );
+    rejected(
+        d,
+        "sigzero.yaml",
+        &jwt("/dev/zero"),
+        &[
+            "`signing_key: /dev/zero` is not a regular file",
+            "sigzero.yaml:5:16",
+        ],
+    );
+    rejected(
+        d,
+        "api.yaml",
+        &format!("{base}openapi:\n  - /dev/zero\n"),
+        &["`openapi: /dev/zero` is not a regular file", "api.yaml:6:5"],
+    );
+}
+
+#[test]
+fn the_example_profile_validates() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/target.example.yaml");
+    let (code, out, err) = probity(&["validate", example.to_str().unwrap()], Path::new("."));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ok: "), "{out}");
 }

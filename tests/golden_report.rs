@@ -21,7 +21,7 @@ fn settings() -> insta::Settings {
         (r#""elapsed_ms": "?[0-9.]+"?"#, r#""elapsed_ms": "[ms]""#),
         (r"[0-9]+(\.[0-9]+)? ms", "[ms] ms"),
         (r#"time="[0-9.]+""#, r#"time="[s]""#),
-        (r"[A-Za-z0-9_-]{40,}", "[key]"),
+        (r"([^#A-Za-z0-9_-])[A-Za-z0-9_-]{40,}", "$1[key]"),
         (r"(ps256|rs256|es256)-[0-9a-f]{12}", "$1-[kid]"),
         (r"/tmp/[^\s\x22]+", "[dir]"),
     ] {

@@ -218,3 +218,69 @@ async fn nothing_listening_fails_with_a_connection_reason() {
         reason(&r, "discovery.status_ok")
     );
 }
+
+/// A CIBA provider whose `interval` and `expires_in` are the largest JSON
+/// integers and that never decides.
+async fn endless_ciba_server() -> String {
+    use axum::routing::post;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let metadata = serde_json::json!({
+        "issuer": base,
+        "token_endpoint": format!("{base}/token"),
+        "backchannel_authentication_endpoint": format!("{base}/bc"),
+    });
+    let app = Router::new()
+        .route(WK, get(move || async move { axum::Json(metadata) }))
+        .route(
+            "/bc",
+            post(|| async {
+                axum::Json(serde_json::json!({
+                    "auth_req_id": "r1",
+                    "interval": u64::MAX,
+                    "expires_in": u64::MAX,
+                }))
+            }),
+        )
+        .route(
+            "/token",
+            post(|| async {
+                (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(serde_json::json!({"error": "authorization_pending"})),
+                )
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+#[tokio::test]
+async fn a_huge_ciba_interval_neither_panics_nor_outwaits_the_timeout() {
+    let base = endless_ciba_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("ciba.yaml");
+    std::fs::write(
+        &suite,
+        "suite: ciba\nscenarios:\n  - id: endless\n    name: Endless\n    steps:\n      - discovery: {}\n      - decoupled:\n          login_hint: alice\n          timeout_s: 1\n",
+    )
+    .unwrap();
+    let suite = probity::suite::load_suite(&suite).unwrap();
+    let started = std::time::Instant::now();
+    let r = common::run_loaded(&target(base, TlsSettings::default()), &suite, "endless").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        common::verdict(&r, "decoupled.request_accepted"),
+        Verdict::Passed
+    );
+    assert_eq!(common::verdict(&r, "decoupled.completes"), Verdict::Failed);
+    assert!(
+        reason(&r, "decoupled.completes").contains("no decision within 1 s"),
+        "{}",
+        reason(&r, "decoupled.completes")
+    );
+}

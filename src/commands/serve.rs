@@ -2,7 +2,7 @@
 
 use super::{EXIT_CONFIG, EXIT_OK};
 use crate::bank::{BankConfig, Fault, FaultSet, RunningBank, BASIC_CLIENT_ID};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `probity serve`.
 #[derive(Debug, Clone, Default)]
@@ -17,7 +17,8 @@ pub struct ServeArgs {
     pub faults: Vec<String>,
     /// Print the faults and exit.
     pub list_faults: bool,
-    /// Where to write the CA certificate and a target profile.
+    /// Where to write the CA, client key and target profile (kept on exit);
+    /// `None`: a private temporary directory, removed on exit.
     pub out: Option<PathBuf>,
 }
 
@@ -59,35 +60,171 @@ pub async fn serve(args: ServeArgs) -> u8 {
             return EXIT_CONFIG;
         }
     };
-    let dir = args
-        .out
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("probity-bank-{}", bank.addr.port())));
-    let target = match write_profile(&bank, &dir, args.http).await {
+    let files = match BankFiles::prepare(args.out.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            bank.shutdown();
+            return EXIT_CONFIG;
+        }
+    };
+    let dir = files.dir().to_path_buf();
+    let target = match write_profile(&bank, &dir, args.http) {
         Ok(t) => t,
         Err(e) => {
             eprintln!(
                 "error: cannot write the bank's files to {}: {e}",
                 dir.display()
             );
+            bank.shutdown();
             return EXIT_CONFIG;
         }
     };
-    print_quick_start(&bank, &dir, &target, args.http);
-    let _ = tokio::signal::ctrl_c().await;
+    let stop = Stop::listen();
+    print_quick_start(&bank, &dir, &target, args.http, files.is_temporary());
+    stop.wait().await;
     bank.shutdown();
+    // Dropping `files` removes a temporary directory with the client key in it.
+    drop(files);
     EXIT_OK
 }
 
-/// Writes `ca.pem`, the client certificate and `target.yaml` into `dir`.
-async fn write_profile(
-    bank: &RunningBank,
-    dir: &std::path::Path,
-    http: bool,
-) -> std::io::Result<PathBuf> {
-    tokio::fs::create_dir_all(dir).await?;
-    tokio::fs::write(dir.join("ca.pem"), &bank.pki.ca_pem).await?;
-    tokio::fs::write(dir.join("client.pem"), &bank.pki.client_cert_pem).await?;
-    tokio::fs::write(dir.join("client.key"), &bank.pki.client_key_pem).await?;
+/// Ctrl-C (SIGINT) and, on Unix, SIGTERM, listened for before the quick
+/// start is printed, so a signal sent right after it still cleans up.
+struct Stop {
+    #[cfg(unix)]
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Stop {
+    fn listen() -> Stop {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let signals = signal(SignalKind::interrupt())
+                .and_then(|i| Ok((i, signal(SignalKind::terminate())?)))
+                .ok();
+            Stop { signals }
+        }
+        #[cfg(not(unix))]
+        Stop {}
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.signals {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Where the bank's CA, client key and profile go: a fresh private
+/// directory removed on exit, or the user's `--out DIR`, kept.
+///
+/// The client key is a secret and the temp folder is shared, so the
+/// directory is never a predictable name another user could plant first.
+enum BankFiles {
+    /// Created exclusively with mode 0700; removed when dropped.
+    Temporary(tempfile::TempDir),
+    /// The user's directory.
+    Kept(PathBuf),
+}
+
+impl BankFiles {
+    fn prepare(out: Option<&Path>) -> Result<BankFiles, String> {
+        match out {
+            None => private_temp_dir().map(BankFiles::Temporary).map_err(|e| {
+                format!("cannot create a private directory under the temp folder: {e}")
+            }),
+            Some(dir) => out_dir(dir).map(|()| BankFiles::Kept(dir.to_path_buf())),
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        match self {
+            BankFiles::Temporary(t) => t.path(),
+            BankFiles::Kept(p) => p,
+        }
+    }
+
+    fn is_temporary(&self) -> bool {
+        matches!(self, BankFiles::Temporary(_))
+    }
+}
+
+fn private_temp_dir() -> std::io::Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("probity-bank-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    builder.tempdir()
+}
+
+/// Makes `--out DIR` ready: created (0700) if missing; a symlink or a
+/// non-directory is refused, so the files land where the user said.
+fn out_dir(dir: &Path) -> Result<(), String> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => Err(format!(
+            "--out {} is a symbolic link; give the real directory",
+            dir.display()
+        )),
+        Ok(m) if !m.is_dir() => Err(format!("--out {} is not a directory", dir.display())),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt;
+                builder.mode(0o700);
+            }
+            builder
+                .create(dir)
+                .map_err(|e| format!("cannot create --out {}: {e}", dir.display()))
+        }
+        Err(e) => Err(format!("cannot use --out {}: {e}", dir.display())),
+    }
+}
+
+/// Writes one file readable by its owner only (0600), never through a
+/// link: whatever is at `path` (a file or a planted symlink) is removed
+/// first, then the file is created exclusively.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} is a directory", path.display()),
+            ))
+        }
+        Ok(_) => std::fs::remove_file(path)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+/// Writes `ca.pem`, the client certificate and key and `target.yaml` into `dir`.
+fn write_profile(bank: &RunningBank, dir: &Path, http: bool) -> std::io::Result<PathBuf> {
+    write_private(&dir.join("ca.pem"), &bank.pki.ca_pem)?;
+    write_private(&dir.join("client.pem"), &bank.pki.client_cert_pem)?;
+    write_private(&dir.join("client.key"), &bank.pki.client_key_pem)?;
     let tls = if http {
         String::new()
     } else {
@@ -98,16 +235,11 @@ async fn write_profile(
         bank.issuer, BASIC_CLIENT_ID, crate::bank::BASIC_CLIENT_SECRET, crate::bank::REDIRECT_URI
     );
     let path = dir.join("target.yaml");
-    tokio::fs::write(&path, profile).await?;
+    write_private(&path, &profile)?;
     Ok(path)
 }
 
-fn print_quick_start(
-    bank: &RunningBank,
-    dir: &std::path::Path,
-    target: &std::path::Path,
-    http: bool,
-) {
+fn print_quick_start(bank: &RunningBank, dir: &Path, target: &Path, http: bool, temporary: bool) {
     let i = &bank.issuer;
     out!("probity reference bank");
     out!("  issuer:    {i}");
@@ -142,6 +274,10 @@ fn print_quick_start(
         format!("--cacert {} ", dir.join("ca.pem").display())
     };
     out!("  curl {cacert}{i}/.well-known/openid-configuration");
-    out!("  cargo run --release -- run --target {}", target.display());
-    out!("Press Ctrl-C to stop.");
+    out!("  probity run --target {}", target.display());
+    if temporary {
+        out!("Press Ctrl-C to stop (this removes {}).", dir.display());
+    } else {
+        out!("Press Ctrl-C to stop.");
+    }
 }

@@ -6,13 +6,19 @@ use sha2::Digest;
 
 /// The left-most half of the hash of `value` under the hash function of the
 /// JWS `alg`, base64url without padding. `None` for an alg without a hash.
+///
+/// The alg comes from the target's token, so any text must be safe here:
+/// suffixes are compared as text, never sliced by byte offset.
 pub fn oidc_hash(alg: &str, value: &str) -> Option<String> {
-    let digest: Vec<u8> = match &alg[alg.len().saturating_sub(3)..] {
-        "256" => sha2::Sha256::digest(value.as_bytes()).to_vec(),
-        "384" => sha2::Sha384::digest(value.as_bytes()).to_vec(),
-        "512" => sha2::Sha512::digest(value.as_bytes()).to_vec(),
-        _ if alg == "EdDSA" => sha2::Sha512::digest(value.as_bytes()).to_vec(),
-        _ => return None,
+    let bytes = value.as_bytes();
+    let digest: Vec<u8> = if alg == "EdDSA" || alg.ends_with("512") {
+        sha2::Sha512::digest(bytes).to_vec()
+    } else if alg.ends_with("256") {
+        sha2::Sha256::digest(bytes).to_vec()
+    } else if alg.ends_with("384") {
+        sha2::Sha384::digest(bytes).to_vec()
+    } else {
+        return None;
     };
     Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2]))
 }
@@ -38,5 +44,17 @@ mod tests {
             "LDktKdoQak3Pk0cnXxCltA"
         );
         assert_eq!(oidc_hash("none", "x"), None);
+    }
+
+    #[test]
+    fn a_hostile_alg_is_no_hash_rather_than_a_panic() {
+        // A multi-byte character across the last three bytes used to panic.
+        assert_eq!(oidc_hash("PS2é6", "x"), None);
+        assert_eq!(oidc_hash("é", "x"), None);
+        assert_eq!(oidc_hash("", "x"), None);
+        let long = format!("{}é", "A".repeat(100_000));
+        assert_eq!(oidc_hash(&long, "x"), None);
+        assert_eq!(oidc_hash("EdDSA", "x").map(|h| h.len()), Some(43));
+        assert_eq!(oidc_hash("ES384", "x").map(|h| h.len()), Some(32));
     }
 }

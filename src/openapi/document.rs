@@ -54,7 +54,13 @@ impl OpenApi {
     pub fn load(path: &Path) -> Result<OpenApi, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let doc: Value = serde_saphyr::from_str(&text)
+        Self::from_text(path, &text)
+    }
+
+    /// Parses a document already read from `path` (named in errors), so
+    /// callers can choose how to read it (the target loader caps the size).
+    pub fn from_text(path: &Path, text: &str) -> Result<OpenApi, String> {
+        let doc: Value = serde_saphyr::from_str(text)
             .map_err(|e| format!("{} is not a YAML or JSON document: {e}", path.display()))?;
         let base = doc
             .pointer("/servers/0/url")

@@ -3,6 +3,7 @@
 //! Nothing here formats output: reporters consume [`RunEvent`]s.
 
 mod events;
+mod guard;
 mod scenario;
 
 pub use events::{Counts, RunEvent, ScenarioResult};
@@ -69,23 +70,32 @@ pub async fn run(
             permits.clone(),
             events.clone(),
         );
-        handles.push(tokio::spawn(async move {
-            let _permit = permits
-                .acquire_owned()
-                .await
-                .expect("semaphore is never closed");
-            events(RunEvent::ScenarioStarted { name: job.name() });
-            let result = Arc::new(run_scenario(&job, &target, client).await);
+        let task_job = job.clone();
+        let handle = tokio::spawn(async move {
+            // The semaphore is never closed, so acquiring cannot fail.
+            let _permit = permits.acquire_owned().await.ok();
+            events(RunEvent::ScenarioStarted {
+                name: task_job.name(),
+            });
+            let result = Arc::new(run_scenario(&task_job, &target, client).await);
             events(RunEvent::ScenarioFinished(result.clone()));
             result
-        }));
+        });
+        handles.push((job, handle));
     }
     let mut results = Vec::with_capacity(handles.len());
-    for h in handles {
+    for (job, h) in handles {
         match h.await {
             Ok(r) => results.push(r),
-            // A panic in a step is a bug in probity; the other scenarios' results still count.
-            Err(e) => eprintln!("probity: a scenario task failed: {e}"),
+            // A panic outside the steps is a bug in probity: the scenario is
+            // reported FAILED with the message, and the others still count.
+            Err(e) => {
+                let message = guard::join_failure(e);
+                let started_at = scenario::now_rfc3339();
+                let result = Arc::new(guard::panicked_scenario(&job, started_at, &message));
+                events(RunEvent::ScenarioFinished(result.clone()));
+                results.push(result);
+            }
         }
     }
     events(RunEvent::RunFinished);

@@ -86,6 +86,7 @@ pub mod id_token;
 pub mod payment;
 pub mod request;
 mod result;
+pub mod runner;
 pub mod schema;
 pub mod token;
 pub mod userinfo;
@@ -103,6 +104,7 @@ areas! {
     payment::PAYMENT,
     accounts::ACCOUNT_INFO,
     schema::SCHEMA,
+    runner::RUNNER,
 }
 
 use serde::Serialize;

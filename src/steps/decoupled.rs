@@ -4,6 +4,7 @@
 
 use super::client_auth;
 use super::token::{judge_tokens, Expectation};
+use super::wait::{deadline_after, sleep_until_at_most};
 use super::{Outcome, StepContext};
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
 use crate::specs::decoupled::*;
@@ -144,20 +145,24 @@ async fn poll(
         }
     };
     // CIBA §7.3: without `interval` the client waits 5 seconds.
+    // The target's numbers may be anything: saturate, and never sleep past the deadline.
     let mut interval = Duration::from_millis(
         step.poll_interval_ms
-            .unwrap_or(s.interval.unwrap_or(5) * 1000),
+            .unwrap_or(s.interval.unwrap_or(5).saturating_mul(1000)),
     );
     let limit = Duration::from_secs(
         step.timeout_s
             .unwrap_or(30)
             .min(s.expires_in.unwrap_or(u64::MAX).saturating_add(5)),
     );
-    let deadline = Instant::now() + limit;
+    let deadline = deadline_after(limit);
     let mut first = true;
     while Instant::now() < deadline {
         if !first {
-            tokio::time::sleep(interval).await;
+            sleep_until_at_most(interval, deadline).await;
+            if Instant::now() >= deadline {
+                break;
+            }
         }
         first = false;
         let mut form = vec![
@@ -195,7 +200,7 @@ async fn poll(
             (400, Some("authorization_pending")) => {}
             (400, Some("slow_down")) => {
                 out.slow_downs += 1;
-                interval += Duration::from_secs(5);
+                interval = interval.saturating_add(Duration::from_secs(5));
             }
             (
                 _,

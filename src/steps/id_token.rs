@@ -142,7 +142,7 @@ fn registered_claims(c: &Claims, issuer: &str, client_id: &str, skew: i64) -> Ve
     let sub = s("sub").unwrap_or("");
     let exp = match num(c, "exp") {
         Some(exp) => EXP.check(
-            exp + skew > now,
+            exp.saturating_add(skew) > now,
             format!("after now ({now}) - {skew}s skew"),
             exp.to_string(),
         ),
@@ -150,7 +150,7 @@ fn registered_claims(c: &Claims, issuer: &str, client_id: &str, skew: i64) -> Ve
     };
     let iat = match num(c, "iat") {
         Some(iat) => IAT.check(
-            iat <= now + skew && num(c, "exp").is_none_or(|e| iat <= e),
+            iat <= now.saturating_add(skew) && num(c, "exp").is_none_or(|e| iat <= e),
             format!("not after now ({now}) + {skew}s, not after exp"),
             iat.to_string(),
         ),
@@ -158,7 +158,7 @@ fn registered_claims(c: &Claims, issuer: &str, client_id: &str, skew: i64) -> Ve
     };
     let nbf = match num(c, "nbf") {
         Some(nbf) => NBF.check(
-            nbf <= now + skew,
+            nbf <= now.saturating_add(skew),
             format!("not after now ({now}) + {skew}s"),
             nbf.to_string(),
         ),
@@ -209,9 +209,9 @@ fn request_bound(
         let now = chrono::Utc::now().timestamp();
         out.push(match num(c, "auth_time") {
             Some(t) => AUTH_TIME.check(
-                now - t <= max_age + 60,
+                now.saturating_sub(t) <= max_age.saturating_add(60),
                 format!("within {max_age}s"),
-                format!("{}s ago", now - t),
+                format!("{}s ago", now.saturating_sub(t)),
             ),
             None => AUTH_TIME.fail("`auth_time`", "absent"),
         });

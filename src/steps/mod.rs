@@ -19,6 +19,7 @@ mod signature;
 pub mod state;
 pub mod token;
 pub mod userinfo;
+mod wait;
 
 pub use state::ScenarioState;
 

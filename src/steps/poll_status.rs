@@ -1,11 +1,12 @@
 //! `poll_status`: GET a resource until its status is terminal, capturing
 //! every poll.
 
+use super::wait::{deadline_after, sleep_until_at_most};
 use super::{Artifact, Outcome, StepContext};
 use crate::http::OutgoingRequest;
 use crate::specs::payment::TERMINAL_STATUS;
 use crate::suite::PollStatusStep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs a poll_status step.
 pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
@@ -29,7 +30,7 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
             }
         }
     };
-    let deadline = Instant::now() + Duration::from_secs(step.timeout_s.unwrap_or(10));
+    let deadline = deadline_after(Duration::from_secs(step.timeout_s.unwrap_or(10)));
     let mut seen = Vec::new();
     loop {
         let mut req = OutgoingRequest::get(&url)
@@ -65,7 +66,7 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
                 ok: true,
             };
         }
-        if Instant::now() + Duration::from_millis(step.interval_ms.unwrap_or(500)) > deadline {
+        if deadline_after(Duration::from_millis(step.interval_ms.unwrap_or(500))) > deadline {
             let spec = TERMINAL_STATUS.fail(
                 step.terminal.join(" or "),
                 format!(
@@ -80,6 +81,10 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
                 ok: false,
             };
         }
-        tokio::time::sleep(Duration::from_millis(step.interval_ms.unwrap_or(500))).await;
+        sleep_until_at_most(
+            Duration::from_millis(step.interval_ms.unwrap_or(500)),
+            deadline,
+        )
+        .await;
     }
 }

@@ -1,6 +1,7 @@
 //! Loading a target profile: `${env:NAME}`, files relative to the profile,
 //! keys parsed once, errors located in the YAML.
 
+use super::files::{self, Half, MAX_KEY_FILE, MAX_OPENAPI_FILE};
 use super::model::*;
 use crate::http::{HttpSettings, TlsSettings};
 use crate::openapi::SchemaBook;
@@ -84,9 +85,15 @@ struct TlsFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HttpFile {
-    timeout_ms: Option<u64>,
-    max_body_bytes: Option<usize>,
+    timeout_ms: Option<Spanned<u64>>,
+    max_body_bytes: Option<Spanned<usize>>,
 }
+
+/// The longest exchange timeout a profile may ask for: an hour.
+const MAX_TIMEOUT_MS: u64 = 60 * 60 * 1000;
+
+/// The largest response body a profile may allow: 1 GiB.
+const MAX_BODY_BYTES: usize = 1024 * 1024 * 1024;
 
 /// Resolves `${env:…}` and reads files relative to the profile.
 struct Resolver<'a> {
@@ -99,34 +106,97 @@ impl Resolver<'_> {
         interpolate_env(&s.value).map_err(|m| invalid(self.path, &s.referenced, m))
     }
 
-    fn read(&self, s: &Spanned<String>) -> Result<String, ConfigError> {
+    /// Reads the file named by the `key: value` at `s`, relative to the
+    /// profile; errors say `key: value` and where it resolved to.
+    fn read(&self, key: &str, s: &Spanned<String>, cap: u64) -> Result<String, ConfigError> {
         let file = self.base.join(self.env(s)?);
-        std::fs::read_to_string(&file).map_err(|e| {
-            invalid(
-                self.path,
-                &s.referenced,
-                format!("cannot read {}: {e}", file.display()),
-            )
-        })
+        files::read_capped(&file, cap)
+            .map_err(|why| self.wrong(key, s, format!("{why} (looked at {})", file.display())))
+    }
+
+    /// An error about the file named by `key: value` at `s`.
+    fn wrong(&self, key: &str, s: &Spanned<String>, why: String) -> ConfigError {
+        invalid(
+            self.path,
+            &s.referenced,
+            format!("`{key}: {}` {why}", s.value),
+        )
     }
 
     /// Loads the named OpenAPI files (paths relative to the profile).
     fn openapi(&self, files: &[Spanned<String>]) -> Result<Option<Arc<SchemaBook>>, ConfigError> {
         let mut loaded = Vec::new();
         for f in files {
+            let text = self.read("openapi", f, MAX_OPENAPI_FILE)?;
             let path = self.base.join(self.env(f)?);
-            let api = crate::openapi::OpenApi::load(&path)
+            let api = crate::openapi::OpenApi::from_text(&path, &text)
                 .map_err(|m| invalid(self.path, &f.referenced, m))?;
             loaded.push(api);
         }
         Ok((!loaded.is_empty()).then(|| Arc::new(SchemaBook::new(loaded))))
     }
 
+    /// Reads and checks the CA bundle and the mTLS identity.
+    fn tls(&self, t: &TlsFile) -> Result<TlsSettings, ConfigError> {
+        let ca_pem = match &t.ca {
+            Some(s) => {
+                let pem = self.read("ca", s, MAX_KEY_FILE)?;
+                files::check_ca(&pem).map_err(|why| self.wrong("ca", s, why))?;
+                Some(pem)
+            }
+            None => None,
+        };
+        let identity_pem = match (&t.client_cert, &t.client_key) {
+            (Some(c), Some(k)) => {
+                let (cert, key) = (
+                    self.read("client_cert", c, MAX_KEY_FILE)?,
+                    self.read("client_key", k, MAX_KEY_FILE)?,
+                );
+                files::check_identity(&cert, &key).map_err(|(half, why)| match half {
+                    Half::Cert => self.wrong("client_cert", c, why),
+                    Half::Key => self.wrong("client_key", k, why),
+                })?;
+                Some(format!("{cert}\n{key}"))
+            }
+            (None, None) => None,
+            (Some(s), None) | (None, Some(s)) => {
+                return Err(invalid(
+                    self.path,
+                    &s.referenced,
+                    "`client_cert` and `client_key` go together".into(),
+                ))
+            }
+        };
+        Ok(TlsSettings {
+            ca_pem,
+            identity_pem,
+        })
+    }
+
+    /// An absolute http(s) URL, from the `key` at `s`.
+    fn url(&self, key: &str, s: &Spanned<String>) -> Result<String, ConfigError> {
+        let text = self.env(s)?;
+        match url::Url::parse(&text) {
+            Ok(u) if ["http", "https"].contains(&u.scheme()) && u.has_host() => Ok(text),
+            _ => Err(invalid(
+                self.path,
+                &s.referenced,
+                format!(
+                    "`{key}` must be an absolute http(s) URL like https://as.example.com; got `{text}`"
+                ),
+            )),
+        }
+    }
+
     fn client(&self, f: &ClientFile) -> Result<ClientProfile, ConfigError> {
         let key = match &f.signing_key {
             Some(k) => Some(
-                parse_client_key(&self.read(k)?, f.kid.clone(), f.signing_alg.clone())
-                    .map_err(|m| invalid(self.path, &k.referenced, m))?,
+                parse_client_key(
+                    &self.read("signing_key", k, MAX_KEY_FILE)?,
+                    f.kid.clone(),
+                    f.signing_alg.clone(),
+                )
+                .map_err(|m| self.wrong("signing_key", k, format!("is not a private key: {m}")))?,
             ),
             None => None,
         };
@@ -171,16 +241,21 @@ pub fn parse_client_key(
     use josekit::jwk::KeyPair;
     let jwk = if text.trim_start().starts_with('{') {
         josekit::jwk::Jwk::from_bytes(text.as_bytes())
-            .map_err(|e| format!("not a valid JWK: {e}"))?
+            .map_err(|e| format!("it is not a valid JWK: {e}"))?
+    } else if let Some(kind) = pem_kind_other_than_private_key(text) {
+        return Err(format!("it holds {kind}"));
     } else if let Ok(k) = EcKeyPair::from_pem(text.as_bytes(), None) {
         k.to_jwk_key_pair()
     } else {
         RsaKeyPair::from_pem(text.as_bytes())
-            .map_err(|e| format!("not a usable private key (JWK or PEM): {e}"))?
+            .map_err(|e| format!("it is neither a JWK nor an EC or RSA PEM private key ({e})"))?
             .to_jwk_key_pair()
     };
     if jwk.parameter("d").is_none() {
-        return Err("the signing key has no private part (`d`)".into());
+        return Err(format!(
+            "the {} JWK has no private part (`d`): it is a public key",
+            jwk.key_type()
+        ));
     }
     let alg = alg
         .or_else(|| jwk.algorithm().map(str::to_string))
@@ -191,6 +266,19 @@ pub fn parse_client_key(
     Ok(ClientKey { jwk, kid, alg })
 }
 
+/// What a PEM file holds when it is clearly not a private key, in words.
+fn pem_kind_other_than_private_key(text: &str) -> Option<&'static str> {
+    if text.contains("PRIVATE KEY-----") {
+        None
+    } else if text.contains("-----BEGIN CERTIFICATE-----") {
+        Some("a certificate, not a private key")
+    } else if text.contains("PUBLIC KEY-----") {
+        Some("a public key, not a private key")
+    } else {
+        None
+    }
+}
+
 /// Loads a target profile, resolving `${env:NAME}` and relative file paths.
 pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
     let file: TargetFile = parse_yaml(path)?;
@@ -198,13 +286,13 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         path,
         base: path.parent().unwrap_or(Path::new(".")),
     };
-    let issuer = r.env(&file.issuer)?;
+    let issuer = r.url("issuer", &file.issuer)?;
     let discovery_url = match &file.discovery_url {
-        Some(u) => r.env(u)?,
+        Some(u) => r.url("discovery_url", u)?,
         None => Target::discovery_url_for(&issuer),
     };
     let api_base = match &file.api_base {
-        Some(u) => r.env(u)?.trim_end_matches('/').to_string(),
+        Some(u) => r.url("api_base", u)?.trim_end_matches('/').to_string(),
         None => issuer.trim_end_matches('/').to_string(),
     };
     let mut clients = BTreeMap::new();
@@ -227,20 +315,8 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         },
         None => ConsentSettings::default(),
     };
-    let ca_pem = file.tls.ca.as_ref().map(|s| r.read(s)).transpose()?;
-    let identity_pem = match (&file.tls.client_cert, &file.tls.client_key) {
-        (Some(c), Some(k)) => Some(format!("{}\n{}", r.read(c)?, r.read(k)?)),
-        (None, None) => None,
-        (Some(s), None) | (None, Some(s)) => {
-            return Err(invalid(
-                path,
-                &s.referenced,
-                "`client_cert` and `client_key` go together".into(),
-            ))
-        }
-    };
+    let tls = r.tls(&file.tls)?;
     let openapi = r.openapi(&file.openapi)?;
-    let defaults = HttpSettings::default();
     Ok(Target {
         name: file.name.unwrap_or_else(|| issuer.clone()),
         issuer,
@@ -250,18 +326,45 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         clients,
         consent,
         openapi,
-        tls: TlsSettings {
-            ca_pem,
-            identity_pem,
-        },
-        http: HttpSettings {
-            timeout: file
-                .http
-                .timeout_ms
-                .map(Duration::from_millis)
-                .unwrap_or(defaults.timeout),
-            max_body_bytes: file.http.max_body_bytes.unwrap_or(defaults.max_body_bytes),
-        },
+        tls,
+        http: http_settings(path, &file.http)?,
+    })
+}
+
+/// The exchange limits, each positive and bounded.
+fn http_settings(path: &Path, h: &HttpFile) -> Result<HttpSettings, ConfigError> {
+    let defaults = HttpSettings::default();
+    let timeout = match &h.timeout_ms {
+        Some(t) if t.value == 0 || t.value > MAX_TIMEOUT_MS => {
+            return Err(invalid(
+                path,
+                &t.referenced,
+                format!(
+                    "`timeout_ms` must be between 1 and {MAX_TIMEOUT_MS} (an hour); got {}",
+                    t.value
+                ),
+            ))
+        }
+        Some(t) => Duration::from_millis(t.value),
+        None => defaults.timeout,
+    };
+    let max_body_bytes = match &h.max_body_bytes {
+        Some(m) if m.value == 0 || m.value > MAX_BODY_BYTES => {
+            return Err(invalid(
+                path,
+                &m.referenced,
+                format!(
+                    "`max_body_bytes` must be between 1 and {MAX_BODY_BYTES} (1 GiB); got {}",
+                    m.value
+                ),
+            ))
+        }
+        Some(m) => m.value,
+        None => defaults.max_body_bytes,
+    };
+    Ok(HttpSettings {
+        timeout,
+        max_body_bytes,
     })
 }
 

@@ -3,6 +3,7 @@
 //! A target profile is a YAML file; secrets come from the environment through
 //! `${env:NAME}` so no literal secret is ever required in a file.
 
+mod files;
 mod load;
 mod model;
 
