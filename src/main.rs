@@ -34,27 +34,7 @@ enum Command {
     /// List every spec probity checks: id, severity, clause, sentence.
     Specs,
     /// Serve the embedded reference bank.
-    Serve {
-        /// Port (default: ephemeral).
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-        /// Serve plain HTTP instead of HTTPS.
-        #[arg(long)]
-        http: bool,
-        /// Require a client certificate (mutual TLS) on every connection.
-        #[arg(long, conflicts_with = "http")]
-        mtls: bool,
-        /// Switch on a fault (repeatable).
-        #[arg(long = "fault")]
-        faults: Vec<String>,
-        /// List the faults and exit.
-        #[arg(long)]
-        list_faults: bool,
-        /// Directory for the CA, client key and target profile, created if missing and kept
-        /// (default: a private temporary directory, removed on exit).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Serve(ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -85,21 +65,7 @@ fn main() -> ExitCode {
             suites
         }),
         Command::Specs => commands::specs(),
-        Command::Serve {
-            port,
-            http,
-            mtls,
-            faults,
-            list_faults,
-            out,
-        } => runtime.block_on(commands::serve(ServeArgs {
-            port,
-            http,
-            mtls,
-            faults,
-            list_faults,
-            out,
-        })),
+        Command::Serve(args) => runtime.block_on(commands::serve(args)),
     };
     ExitCode::from(code)
 }

@@ -4,21 +4,28 @@ use super::{EXIT_CONFIG, EXIT_OK};
 use crate::bank::{BankConfig, Fault, FaultSet, RunningBank, BASIC_CLIENT_ID};
 use std::path::{Path, PathBuf};
 
-/// Arguments of `probity serve`.
-#[derive(Debug, Clone, Default)]
+/// Arguments of `probity serve`, parsed by clap in `main.rs` and built
+/// directly by tests.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
-    /// Port (0 = ephemeral).
+    /// Port (default: ephemeral).
+    #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// Plain HTTP.
+    /// Serve plain HTTP instead of HTTPS.
+    #[arg(long)]
     pub http: bool,
-    /// Require a client certificate on every connection.
+    /// Require a client certificate (mutual TLS) on every connection.
+    #[arg(long, conflicts_with = "http")]
     pub mtls: bool,
-    /// Fault names.
+    /// Switch on a fault (repeatable).
+    #[arg(long = "fault")]
     pub faults: Vec<String>,
-    /// Print the faults and exit.
+    /// List the faults and exit.
+    #[arg(long)]
     pub list_faults: bool,
-    /// Where to write the CA, client key and target profile (kept on exit);
-    /// `None`: a private temporary directory, removed on exit.
+    /// Directory for the CA, client key and target profile, created if missing and kept
+    /// (default: a private temporary directory, removed on exit).
+    #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
