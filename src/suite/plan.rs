@@ -69,6 +69,9 @@ pub(crate) fn check_scenario(
         for t in templates(&step.value) {
             check_template(path, t, at, &provided)?;
         }
+        for url in urls(&step.value) {
+            check_url(path, url, at)?;
+        }
         for (need, what) in needs(&step.value) {
             if !provided.has(need) {
                 let m = format!("{what} needs {} earlier in the scenario", need.provider());
@@ -219,6 +222,46 @@ fn templates(step: &Step) -> Vec<&Template> {
         }
     }
     out
+}
+
+/// The templates of a step that are URLs.
+fn urls(step: &Step) -> Vec<&Template> {
+    match step {
+        Step::Discovery(s) => s.url.iter().collect(),
+        Step::Request(s) => vec![&s.url],
+        Step::Decoupled(s) => s.endpoint.iter().collect(),
+        Step::Payment(s) | Step::Submit(s) | Step::VerifyResponseSignature(s) => vec![&s.url],
+        Step::PollStatus(s) => vec![&s.url],
+        Step::Accounts(s) => vec![&s.url],
+        Step::Consent(s) => vec![&s.url],
+        _ => vec![],
+    }
+}
+
+/// A URL written out in full must be an absolute http(s) URL; one that
+/// starts with a placeholder is checked when it is filled.
+fn check_url(path: &Path, url: &Template, step_at: &Location) -> Result<(), ConfigError> {
+    let Some(head) = url.leading_text() else {
+        return Ok(());
+    };
+    let at = if *url.at() == Location::UNKNOWN {
+        step_at
+    } else {
+        url.at()
+    };
+    let full = url.literal().is_some();
+    let ok = match url::Url::parse(head) {
+        Ok(u) => matches!(u.scheme(), "http" | "https") && u.has_host(),
+        // `https://{{ host }}/x` has a leading text that is not a URL yet.
+        Err(_) => !full && (head.starts_with("https://") || head.starts_with("http://")),
+    };
+    if ok {
+        return Ok(());
+    }
+    let m = format!(
+        "`{head}` is not an absolute http(s) URL; write `https://host/path`, or start with a value such as `{{{{ target.api_base }}}}`"
+    );
+    Err(invalid(path, at, m))
 }
 
 /// What a step reads from earlier steps besides its templates, and why.

@@ -256,6 +256,15 @@ impl Template {
         Ok(out)
     }
 
+    /// The literal text before the first placeholder, if the template
+    /// starts with text.
+    pub fn leading_text(&self) -> Option<&str> {
+        match self.parts.first() {
+            Some(Part::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+
     /// The text as written, without placeholders filled, when it has none.
     pub fn literal(&self) -> Option<&str> {
         match self.parts.as_slice() {
