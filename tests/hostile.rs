@@ -229,6 +229,8 @@ async fn endless_ciba_server() -> String {
         "issuer": base,
         "token_endpoint": format!("{base}/token"),
         "backchannel_authentication_endpoint": format!("{base}/bc"),
+        "backchannel_token_delivery_modes_supported": ["poll"],
+        "grant_types_supported": ["urn:openid:params:grant-type:ciba"],
     });
     let app = Router::new()
         .route(WK, get(move || async move { axum::Json(metadata) }))

@@ -31,7 +31,9 @@ pub(super) fn metadata(bank: &Bank) -> Value {
         ],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["PS256", "ES256", "RS256"],
-        "request_object_signing_alg_values_supported": ["PS256", "ES256", "RS256"],
+        // `none` for the clients registered to send unsigned request objects
+        // (the Ozone style); the others must sign.
+        "request_object_signing_alg_values_supported": ["PS256", "ES256", "RS256", "none"],
         "token_endpoint_auth_methods_supported": ["private_key_jwt", "tls_client_auth", "client_secret_basic", "client_secret_post"],
         "token_endpoint_auth_signing_alg_values_supported": ["PS256", "ES256", "RS256"],
         "code_challenge_methods_supported": ["S256"],

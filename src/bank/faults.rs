@@ -101,6 +101,7 @@ faults! {
     IdTokenUnstableSub => "id_token.unstable_sub", "gives the same PSU a different `sub` in every ID token";
     ClientAuthJtiReplayAllowed => "client_auth.jti_replay_allowed", "accepts the same client assertion `jti` twice";
     ClientAuthAudIgnored => "client_auth.aud_ignored", "accepts client assertions addressed to any audience";
+    ClientAuthAssertionsRefused => "client_auth.assertions_refused", "refuses every client assertion, valid or not, with `invalid_client`";
     UserinfoServerError => "userinfo.server_error", "answers UserInfo requests with 500";
     UserinfoWrongSub => "userinfo.wrong_sub", "returns another `sub` from UserInfo than in the ID token";
     PaymentServerError => "payment.server_error", "answers every payment consent request with 500";

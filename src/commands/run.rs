@@ -199,6 +199,9 @@ fn report_events(
                     c.skipped,
                     r.elapsed_ms
                 );
+                if let Some(why) = r.not_judged() {
+                    eprintln!("   {}: {why}", r.verdict().word());
+                }
                 writer.scenario(&r)?;
             }
             RunEvent::RunFinished => break,
@@ -207,15 +210,21 @@ fn report_events(
     writer.finish()?;
     let summary = writer.build_summary();
     let c = summary.counts;
+    let sc = summary.scenario_counts;
     out!(
-        "{} {} passed, {} failed, {} warnings, {} suggestions, {} skipped across {} scenarios",
+        "{} {} passed, {} failed, {} warnings, {} suggestions, {} skipped across {} scenarios \
+         ({} passed, {} failed, {} skipped, {} incomplete)",
         summary.icon,
         c.passed,
         c.failed,
         c.warnings,
         c.review,
         c.skipped,
-        summary.scenarios.len()
+        summary.scenarios.len(),
+        sc.passed,
+        sc.failed,
+        sc.skipped,
+        sc.incomplete
     );
     Ok(summary.verdict)
 }

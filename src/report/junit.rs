@@ -33,6 +33,12 @@ pub(super) fn render(reports: &[ScenarioReport]) -> Result<String, String> {
             st.set_message(format!("{} spec(s) failed", failed.len()));
             st.set_description(failed.join("\n"));
             st
+        } else if let Some(why) = &r.not_judged {
+            // SKIPPED and INCOMPLETE scenarios proved nothing: CI tools show
+            // them as skipped, with the reason.
+            let mut st = TestCaseStatus::skipped();
+            st.set_message(format!("{}: {why}", r.verdict.word()));
+            st
         } else {
             TestCaseStatus::success()
         };

@@ -2,7 +2,7 @@
 
 use crate::http::redact::Redactor;
 use crate::http::Exchange;
-use crate::runner::{Counts, ScenarioResult};
+use crate::runner::{Counts, ScenarioCounts, ScenarioResult};
 use crate::specs::{SpecResult, Verdict};
 use crate::steps::Artifact;
 use serde::Serialize;
@@ -113,6 +113,8 @@ pub struct ScenarioReport {
     pub icon: &'static str,
     /// Verdict counts.
     pub counts: Counts,
+    /// Why it is SKIPPED or INCOMPLETE.
+    pub not_judged: Option<String>,
     /// Milliseconds.
     pub elapsed_ms: String,
     /// Exchanges and artifacts in order.
@@ -130,6 +132,8 @@ pub struct RunSummary {
     pub generated_at: String,
     /// Totals.
     pub counts: Counts,
+    /// Scenario verdict totals.
+    pub scenario_counts: ScenarioCounts,
     /// Overall verdict.
     pub verdict: Verdict,
     /// Glyph.
@@ -155,6 +159,8 @@ pub struct SummaryRow {
     pub file: String,
     /// Verdict.
     pub verdict: Verdict,
+    /// Why it is SKIPPED or INCOMPLETE.
+    pub not_judged: Option<String>,
     /// Glyph.
     pub icon: &'static str,
     /// Counts.
@@ -224,6 +230,7 @@ impl ScenarioReport {
             verdict,
             icon: verdict.icon(),
             counts,
+            not_judged: r.not_judged(),
             elapsed_ms: format!("{:.1}", r.elapsed_ms),
             items,
             specs,
@@ -334,16 +341,19 @@ impl RunSummary {
     /// Builds the summary from the finished scenarios.
     pub fn build(target: &str, reports: &[ScenarioReport], unfinished: Vec<String>) -> Self {
         let mut counts = Counts::default();
+        let mut scenario_counts = ScenarioCounts::default();
         let scenarios: Vec<SummaryRow> = reports
             .iter()
             .map(|r| {
                 counts.merge(r.counts);
+                scenario_counts.add(r.verdict);
                 SummaryRow {
                     suite: r.suite.clone(),
                     id: r.id.clone(),
                     name: r.name.clone(),
                     file: r.file.clone(),
                     verdict: r.verdict,
+                    not_judged: r.not_judged.clone(),
                     icon: r.icon,
                     counts: r.counts,
                     elapsed_ms: r.elapsed_ms.clone(),
@@ -352,6 +362,8 @@ impl RunSummary {
             .collect();
         let verdict = if counts.failed > 0 || !unfinished.is_empty() {
             Verdict::Failed
+        } else if scenario_counts.incomplete > 0 {
+            Verdict::Incomplete
         } else if counts.warnings > 0 {
             Verdict::Warning
         } else {
@@ -361,6 +373,7 @@ impl RunSummary {
             target: target.to_string(),
             generated_at: now(),
             counts,
+            scenario_counts,
             verdict,
             icon: verdict.icon(),
             interrupted: !unfinished.is_empty(),

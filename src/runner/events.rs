@@ -43,6 +43,34 @@ pub struct ScenarioResult {
     pub elapsed_ms: f64,
     /// Step results, in order.
     pub steps: Vec<StepResult>,
+    /// Why the scenario could not apply to this target (a missing role or
+    /// capability); its steps stopped there.
+    pub skipped: Option<String>,
+}
+
+/// Counts of scenario verdicts.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct ScenarioCounts {
+    /// PASSED (WARNING included: it ran and held every MUST).
+    pub passed: usize,
+    /// FAILED.
+    pub failed: usize,
+    /// SKIPPED: could not apply to the target.
+    pub skipped: usize,
+    /// INCOMPLETE: some spec it exists to judge did not run.
+    pub incomplete: usize,
+}
+
+impl ScenarioCounts {
+    /// Adds one scenario verdict.
+    pub fn add(&mut self, v: Verdict) {
+        match v {
+            Verdict::Passed | Verdict::Warning | Verdict::Review => self.passed += 1,
+            Verdict::Failed => self.failed += 1,
+            Verdict::Skipped => self.skipped += 1,
+            Verdict::Incomplete => self.incomplete += 1,
+        }
+    }
 }
 
 /// Counts of spec verdicts.
@@ -68,7 +96,7 @@ impl Counts {
             Verdict::Failed => self.failed += 1,
             Verdict::Warning => self.warnings += 1,
             Verdict::Review => self.review += 1,
-            Verdict::Skipped => self.skipped += 1,
+            Verdict::Skipped | Verdict::Incomplete => self.skipped += 1,
         }
     }
 
@@ -95,17 +123,41 @@ impl ScenarioResult {
         self.steps.iter().flat_map(|s| s.specs.iter())
     }
 
-    /// The overall verdict: FAILED if any spec failed, WARNING if any
+    /// The overall verdict: FAILED if any spec failed (a failure before the
+    /// scenario found it could not apply is still a failure), SKIPPED when
+    /// it could not apply, INCOMPLETE if any spec it set out to judge did not
+    /// run (a scenario whose point never ran proves nothing), WARNING if any
     /// warned, else PASSED.
     pub fn verdict(&self) -> Verdict {
         let c = self.counts();
         if c.failed > 0 {
             Verdict::Failed
+        } else if self.skipped.is_some() {
+            Verdict::Skipped
+        } else if c.skipped > 0 {
+            Verdict::Incomplete
         } else if c.warnings > 0 {
             Verdict::Warning
         } else {
             Verdict::Passed
         }
+    }
+
+    /// Why it is not PASSED when no spec failed: the skip reason, or the
+    /// specs that did not run.
+    pub fn not_judged(&self) -> Option<String> {
+        if let Some(why) = &self.skipped {
+            return Some(why.clone());
+        }
+        let missing: Vec<String> = self
+            .specs()
+            .filter(|s| s.verdict == Verdict::Skipped)
+            .map(|s| match &s.reason {
+                Some(r) => format!("`{}` ({r})", s.id),
+                None => format!("`{}`", s.id),
+            })
+            .collect();
+        (!missing.is_empty()).then(|| format!("did not run: {}", missing.join("; ")))
     }
 
     /// The spec with this id (first occurrence), for tests and tooling.

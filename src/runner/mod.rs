@@ -4,9 +4,11 @@
 
 mod events;
 mod guard;
+mod requirements;
 mod scenario;
 
-pub use events::{Counts, RunEvent, ScenarioResult};
+pub use events::{Counts, RunEvent, ScenarioCounts, ScenarioResult};
+pub use requirements::Requirements;
 pub use scenario::run_scenario;
 
 use crate::http::HttpClient;

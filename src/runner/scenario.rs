@@ -1,6 +1,7 @@
 //! Running one scenario: its steps in order over one session.
 
 use super::guard::{catching, panicked_step};
+use super::requirements::Requirements;
 use super::{Job, ScenarioResult};
 use crate::http::{HttpClient, Session};
 use crate::steps::{run_step, ScenarioState, StepContext, StepResult};
@@ -13,13 +14,35 @@ use std::time::Instant;
 /// depend on missing values report their specs as SKIPPED. A step that
 /// panics (a bug in probity) fails `runner.completed` with the message and
 /// keeps its exchanges; the steps after it still run.
+///
+/// A scenario the target cannot serve (a client role the profile lacks, a
+/// capability the metadata does not advertise) stops there and is SKIPPED
+/// with the reason: never FAILED, never PASSED.
 pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -> ScenarioResult {
     let started_at = now_rfc3339();
     let start = Instant::now();
+    let needs = Requirements::of(&job.scenario, target);
+    if let Some(why) = needs.missing_role(target) {
+        let mut r = result(job, started_at, 0.0, vec![]);
+        r.skipped = Some(why);
+        return r;
+    }
     let mut session = Session::new(client);
     let mut state = ScenarioState::new(target);
     let mut steps = Vec::with_capacity(job.scenario.steps.len());
+    let mut skipped = None;
+    let mut metadata_checked = false;
+    let mut earlier_failed = false;
     for step in &job.scenario.steps {
+        if !metadata_checked {
+            if let Some(d) = &state.discovery {
+                metadata_checked = true;
+                skipped = needs.unmet(&d.metadata);
+                if skipped.is_some() {
+                    break;
+                }
+            }
+        }
         let mut ctx = StepContext {
             session: &mut session,
             state: &mut state,
@@ -27,10 +50,47 @@ pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -
         };
         let at = &step.referenced;
         let location = format!("{}:{}:{}", job.suite.path.display(), at.line(), at.column());
-        steps.push(guarded_step(&step.value, location, &mut ctx).await);
+        let mut result = guarded_step(&step.value, location, &mut ctx).await;
+        if earlier_failed {
+            vacuous_refusal(&step.value, &mut result);
+        }
+        earlier_failed |= !result.ok;
+        steps.push(result);
     }
     let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
-    result(job, started_at, elapsed_ms, steps)
+    let mut r = result(job, started_at, elapsed_ms, steps);
+    r.skipped = skipped;
+    r
+}
+
+/// A refusal after a failed step proves nothing: a server that refuses the
+/// valid request too would refuse this one whatever it checks. The refusal
+/// spec is SKIPPED with that reason, so the scenario cannot pass on it.
+fn vacuous_refusal(step: &Step, result: &mut StepResult) {
+    let expects_refusal = match step {
+        Step::Authorize(s) => s.expect_error.is_some(),
+        Step::Token(s) => s.expect_error.is_some(),
+        Step::ClientCredentials(s) => s.expect_error.is_some(),
+        Step::Decoupled(s) => s.expect_error.is_some(),
+        _ => false,
+    };
+    if !expects_refusal {
+        return;
+    }
+    let refusals = [
+        &crate::specs::token::REJECTED,
+        &crate::specs::authorize::EXPECTED_ERROR,
+        &crate::specs::decoupled::EXPECTED_ERROR,
+    ];
+    for spec in &mut result.specs {
+        let is_refusal = refusals.iter().any(|r| r.id == spec.id);
+        if is_refusal && spec.verdict == crate::specs::Verdict::Passed {
+            spec.verdict = crate::specs::Verdict::Skipped;
+            spec.reason = Some(
+                "an earlier step of this scenario failed, so this refusal proves nothing".into(),
+            );
+        }
+    }
 }
 
 /// Runs one step; a panic becomes a failed `runner.completed` step.
@@ -68,5 +128,6 @@ pub(crate) fn result(
         started_at,
         elapsed_ms,
         steps,
+        skipped: None,
     }
 }

@@ -15,11 +15,27 @@ pub enum Verdict {
     Warning,
     /// A suggestion for a human to review.
     Review,
-    /// Not judged: something it depends on failed.
+    /// Not judged: something it depends on failed. For a scenario: it
+    /// could not apply to this target (a capability or role is missing).
     Skipped,
+    /// For a scenario only: it ran, but some spec it exists to judge did
+    /// not, so it proves nothing either way.
+    Incomplete,
 }
 
 impl Verdict {
+    /// The verdict in words, as reports print it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Passed => "PASSED",
+            Verdict::Failed => "FAILED",
+            Verdict::Warning => "WARNING",
+            Verdict::Review => "REVIEW",
+            Verdict::Skipped => "SKIPPED",
+            Verdict::Incomplete => "INCOMPLETE",
+        }
+    }
+
     /// The report glyph.
     pub fn icon(self) -> &'static str {
         match self {
@@ -28,6 +44,7 @@ impl Verdict {
             Verdict::Warning => "⚠️",
             Verdict::Review => "🔎",
             Verdict::Skipped => "⏭️",
+            Verdict::Incomplete => "🚧",
         }
     }
 }

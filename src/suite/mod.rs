@@ -16,8 +16,8 @@ pub use model::{
     role, AccountResource, AccountsStep, AuthorizeStep, Capture, CaptureSource,
     ClientCredentialsStep, ClientRole, ConsentKind, ConsentStep, DecoupledMode, DecoupledStep,
     DiscoveryStep, Expect, HttpMethod, IdTokenSource, IdTokenStep, JsonPathExpr, PaymentStep,
-    PollStatusStep, RequestObjectMode, RequestStep, Scenario, Signing, Step, StepKind, Suite,
-    TokenGrant, TokenStep, UserinfoStep,
+    PollStatusStep, RequestObjectMode, RequestStep, Requires, Scenario, Signing, Step, StepKind,
+    Suite, TokenGrant, TokenStep, UserinfoStep,
 };
 pub use plan::client_roles;
 pub use template::{AuthorizeField, JsonTemplate, Ref, TargetField, Template, TokenField, Values};

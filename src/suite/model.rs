@@ -52,8 +52,22 @@ pub struct Scenario {
     /// A paragraph shown under the test name.
     #[serde(default)]
     pub description: Option<String>,
+    /// What the target must offer besides what the steps imply; without it
+    /// the scenario is SKIPPED with the capability named.
+    #[serde(default)]
+    pub requires: Requires,
     /// The steps, in order.
     pub steps: Vec<Spanned<Step>>,
+}
+
+/// A scenario's explicit requirements.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requires {
+    /// Provider metadata members and the value each must have (for a list:
+    /// must contain; `true`: must be true).
+    #[serde(default)]
+    pub metadata: BTreeMap<String, serde_json::Value>,
 }
 
 /// One step, as written: its kind plus a stage name for reports.

@@ -349,6 +349,25 @@ impl JsonTemplate {
         })
     }
 
+    /// The JSON itself when it holds no placeholder.
+    pub fn literal_value(&self) -> Option<Value> {
+        Some(match self {
+            JsonTemplate::Plain(v) => v.clone(),
+            JsonTemplate::Text(t) => Value::String(t.literal()?.to_string()),
+            JsonTemplate::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(JsonTemplate::literal_value)
+                    .collect::<Option<_>>()?,
+            ),
+            JsonTemplate::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| Some((k.clone(), v.literal_value()?)))
+                    .collect::<Option<_>>()?,
+            ),
+        })
+    }
+
     /// Whether it is a JSON object.
     pub fn is_object(&self) -> bool {
         matches!(self, JsonTemplate::Object(_))

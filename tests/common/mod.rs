@@ -469,6 +469,12 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         "token.rejected",
     ),
     (
+        ClientAuthAssertionsRefused,
+        "negative.yaml",
+        "client-assertion-wrong-aud",
+        "token.status_ok",
+    ),
+    (
         ClientAuthJtiReplayAllowed,
         "negative.yaml",
         "client-assertion-replay",

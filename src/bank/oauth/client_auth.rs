@@ -102,6 +102,11 @@ fn verify_assertion(
     client: &Client,
     form: &HashMap<String, String>,
 ) -> Result<(), OAuthError> {
+    if bank.faults.has(Fault::ClientAuthAssertionsRefused) {
+        return Err(OAuthError::invalid_client(
+            "client assertions are not accepted",
+        ));
+    }
     if form.get("client_assertion_type").map(String::as_str) != Some(ASSERTION_TYPE) {
         return Err(OAuthError::invalid_client(format!(
             "client_assertion_type must be {ASSERTION_TYPE}"

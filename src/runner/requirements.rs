@@ -1,0 +1,374 @@
+//! What a scenario needs of the target, and the check that makes a scenario
+//! SKIPPED (with the missing capability named) instead of FAILED when the
+//! target does not offer it.
+//!
+//! Most needs follow from the steps: a client role, a response type, PAR,
+//! RAR types, CIBA, a grant type, a client authentication method. A scenario
+//! adds others with `requires: { metadata: … }`. Roles are checked before the
+//! first request; metadata once a discovery step has fetched it.
+
+use crate::suite::{role, DecoupledMode, RequestObjectMode, Scenario, Step, TokenGrant};
+use crate::target::{ClientAuthMethod, ClientProfile, Target};
+use serde_json::{Map, Value};
+
+/// One thing the provider metadata must say.
+#[derive(Debug, Clone, PartialEq)]
+struct MetadataNeed {
+    /// The member.
+    member: String,
+    /// What it must hold.
+    want: Want,
+    /// Which step or setting needs it, for the skip reason.
+    why: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Want {
+    /// Any value.
+    Present,
+    /// A list holding this value (an absent list uses `default`).
+    Contains {
+        value: String,
+        default: &'static [&'static str],
+    },
+    /// This exact value (an absent member counts as `default`).
+    Equals {
+        value: Value,
+        default: Option<Value>,
+    },
+}
+
+/// Everything a scenario needs of a target.
+#[derive(Debug, Clone, Default)]
+pub struct Requirements {
+    roles: Vec<String>,
+    metadata: Vec<MetadataNeed>,
+}
+
+impl Requirements {
+    /// The needs of `scenario` against `target` (whose clients decide the
+    /// authentication methods needed).
+    pub fn of(scenario: &Scenario, target: &Target) -> Self {
+        let mut r = Requirements::default();
+        for step in &scenario.steps {
+            r.step(&step.value, target);
+        }
+        for (member, value) in &scenario.requires.metadata {
+            r.need(member, explicit(value), "the scenario's `requires:`".into());
+        }
+        r
+    }
+
+    fn need(&mut self, member: &str, want: Want, why: String) {
+        let need = MetadataNeed {
+            member: member.to_string(),
+            want,
+            why,
+        };
+        if !self.metadata.contains(&need) {
+            self.metadata.push(need);
+        }
+    }
+
+    fn contains(&mut self, member: &str, value: &str, default: &'static [&'static str], why: &str) {
+        let want = Want::Contains {
+            value: value.to_string(),
+            default,
+        };
+        self.need(member, want, why.to_string());
+    }
+
+    fn step(&mut self, step: &Step, target: &Target) {
+        if let Some(name) = client_role(step) {
+            if name != "default" && !self.roles.iter().any(|r| r == name) {
+                self.roles.push(name.to_string());
+            }
+        }
+        // A step that expects a refusal tests what the server must refuse,
+        // whatever it advertises.
+        if expects_refusal(step) {
+            return;
+        }
+        let client = target.client_named(client_role(step)).ok();
+        match step {
+            Step::Authorize(s) => {
+                let why = format!("`response_type: {}`", s.response_type);
+                self.contains("response_types_supported", &s.response_type, &[], &why);
+                if s.par || s.reuse_request_uri {
+                    self.need(
+                        "pushed_authorization_request_endpoint",
+                        Want::Present,
+                        "`par: true` (RFC 9126)".into(),
+                    );
+                }
+                if s.request_object != RequestObjectMode::None {
+                    self.need(
+                        "request_parameter_supported",
+                        Want::Equals {
+                            value: Value::Bool(true),
+                            default: Some(Value::Bool(false)),
+                        },
+                        "a request object (OIDC Core §6.1)".into(),
+                    );
+                }
+                if s.request_object == RequestObjectMode::Unsigned {
+                    let why = "an unsigned request object (`alg: none`)";
+                    self.contains(
+                        "request_object_signing_alg_values_supported",
+                        "none",
+                        &[],
+                        why,
+                    );
+                }
+                if s.claims.is_some() {
+                    self.need(
+                        "claims_parameter_supported",
+                        Want::Equals {
+                            value: Value::Bool(true),
+                            default: Some(Value::Bool(false)),
+                        },
+                        "the `claims` parameter (OIDC Core §5.5)".into(),
+                    );
+                }
+                for t in detail_types(s.authorization_details.as_ref()) {
+                    let why = "`authorization_details` (RFC 9396)";
+                    self.contains("authorization_details_types_supported", &t, &[], why);
+                }
+                if s.par {
+                    self.token_auth(client, "the pushed authorization request");
+                }
+            }
+            Step::Token(s) => {
+                let grant = match s.grant {
+                    TokenGrant::AuthorizationCode => "authorization_code",
+                    TokenGrant::RefreshToken => "refresh_token",
+                    TokenGrant::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                };
+                let why = format!("the `{grant}` grant");
+                self.contains("grant_types_supported", grant, GRANT_DEFAULTS, &why);
+                self.token_auth(client, "the token request");
+            }
+            Step::ClientCredentials(_) => {
+                let why = "the `client_credentials` grant";
+                self.contains(
+                    "grant_types_supported",
+                    "client_credentials",
+                    GRANT_DEFAULTS,
+                    why,
+                );
+                self.token_auth(client, "the token request");
+            }
+            Step::Decoupled(s) if s.mode == DecoupledMode::Ciba && s.endpoint.is_none() => {
+                let why = "CIBA (OpenID CIBA Core §4)";
+                self.need(
+                    "backchannel_authentication_endpoint",
+                    Want::Present,
+                    why.into(),
+                );
+                self.contains(
+                    "backchannel_token_delivery_modes_supported",
+                    "poll",
+                    &[],
+                    why,
+                );
+                self.contains("grant_types_supported", CIBA_GRANT, GRANT_DEFAULTS, why);
+            }
+            Step::Userinfo(_) => {
+                self.need(
+                    "userinfo_endpoint",
+                    Want::Present,
+                    "a UserInfo request".into(),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// The client's authentication method must be offered.
+    fn token_auth(&mut self, client: Option<&ClientProfile>, what: &str) {
+        let Some(method) = client.and_then(|c| auth_method_name(c.auth_method)) else {
+            return;
+        };
+        let why = format!("{what} with `{method}`");
+        self.contains(
+            "token_endpoint_auth_methods_supported",
+            method,
+            &["client_secret_basic"],
+            &why,
+        );
+    }
+
+    /// The first client role the target lacks, as a skip reason.
+    pub fn missing_role(&self, target: &Target) -> Option<String> {
+        let have = target.roles();
+        let missing: Vec<&String> = self.roles.iter().filter(|r| !have.contains(r)).collect();
+        (!missing.is_empty()).then(|| {
+            let names: Vec<String> = missing.iter().map(|r| format!("`{r}`")).collect();
+            format!(
+                "the target profile has no client role {} (see `probity plans --roles`)",
+                names.join(", ")
+            )
+        })
+    }
+
+    /// What the metadata lacks, as a skip reason.
+    pub fn unmet(&self, metadata: &Map<String, Value>) -> Option<String> {
+        let unmet: Vec<String> = self
+            .metadata
+            .iter()
+            .filter(|n| !met(n, metadata))
+            .map(describe)
+            .collect();
+        (!unmet.is_empty()).then(|| format!("the ASPSP does not advertise {}", unmet.join("; ")))
+    }
+}
+
+const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
+
+/// RFC 8414 §2: an absent `grant_types_supported` means these.
+const GRANT_DEFAULTS: &[&str] = &["authorization_code", "implicit"];
+
+fn client_role(step: &Step) -> Option<&str> {
+    match step {
+        Step::ClientCredentials(s) => role(&s.client),
+        Step::Authorize(s) => role(&s.client),
+        Step::Token(s) => role(&s.client),
+        Step::IdToken(s) => role(&s.client),
+        Step::Decoupled(s) => role(&s.client),
+        Step::Payment(s) | Step::Submit(s) | Step::VerifyResponseSignature(s) => role(&s.client),
+        Step::Consent(s) => role(&s.client),
+        _ => None,
+    }
+}
+
+fn expects_refusal(step: &Step) -> bool {
+    match step {
+        Step::Authorize(s) => s.expect_error.is_some(),
+        Step::Token(s) => s.expect_error.is_some(),
+        Step::ClientCredentials(s) => s.expect_error.is_some(),
+        _ => false,
+    }
+}
+
+fn auth_method_name(m: ClientAuthMethod) -> Option<&'static str> {
+    Some(match m {
+        ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
+        ClientAuthMethod::ClientSecretPost => "client_secret_post",
+        ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
+        ClientAuthMethod::TlsClientAuth => "tls_client_auth",
+        ClientAuthMethod::None => return None,
+    })
+}
+
+/// The literal `type`s of an `authorization_details` template.
+fn detail_types(details: Option<&crate::suite::JsonTemplate>) -> Vec<String> {
+    let Some(details) = details else {
+        return vec![];
+    };
+    match details.literal_value() {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.get("type").and_then(Value::as_str).map(str::to_string))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+fn explicit(value: &Value) -> Want {
+    match value {
+        Value::String(s) => Want::Contains {
+            value: s.clone(),
+            default: &[],
+        },
+        other => Want::Equals {
+            value: other.clone(),
+            default: None,
+        },
+    }
+}
+
+fn met(need: &MetadataNeed, metadata: &Map<String, Value>) -> bool {
+    let got = metadata.get(&need.member);
+    match &need.want {
+        Want::Present => got.is_some_and(|v| !v.is_null()),
+        Want::Contains { value, default } => match got {
+            Some(Value::Array(items)) => items.iter().any(|i| same_token_set(i, value)),
+            Some(Value::String(s)) => s == value,
+            Some(_) => false,
+            None => default.contains(&value.as_str()),
+        },
+        Want::Equals { value, default } => match got {
+            Some(v) => v == value,
+            None => default.as_ref() == Some(value),
+        },
+    }
+}
+
+/// `code id_token` and `id_token code` are the same response type.
+fn same_token_set(item: &Value, want: &str) -> bool {
+    let Some(s) = item.as_str() else {
+        return false;
+    };
+    let mut a: Vec<&str> = s.split_whitespace().collect();
+    let mut b: Vec<&str> = want.split_whitespace().collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
+}
+
+fn describe(n: &MetadataNeed) -> String {
+    match &n.want {
+        Want::Present => format!("`{}` (needed by {})", n.member, n.why),
+        Want::Contains { value, .. } => {
+            format!("`{value}` in `{}` (needed by {})", n.member, n.why)
+        }
+        Want::Equals { value, .. } => format!("`{}: {value}` (needed by {})", n.member, n.why),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn need(member: &str, want: Want) -> MetadataNeed {
+        MetadataNeed {
+            member: member.into(),
+            want,
+            why: "a test".into(),
+        }
+    }
+
+    #[test]
+    fn lists_are_searched_and_absent_members_take_their_default() {
+        let m = json!({ "response_types_supported": ["code", "id_token code"] });
+        let m = m.as_object().cloned().unwrap_or_default();
+        let contains = |v: &str, default| Want::Contains {
+            value: v.into(),
+            default,
+        };
+        assert!(met(
+            &need("response_types_supported", contains("code id_token", &[])),
+            &m
+        ));
+        assert!(!met(
+            &need("response_types_supported", contains("token", &[])),
+            &m
+        ));
+        let grant = need(
+            "grant_types_supported",
+            contains("refresh_token", GRANT_DEFAULTS),
+        );
+        assert!(!met(&grant, &m));
+        let code = need(
+            "grant_types_supported",
+            contains("authorization_code", GRANT_DEFAULTS),
+        );
+        assert!(met(&code, &m));
+        let request = Want::Equals {
+            value: Value::Bool(true),
+            default: Some(Value::Bool(false)),
+        };
+        assert!(!met(&need("request_parameter_supported", request), &m));
+    }
+}
