@@ -77,6 +77,7 @@ fn target(issuer: String, tls: TlsSettings) -> Target {
         clients: Default::default(),
         consent: Default::default(),
         openapi: None,
+        values: Default::default(),
         tls,
         http: HttpSettings {
             timeout: Duration::from_millis(400),

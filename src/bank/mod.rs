@@ -21,7 +21,8 @@ pub use tls::Pki;
 
 use crate::http::{HttpSettings, TlsSettings};
 use crate::target::{
-    ClientAuthMethod, ClientKey, ClientProfile, ConsentDriver, ConsentSettings, FormPage, Target,
+    ClientAuthMethod, ClientKey, ClientProfile, ConsentDriver, ConsentSettings, FormPage,
+    ScenarioValues, Target,
 };
 use axum::routing::{get, post, put};
 use axum::Router;
@@ -171,6 +172,13 @@ impl RunningBank {
             },
             http: HttpSettings::default(),
             openapi: None,
+            values: ScenarioValues {
+                scope: "openid accounts".into(),
+                resource_scope: "accounts".into(),
+                login_hint: Some("alice".into()),
+                login_hint_denied: Some("deny:alice".into()),
+                login_hint_expired: Some("expire:alice".into()),
+            },
         }
     }
 

@@ -7,7 +7,10 @@
 //! adds others with `requires: { metadata: … }`. Roles are checked before the
 //! first request; metadata once a discovery step has fetched it.
 
-use crate::suite::{role, DecoupledMode, RequestObjectMode, Scenario, Step, TokenGrant};
+use crate::steps::state::target_has;
+use crate::suite::{
+    role, templates, DecoupledMode, Ref, RequestObjectMode, Scenario, Step, TokenGrant,
+};
 use crate::target::{ClientAuthMethod, ClientProfile, Target};
 use serde_json::{Map, Value};
 
@@ -42,6 +45,7 @@ enum Want {
 #[derive(Debug, Clone, Default)]
 pub struct Requirements {
     roles: Vec<String>,
+    values: Vec<Ref>,
     metadata: Vec<MetadataNeed>,
 }
 
@@ -52,6 +56,17 @@ impl Requirements {
         let mut r = Requirements::default();
         for step in &scenario.steps {
             r.step(&step.value, target);
+            for t in templates(&step.value) {
+                let unset = t.refs().filter(|r| match r {
+                    Ref::Target(f) => !target_has(target, *f),
+                    _ => false,
+                });
+                for v in unset {
+                    if !r.values.contains(v) {
+                        r.values.push(v.clone());
+                    }
+                }
+            }
         }
         for (member, value) in &scenario.requires.metadata {
             r.need(member, explicit(value), "the scenario's `requires:`".into());
@@ -198,8 +213,27 @@ impl Requirements {
         );
     }
 
+    /// What the profile lacks before any request: a client role or a value
+    /// the suites take from it.
+    pub fn unmet_by_profile(&self, target: &Target) -> Option<String> {
+        if let Some(why) = self.missing_role(target) {
+            return Some(why);
+        }
+        let names: Vec<String> = self
+            .values
+            .iter()
+            .map(|r| format!("`values.{}`", r.to_string().trim_start_matches("target.")))
+            .collect();
+        (!names.is_empty()).then(|| {
+            format!(
+                "the target profile sets no {} (the scenario needs it)",
+                names.join(", ")
+            )
+        })
+    }
+
     /// The first client role the target lacks, as a skip reason.
-    pub fn missing_role(&self, target: &Target) -> Option<String> {
+    fn missing_role(&self, target: &Target) -> Option<String> {
         let have = target.roles();
         let missing: Vec<&String> = self.roles.iter().filter(|r| !have.contains(r)).collect();
         (!missing.is_empty()).then(|| {

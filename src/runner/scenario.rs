@@ -22,7 +22,7 @@ pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -
     let started_at = now_rfc3339();
     let start = Instant::now();
     let needs = Requirements::of(&job.scenario, target);
-    if let Some(why) = needs.missing_role(target) {
+    if let Some(why) = needs.unmet_by_profile(target) {
         let mut r = result(job, started_at, 0.0, vec![]);
         r.skipped = Some(why);
         return r;

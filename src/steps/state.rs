@@ -76,6 +76,7 @@ struct TargetValues {
     issuer: String,
     client_id: String,
     api_base: String,
+    values: crate::target::ScenarioValues,
 }
 
 /// The shared state of one scenario.
@@ -105,6 +106,7 @@ impl ScenarioState {
                 issuer: target.issuer.clone(),
                 client_id: target.client.id.clone(),
                 api_base: target.api_base.clone(),
+                values: target.values.clone(),
             },
             ..Default::default()
         }
@@ -160,11 +162,7 @@ fn non_empty(s: &Option<String>) -> Option<Cow<'_, str>> {
 impl Values for ScenarioState {
     fn value(&self, r: &Ref) -> Option<Cow<'_, str>> {
         match r {
-            Ref::Target(t) => Some(Cow::Borrowed(match t {
-                TargetField::Issuer => &self.target.issuer,
-                TargetField::ClientId => &self.target.client_id,
-                TargetField::ApiBase => &self.target.api_base,
-            })),
+            Ref::Target(t) => target_value(&self.target, *t).map(Cow::Borrowed),
             Ref::Discovery(m) => match self.discovery.as_ref()?.metadata.get(m)? {
                 Value::String(s) => Some(Cow::Borrowed(s.as_str())),
                 Value::Bool(b) => Some(Cow::Owned(b.to_string())),
@@ -182,6 +180,30 @@ impl Values for ScenarioState {
             Ref::Capture(name) => self.captures.get(name).map(|s| Cow::Borrowed(s.as_str())),
         }
     }
+}
+
+/// A profile value; `None` for an optional one the profile does not set.
+fn target_value(t: &TargetValues, f: TargetField) -> Option<&str> {
+    let v = &t.values;
+    match f {
+        TargetField::Issuer => Some(&t.issuer),
+        TargetField::ClientId => Some(&t.client_id),
+        TargetField::ApiBase => Some(&t.api_base),
+        TargetField::Scope => Some(&v.scope),
+        TargetField::ResourceScope => Some(&v.resource_scope),
+        TargetField::LoginHint => v.login_hint.as_deref(),
+        TargetField::LoginHintDenied => v.login_hint_denied.as_deref(),
+        TargetField::LoginHintExpired => v.login_hint_expired.as_deref(),
+    }
+}
+
+/// Whether the profile sets the value a template names.
+pub fn target_has(target: &Target, f: TargetField) -> bool {
+    let t = TargetValues {
+        values: target.values.clone(),
+        ..Default::default()
+    };
+    target_value(&t, f).is_some()
 }
 
 fn authorize_value(a: &Authorization, f: AuthorizeField) -> Option<Cow<'_, str>> {

@@ -168,7 +168,7 @@ fn json<'a>(out: &mut Vec<&'a Template>, j: &'a Option<JsonTemplate>) {
 }
 
 /// Every template a step fills.
-fn templates(step: &Step) -> Vec<&Template> {
+pub fn templates(step: &Step) -> Vec<&Template> {
     let mut out: Vec<&Template> = Vec::new();
     match step {
         Step::Discovery(s) => out.extend(&s.url),

@@ -24,6 +24,16 @@ pub enum TargetField {
     ClientId,
     /// `target.api_base`
     ApiBase,
+    /// `target.scope`: the scope of authorization requests.
+    Scope,
+    /// `target.resource_scope`: the scope of client-credentials grants.
+    ResourceScope,
+    /// `target.login_hint`: a CIBA login hint the ASPSP approves.
+    LoginHint,
+    /// `target.login_hint_denied`: one it denies.
+    LoginHintDenied,
+    /// `target.login_hint_expired`: one it lets expire.
+    LoginHintExpired,
 }
 
 /// A value the authorize step keeps.
@@ -85,6 +95,11 @@ const TARGET: &[(&str, TargetField)] = &[
     ("issuer", TargetField::Issuer),
     ("client_id", TargetField::ClientId),
     ("api_base", TargetField::ApiBase),
+    ("scope", TargetField::Scope),
+    ("resource_scope", TargetField::ResourceScope),
+    ("login_hint", TargetField::LoginHint),
+    ("login_hint_denied", TargetField::LoginHintDenied),
+    ("login_hint_expired", TargetField::LoginHintExpired),
 ];
 
 const AUTHORIZE: &[(&str, AuthorizeField)] = &[

@@ -32,6 +32,31 @@ struct TargetFile {
     http: HttpFile,
     #[serde(default)]
     openapi: Vec<Spanned<String>>,
+    #[serde(default)]
+    values: ValuesFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ValuesFile {
+    scope: Option<String>,
+    resource_scope: Option<String>,
+    login_hint: Option<String>,
+    login_hint_denied: Option<String>,
+    login_hint_expired: Option<String>,
+}
+
+impl ValuesFile {
+    fn into_values(self) -> ScenarioValues {
+        let defaults = ScenarioValues::default();
+        ScenarioValues {
+            scope: self.scope.unwrap_or(defaults.scope),
+            resource_scope: self.resource_scope.unwrap_or_default(),
+            login_hint: self.login_hint,
+            login_hint_denied: self.login_hint_denied,
+            login_hint_expired: self.login_hint_expired,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -328,6 +353,7 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         openapi,
         tls,
         http: http_settings(path, &file.http)?,
+        values: file.values.into_values(),
     })
 }
 

@@ -10,5 +10,5 @@ mod model;
 pub use load::{load_target, parse_client_key};
 pub use model::{
     ClientAuthMethod, ClientKey, ClientProfile, ConsentDriver, ConsentSettings, FormPage,
-    ManualSettings, Target,
+    ManualSettings, ScenarioValues, Target,
 };

@@ -140,6 +140,39 @@ pub struct Target {
     pub http: HttpSettings,
     /// OpenAPI files whose operations' bodies are validated, if named.
     pub openapi: Option<std::sync::Arc<crate::openapi::SchemaBook>>,
+    /// What the shipped suites ask for on this target (scopes, login hints).
+    pub values: ScenarioValues,
+}
+
+/// Values the shipped suites take from the profile instead of assuming one
+/// bank's conventions (`values:` in the profile; templates name them as
+/// `{{ target.scope }}` …). A scenario that needs a value the profile does not
+/// set is SKIPPED with the value named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioValues {
+    /// The scope of authorization requests (default `openid`).
+    pub scope: String,
+    /// The scope of client-credentials grants (default empty: no `scope`
+    /// is sent).
+    pub resource_scope: String,
+    /// A CIBA `login_hint` the ASPSP approves.
+    pub login_hint: Option<String>,
+    /// A CIBA `login_hint` the ASPSP denies (`access_denied`).
+    pub login_hint_denied: Option<String>,
+    /// A CIBA `login_hint` whose request the ASPSP lets expire.
+    pub login_hint_expired: Option<String>,
+}
+
+impl Default for ScenarioValues {
+    fn default() -> Self {
+        ScenarioValues {
+            scope: "openid".into(),
+            resource_scope: String::new(),
+            login_hint: None,
+            login_hint_denied: None,
+            login_hint_expired: None,
+        }
+    }
 }
 
 impl Target {

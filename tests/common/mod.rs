@@ -422,8 +422,8 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
     ),
     (
         IdTokenIntentDropped,
-        "auth-code.yaml",
-        "signed-request-object",
+        "accounts-obie.yaml",
+        "accounts-balances-transactions",
         "id_token.expected_claim",
     ),
     (
