@@ -14,6 +14,7 @@ pub mod http;
 pub mod ids;
 pub mod jose;
 pub mod openapi;
+pub mod plans;
 pub mod report;
 pub mod runner;
 pub mod specs;

@@ -1,7 +1,7 @@
 //! The `probity` command line: parses arguments and calls the library.
 
 use clap::{Parser, Subcommand};
-use probity::commands::{self, RunArgs, ServeArgs};
+use probity::commands::{self, PlansFormat, RunArgs, ServeArgs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,9 +32,31 @@ enum Command {
         suites: Vec<PathBuf>,
     },
     /// List every spec probity checks: id, severity, clause, sentence.
-    Specs,
+    Specs {
+        /// `md` writes SPECS.md.
+        #[arg(long, value_enum, default_value = "text")]
+        format: SpecsFormat,
+    },
+    /// List the plans (named selections of scenarios under a conformance profile).
+    Plans {
+        /// `md` writes PLANS.md: plans, client roles, and the OpenID Foundation module map.
+        #[arg(long, value_enum, default_value = "text")]
+        format: PlansFormat,
+        /// Print the client roles table instead.
+        #[arg(long)]
+        roles: bool,
+    },
     /// Serve the embedded reference bank.
     Serve(ServeArgs),
+}
+
+/// What `probity specs` prints.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SpecsFormat {
+    /// Tab-separated lines.
+    Text,
+    /// SPECS.md.
+    Md,
 }
 
 fn main() -> ExitCode {
@@ -64,7 +86,8 @@ fn main() -> ExitCode {
         } else {
             suites
         }),
-        Command::Specs => commands::specs(),
+        Command::Specs { format } => commands::specs(format == SpecsFormat::Md),
+        Command::Plans { format, roles } => commands::plans(format, roles),
         Command::Serve(args) => runtime.block_on(commands::serve(args)),
     };
     ExitCode::from(code)

@@ -67,6 +67,7 @@ async fn issuer_mismatch_reports_expected_and_actual_values() {
         command: ("probity run".into(), String::new()),
         suite_files: Default::default(),
         planned: vec!["discovery/provider-metadata".into()],
+        plans: vec![],
         templates: None,
     })
     .unwrap();

@@ -78,6 +78,7 @@ fn target(issuer: String, tls: TlsSettings) -> Target {
         consent: Default::default(),
         openapi: None,
         values: Default::default(),
+        plans: vec![],
         tls,
         http: HttpSettings {
             timeout: Duration::from_millis(400),

@@ -197,6 +197,7 @@ fn write_reports(target: &probity::target::Target, results: &[ScenarioResult]) -
             .iter()
             .map(|r| format!("{}/{}", r.suite, r.id))
             .collect(),
+        plans: vec![],
         templates: None,
     })
     .unwrap();

@@ -179,6 +179,7 @@ impl RunningBank {
                 login_hint_denied: Some("deny:alice".into()),
                 login_hint_expired: Some("expire:alice".into()),
             },
+            plans: vec![],
         }
     }
 

@@ -12,10 +12,12 @@ macro_rules! out {
     };
 }
 
+mod plans;
 mod run;
 mod serve;
 mod validate;
 
+pub use plans::{plans, PlansFormat};
 pub use run::{run, RunArgs};
 pub use serve::{serve, ServeArgs};
 pub use validate::{list, specs, validate};

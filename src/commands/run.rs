@@ -24,6 +24,10 @@ pub struct RunArgs {
     /// Target profile (YAML); without it the embedded bank is started.
     #[arg(long)]
     pub target: Option<PathBuf>,
+    /// Run this plan (repeatable; see `probity plans`): its scenarios, judged under its
+    /// conformance profile. Default: the plans the target profile names, else every scenario.
+    #[arg(long = "plan")]
+    pub plans: Vec<String>,
     /// Run only this suite or suite/scenario (repeatable).
     #[arg(long)]
     pub only: Vec<String>,
@@ -62,19 +66,8 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
         args.suites.clone()
     };
     let suites = load_suites(&paths)?;
-    let plan = runner::plan(&suites, &args.only);
-    if plan.is_empty() {
-        let all: Vec<String> = runner::plan(&suites, &[])
-            .iter()
-            .map(|j| j.name())
-            .collect();
-        return Err(ConfigError::Other(format!(
-            "no scenario matches {:?}; available: {}",
-            args.only,
-            all.join(", ")
-        )));
-    }
     let (target, bank) = resolve_target(&args).await?;
+    let (plan, plan_names) = select_jobs(&args, &suites, &target)?;
     // The embedded bank has every role the shipped suites use; a missing
     // one is a suite mistake. Against a user's profile a missing role
     // leaves the step's specs skipped with the role named.
@@ -104,6 +97,7 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
             .map(|s| (s.name.clone(), s.path.display().to_string()))
             .collect(),
         planned: plan.iter().map(|j| j.name()).collect(),
+        plans: plan_names,
         templates: args.templates.clone(),
     })
     .map_err(ConfigError::Other)?;
@@ -159,6 +153,61 @@ async fn resolve_target(args: &RunArgs) -> Result<(Target, Option<RunningBank>),
             Ok((bank.target(), Some(bank)))
         }
     }
+}
+
+/// The scenarios to run: those of the plans asked for (`--plan`, else the
+/// profile's `plans:` when no suite is named), each judged under its plan's
+/// conformance profile, else every scenario; `--only` narrows either. A
+/// scenario two plans select runs once, under the first.
+fn select_jobs(
+    args: &RunArgs,
+    suites: &[crate::suite::Suite],
+    target: &Target,
+) -> Result<(Vec<runner::Job>, Vec<String>), ConfigError> {
+    let names = if !args.plans.is_empty() || !args.suites.is_empty() {
+        args.plans.clone()
+    } else {
+        target.plans.clone()
+    };
+    let mut jobs: Vec<runner::Job> = Vec::new();
+    let mut shown = Vec::new();
+    if names.is_empty() {
+        jobs = runner::plan(suites, &args.only);
+    } else {
+        let plans = crate::plans::load_plans(&PathBuf::from("plans"))?;
+        for name in &names {
+            let plan = crate::plans::find(&plans, name)?;
+            plan.check(suites)?;
+            shown.push(format!(
+                "{} (conformance profile {})",
+                plan.id, plan.conformance
+            ));
+            for job in runner::plan_under(suites, &plan.selectors(), plan.conformance) {
+                let wanted = args.only.is_empty()
+                    || args
+                        .only
+                        .iter()
+                        .any(|o| o == &job.suite.name || *o == job.name());
+                if wanted && !jobs.iter().any(|j| j.name() == job.name()) {
+                    jobs.push(job);
+                }
+            }
+        }
+    }
+    if jobs.is_empty() {
+        let all: Vec<String> = runner::plan(suites, &[]).iter().map(|j| j.name()).collect();
+        return Err(ConfigError::Other(format!(
+            "no scenario matches {:?}{}; available: {}",
+            args.only,
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!(" in plans {names:?}")
+            },
+            all.join(", ")
+        )));
+    }
+    Ok((jobs, shown))
 }
 
 fn command_prefix() -> String {

@@ -128,6 +128,9 @@ pub struct ScenarioReport {
 pub struct RunSummary {
     /// Target name.
     pub target: String,
+    /// The plans run, with their conformance profiles (none: every scenario
+    /// at catalogue severity).
+    pub plans: Vec<String>,
     /// Generation time.
     pub generated_at: String,
     /// Totals.
@@ -371,6 +374,7 @@ impl RunSummary {
         };
         RunSummary {
             target: target.to_string(),
+            plans: vec![],
             generated_at: now(),
             counts,
             scenario_counts,

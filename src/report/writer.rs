@@ -27,6 +27,8 @@ pub struct ReportOptions {
     pub suite_files: HashMap<String, String>,
     /// Every planned scenario (`suite/scenario`).
     pub planned: Vec<String>,
+    /// The plans run, with their conformance profiles, for the summary.
+    pub plans: Vec<String>,
     /// A directory of templates overriding the built-in ones.
     pub templates: Option<PathBuf>,
 }
@@ -114,7 +116,9 @@ impl ReportWriter {
             .collect();
         let mut reports = self.reports.clone();
         reports.sort_by(|a, b| (&a.suite, &a.id).cmp(&(&b.suite, &b.id)));
-        RunSummary::build(&self.opts.target, &reports, unfinished)
+        let mut summary = RunSummary::build(&self.opts.target, &reports, unfinished);
+        summary.plans = self.opts.plans.clone();
+        summary
     }
 
     fn summary(&self) -> Result<(), String> {

@@ -12,18 +12,21 @@ pub use requirements::Requirements;
 pub use scenario::run_scenario;
 
 use crate::http::HttpClient;
+use crate::plans::Conformance;
 use crate::suite::{Scenario, Suite};
 use crate::target::Target;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-/// One scenario to run, with its suite.
+/// One scenario to run, with its suite and the profile it is judged under.
 #[derive(Clone)]
 pub struct Job {
     /// The suite it belongs to.
     pub suite: Arc<Suite>,
     /// The scenario.
     pub scenario: Scenario,
+    /// The conformance profile of the plan that selected it.
+    pub conformance: Conformance,
 }
 
 impl Job {
@@ -35,6 +38,11 @@ impl Job {
 
 /// Every scenario of the suites, filtered by `only` (`suite` or `suite/scenario`).
 pub fn plan(suites: &[Suite], only: &[String]) -> Vec<Job> {
+    plan_under(suites, only, Conformance::All)
+}
+
+/// The scenarios `only` selects (all when empty), judged under `conformance`.
+pub fn plan_under(suites: &[Suite], only: &[String], conformance: Conformance) -> Vec<Job> {
     let mut jobs = Vec::new();
     for suite in suites {
         let suite_arc = Arc::new(suite.clone());
@@ -42,6 +50,7 @@ pub fn plan(suites: &[Suite], only: &[String]) -> Vec<Job> {
             let job = Job {
                 suite: suite_arc.clone(),
                 scenario: scenario.clone(),
+                conformance,
             };
             let name = job.name();
             if only.is_empty() || only.iter().any(|o| o == &suite.name || o == &name) {

@@ -51,6 +51,7 @@ pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -
         let at = &step.referenced;
         let location = format!("{}:{}:{}", job.suite.path.display(), at.line(), at.column());
         let mut result = guarded_step(&step.value, location, &mut ctx).await;
+        job.conformance.apply(&mut result.specs);
         if earlier_failed {
             vacuous_refusal(&step.value, &mut result);
         }

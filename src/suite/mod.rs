@@ -19,5 +19,5 @@ pub use model::{
     PollStatusStep, RequestObjectMode, RequestStep, Requires, Scenario, Signing, Step, StepKind,
     Suite, TokenGrant, TokenStep, UserinfoStep,
 };
-pub use plan::{client_roles, templates};
+pub use plan::{client_roles, templates, uses_default_client};
 pub use template::{AuthorizeField, JsonTemplate, Ref, TargetField, Template, TokenField, Values};

@@ -154,6 +154,22 @@ fn client(step: &Step) -> Option<&ClientRole> {
     }
 }
 
+/// Whether a step of the scenario acts as the profile's default client
+/// (a client step without `client:`).
+pub fn uses_default_client(scenario: &Scenario) -> bool {
+    scenario.steps.iter().any(|s| {
+        let acts_as_client = !matches!(
+            s.value,
+            Step::Discovery(_)
+                | Step::Request(_)
+                | Step::Userinfo(_)
+                | Step::PollStatus(_)
+                | Step::Accounts(_)
+        );
+        acts_as_client && client(&s.value).is_none()
+    })
+}
+
 /// The client role names a suite uses, for messages and role tables.
 pub fn client_roles(scenario: &Scenario) -> BTreeSet<String> {
     scenario

@@ -34,6 +34,8 @@ struct TargetFile {
     openapi: Vec<Spanned<String>>,
     #[serde(default)]
     values: ValuesFile,
+    #[serde(default)]
+    plans: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -354,6 +356,7 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         tls,
         http: http_settings(path, &file.http)?,
         values: file.values.into_values(),
+        plans: file.plans,
     })
 }
 

@@ -142,6 +142,8 @@ pub struct Target {
     pub openapi: Option<std::sync::Arc<crate::openapi::SchemaBook>>,
     /// What the shipped suites ask for on this target (scopes, login hints).
     pub values: ScenarioValues,
+    /// The plans `probity run --target` runs when none is named.
+    pub plans: Vec<String>,
 }
 
 /// Values the shipped suites take from the profile instead of assuming one
