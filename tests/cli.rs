@@ -479,6 +479,23 @@ fn plain_http_needs_insecure_http_and_a_loopback_host() {
 }
 
 #[test]
+fn client_assertion_audience_is_set_per_profile_and_per_client() {
+    use probity::target::ClientAssertionAudience::*;
+    let dir = tempfile::tempdir().unwrap();
+    let text = "issuer: https://as.example\nclient_assertion_audience: token_endpoint\nclient:\n  id: a\n  auth_method: none\nclients:\n  b:\n    id: b\n    auth_method: none\n    client_assertion_audience: endpoint\n";
+    write(dir.path(), "aud.yaml", text);
+    let t = probity::target::load_target(&dir.path().join("aud.yaml")).unwrap();
+    assert_eq!(t.client.assertion_audience, TokenEndpoint);
+    assert_eq!(t.clients["b"].assertion_audience, Endpoint);
+    rejected(
+        dir.path(),
+        "bad-aud.yaml",
+        &text.replace("endpoint\n", "audience\n"),
+        &["client_assertion_audience", "bad-aud.yaml:"],
+    );
+}
+
+#[test]
 fn serve_http_writes_a_development_profile_and_every_output_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let served = Served::start(
