@@ -431,6 +431,138 @@ fn profile_urls_and_limits_are_checked_with_locations() {
 }
 
 #[test]
+fn plain_http_needs_insecure_http_and_a_loopback_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    rejected(
+        d,
+        "plain.yaml",
+        &format!("issuer: http://as.example\n{CLIENT}"),
+        &[
+            "`issuer` is plain http (`http://as.example`)",
+            "add `insecure_http: true`",
+            "plain.yaml:1:9",
+        ],
+    );
+    rejected(
+        d,
+        "disco.yaml",
+        &format!("issuer: https://as.example\ndiscovery_url: http://as.example/d\n{CLIENT}"),
+        &["`discovery_url` is plain http", "disco.yaml:2:16"],
+    );
+    rejected(
+        d,
+        "remote.yaml",
+        &format!("issuer: http://as.example\ninsecure_http: true\n{CLIENT}"),
+        &[
+            "`insecure_http: true` is allowed only for loopback hosts (127.0.0.1, ::1, localhost)",
+            "remote.yaml:1:9",
+        ],
+    );
+    rejected(
+        d,
+        "api.yaml",
+        &format!(
+            "issuer: http://127.0.0.1:8080\napi_base: https://api.example\ninsecure_http: true\n{CLIENT}"
+        ),
+        &["`api_base` is `https://api.example`", "api.yaml:2:11"],
+    );
+    for host in ["127.0.0.1:8080", "localhost:3000", "[::1]"] {
+        let f = write(
+            d,
+            "dev.yaml",
+            &format!("issuer: http://{host}\ninsecure_http: true\n{CLIENT}"),
+        );
+        let (code, out, err) = probity(&["validate", &f], d);
+        assert_eq!(code, 0, "{host}: {out}{err}");
+    }
+}
+
+#[test]
+fn client_assertion_audience_is_set_per_profile_and_per_client() {
+    use probity::target::ClientAssertionAudience::*;
+    let dir = tempfile::tempdir().unwrap();
+    let text = "issuer: https://as.example\nclient_assertion_audience: token_endpoint\nclient:\n  id: a\n  auth_method: none\nclients:\n  b:\n    id: b\n    auth_method: none\n    client_assertion_audience: endpoint\n";
+    write(dir.path(), "aud.yaml", text);
+    let t = probity::target::load_target(&dir.path().join("aud.yaml")).unwrap();
+    assert_eq!(t.client.assertion_audience, TokenEndpoint);
+    assert_eq!(t.clients["b"].assertion_audience, Endpoint);
+    rejected(
+        dir.path(),
+        "bad-aud.yaml",
+        &text.replace("endpoint\n", "audience\n"),
+        &["client_assertion_audience", "bad-aud.yaml:"],
+    );
+}
+
+#[test]
+fn serve_http_writes_a_development_profile_and_every_output_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(
+        &["--http", "--out", dir.path().to_str().unwrap()],
+        dir.path(),
+    );
+    let target = served.target();
+    let profile = std::fs::read_to_string(&target).unwrap();
+    assert!(profile.contains("insecure_http: true"), "{profile}");
+    let suites = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/discovery.yaml");
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = probity(
+        &[
+            "run",
+            "--target",
+            target.to_str().unwrap(),
+            suites.to_str().unwrap(),
+            "--only",
+            "discovery/provider-metadata",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    served.interrupt();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let notice = "not certifiable";
+    assert!(
+        stderr
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains("DEVELOPMENT TARGET"),
+        "{stderr}"
+    );
+    let read = |name: &str| std::fs::read_to_string(out.path().join(name)).unwrap();
+    let summary = read("summary.md");
+    let head: String = summary.lines().take(4).collect::<Vec<_>>().join("\n");
+    assert!(head.contains(notice), "{summary}");
+    assert!(read("summary.html").contains(notice));
+    assert!(read("discovery.provider-metadata.md").contains(notice));
+    let junit = read("junit.xml");
+    assert!(
+        junit.contains(r#"<property name="development_target" value="true"/>"#),
+        "{junit}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&read("report.json")).unwrap();
+    assert_eq!(json["development_target"], true);
+    assert!(json["development_notice"]
+        .as_str()
+        .unwrap()
+        .contains(notice));
+    let specs = json["scenarios"][0]["specs"].as_array().unwrap();
+    for id in ["discovery.issuer_https", "discovery.endpoints_https"] {
+        let s = specs.iter().find(|s| s["id"] == id).unwrap();
+        assert_eq!(
+            (s["verdict"].as_str(), s["reason"].as_str()),
+            (
+                Some("SKIPPED"),
+                Some("insecure_http: a development target over plain http")
+            ),
+            "{id}"
+        );
+    }
+}
+
+#[test]
 fn profile_files_must_be_small_regular_files_of_the_right_kind() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -66,3 +66,76 @@ async fn every_flow_fault_breaks_its_spec() {
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The `aud` of the client assertion in the first exchange whose URL ends with `path`.
+/// The `aud` of the client assertion in the last request to `path`.
+fn assertion_aud(r: &probity::runner::ScenarioResult, path: &str) -> String {
+    let body = r
+        .steps
+        .iter()
+        .flat_map(|s| &s.exchanges)
+        .filter(|e| e.request.url.ends_with(path))
+        .last()
+        .and_then(|e| e.request.body.clone())
+        .unwrap_or_else(|| panic!("no request to {path}"));
+    let jwt = url::form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "client_assertion")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no client_assertion in {body}"));
+    let (_, claims) = probity::jose::decode_unverified(&jwt).unwrap();
+    claims["aud"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_profile_chooses_the_client_assertion_audience_and_the_bank_accepts_rfc_7523s() {
+    use probity::target::ClientAssertionAudience::*;
+    let bank = common::bank(&[]).await;
+    let with = |choice| {
+        let mut t = bank.target();
+        t.clients.get_mut("jwt").unwrap().assertion_audience = choice;
+        t
+    };
+    // The default: the issuer (FAPI 2).
+    let r = common::run(&bank.target(), "client-credentials.yaml", "private-key-jwt").await;
+    assert_eq!(assertion_aud(&r, "/token"), bank.issuer);
+    // The token endpoint URL, which RFC 7523 §3 allows: the bank accepts it.
+    let r = common::run(
+        &with(TokenEndpoint),
+        "client-credentials.yaml",
+        "private-key-jwt",
+    )
+    .await;
+    assert!(
+        common::failures(&r).is_empty(),
+        "{:?}",
+        common::failures(&r)
+    );
+    assert_eq!(
+        assertion_aud(&r, "/token"),
+        format!("{}/token", bank.issuer)
+    );
+    // The endpoint called: the PAR URL for PAR, the token endpoint for the token request.
+    let r = common::run(&with(Endpoint), "auth-code.yaml", "par").await;
+    assert!(
+        common::failures(&r).is_empty(),
+        "{:?}",
+        common::failures(&r)
+    );
+    assert_eq!(assertion_aud(&r, "/par"), format!("{}/par", bank.issuer));
+    assert_eq!(
+        assertion_aud(&r, "/token"),
+        format!("{}/token", bank.issuer)
+    );
+    // A step's own `assertion_audience:` still wins: another server's aud is refused.
+    let r = common::run(
+        &with(TokenEndpoint),
+        "negative.yaml",
+        "client-assertion-wrong-aud",
+    )
+    .await;
+    assert_eq!(common::verdict(&r, "token.rejected"), Verdict::Passed);
+    assert_eq!(
+        assertion_aud(&r, "/token"),
+        "https://another-server.example"
+    );
+}

@@ -10,6 +10,8 @@ use axum::Router;
 use probity::http::{HttpSettings, TlsSettings};
 use probity::specs::Verdict;
 use probity::target::{ClientAuthMethod, ClientProfile, Target};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 const WK: &str = "/.well-known/openid-configuration";
@@ -73,6 +75,7 @@ fn target(issuer: String, tls: TlsSettings) -> Target {
             secret: None,
             redirect_uri: None,
             key: None,
+            assertion_audience: Default::default(),
         },
         clients: Default::default(),
         consent: Default::default(),
@@ -83,6 +86,7 @@ fn target(issuer: String, tls: TlsSettings) -> Target {
         http: HttpSettings {
             timeout: Duration::from_millis(400),
             max_body_bytes: 64 * 1024,
+            insecure_http: false,
         },
     }
 }
@@ -271,7 +275,10 @@ async fn a_huge_ciba_interval_neither_panics_nor_outwaits_the_timeout() {
     .unwrap();
     let suite = probity::suite::load_suite(&suite).unwrap();
     let started = std::time::Instant::now();
-    let r = common::run_loaded(&target(base, TlsSettings::default()), &suite, "endless").await;
+    // A loopback development target: its polls carry `auth_req_id`.
+    let mut t = target(base, TlsSettings::default());
+    t.http.insecure_http = true;
+    let r = common::run_loaded(&t, &suite, "endless").await;
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",
@@ -287,4 +294,77 @@ async fn a_huge_ciba_interval_neither_panics_nor_outwaits_the_timeout() {
         "{}",
         reason(&r, "decoupled.completes")
     );
+}
+
+/// An https provider whose discovery names a plain-http token endpoint, and
+/// that http listener, which counts every request it gets. Returns the
+/// issuer, the CA to trust and the counter.
+async fn https_provider_with_http_token_endpoint() -> (String, String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let token_endpoint = format!("http://{}/token", plain.local_addr().unwrap());
+    let counted = hits.clone();
+    let sink = Router::new().fallback(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async { axum::Json(serde_json::json!({"access_token": "t", "token_type": "Bearer"})) }
+    });
+    tokio::spawn(async move { axum::serve(plain, sink).await });
+
+    let tls = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    tls.set_nonblocking(true).unwrap();
+    let issuer = format!("https://{}", tls.local_addr().unwrap());
+    let pki = probity::bank::Pki::generate(&["127.0.0.1".to_string()]).unwrap();
+    let metadata = serde_json::json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": token_endpoint,
+        "grant_types_supported": ["client_credentials"],
+        "jwks_uri": format!("{issuer}/jwks"),
+    });
+    let app = Router::new().route(WK, get(move || async move { axum::Json(metadata) }));
+    let config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(
+        pki.server_config(false).unwrap(),
+    ));
+    tokio::spawn(async move {
+        axum_server::tls_rustls::from_tcp_rustls(tls, config)
+            .serve(app.into_make_service())
+            .await
+    });
+    (issuer, pki.ca_pem, hits)
+}
+
+#[tokio::test]
+async fn client_credentials_are_never_sent_to_a_plain_http_token_endpoint() {
+    let (issuer, ca_pem, hits) = https_provider_with_http_token_endpoint().await;
+    let mut t = target(
+        issuer,
+        TlsSettings {
+            ca_pem: Some(ca_pem),
+            identity_pem: None,
+        },
+    );
+    t.client.auth_method = ClientAuthMethod::ClientSecretBasic;
+    t.client.secret = Some("never-in-cleartext".into());
+    let r = common::run(&t, "client-credentials.yaml", "client-secret-basic").await;
+    assert_eq!(common::verdict(&r, "discovery.status_ok"), Verdict::Passed);
+    assert_eq!(common::verdict(&r, "token.status_ok"), Verdict::Failed);
+    let why = reason(&r, "token.status_ok");
+    assert!(
+        why.contains("refused to send client credentials over cleartext to http://127.0.0.1:"),
+        "{why}"
+    );
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "the http endpoint got a request"
+    );
+    // The exchange is recorded as not sent: the request, no response.
+    let token = r
+        .steps
+        .iter()
+        .flat_map(|s| &s.exchanges)
+        .find(|e| e.request.url.ends_with("/token"))
+        .expect("the refused request is recorded");
+    assert!(token.response.is_none());
+    assert!(token.error.as_deref().unwrap_or("").contains("not sent"));
 }

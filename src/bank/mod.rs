@@ -170,7 +170,12 @@ impl RunningBank {
                     self.pki.client_cert_pem, self.pki.client_key_pem
                 )),
             },
-            http: HttpSettings::default(),
+            // `BankConfig::plain_http` binds a loopback address by default;
+            // such a bank is a development target.
+            http: HttpSettings {
+                insecure_http: self.issuer.starts_with("http://"),
+                ..HttpSettings::default()
+            },
             openapi: None,
             values: ScenarioValues {
                 scope: "openid accounts".into(),
@@ -231,6 +236,7 @@ fn profile_of(c: &clients::Client) -> ClientProfile {
             kid,
             alg: "ES256".into(),
         }),
+        assertion_audience: Default::default(),
     }
 }
 

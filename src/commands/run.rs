@@ -76,6 +76,9 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
             crate::suite::check_roles(suite, &target.roles())?;
         }
     }
+    if target.insecure_http() {
+        eprintln!("warning: {}", crate::target::DEVELOPMENT_NOTICE);
+    }
     let client = Arc::new(HttpClient::new(&target.tls, target.http.clone())?);
     let dir = match &args.out {
         Some(d) => d.clone(),
@@ -101,6 +104,11 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
         templates: args.templates.clone(),
     })
     .map_err(ConfigError::Other)?;
+    let writer = if target.insecure_http() {
+        writer.development_target()
+    } else {
+        writer
+    };
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())

@@ -232,8 +232,10 @@ fn write_profile(bank: &RunningBank, dir: &Path, http: bool) -> std::io::Result<
     write_private(&dir.join("ca.pem"), &bank.pki.ca_pem)?;
     write_private(&dir.join("client.pem"), &bank.pki.client_cert_pem)?;
     write_private(&dir.join("client.key"), &bank.pki.client_key_pem)?;
+    // A plain-http bank listens on loopback: a development target, which
+    // the profile must declare to validate and run.
     let tls = if http {
-        String::new()
+        "insecure_http: true\n".to_string()
     } else {
         "tls:\n  ca: ca.pem\n  client_cert: client.pem\n  client_key: client.key\n".to_string()
     };

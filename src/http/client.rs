@@ -10,6 +10,10 @@ pub struct HttpSettings {
     pub timeout: Duration,
     /// Largest response body read; a larger body fails the exchange.
     pub max_body_bytes: usize,
+    /// The profile's `insecure_http: true`: a development target on a
+    /// loopback host, reached over plain http. Only then may credentials
+    /// travel in cleartext, and only to loopback hosts.
+    pub insecure_http: bool,
 }
 
 impl Default for HttpSettings {
@@ -17,6 +21,7 @@ impl Default for HttpSettings {
         HttpSettings {
             timeout: Duration::from_secs(10),
             max_body_bytes: 5 * 1024 * 1024,
+            insecure_http: false,
         }
     }
 }

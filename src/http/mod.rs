@@ -5,6 +5,7 @@
 //! request and response is kept as an [`Exchange`]; nothing is redacted
 //! here: redaction is applied when reports are rendered ([`redact`]).
 
+pub mod cleartext;
 mod client;
 mod exchange;
 pub mod redact;

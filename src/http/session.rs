@@ -69,7 +69,10 @@ impl Session {
     }
 
     /// Sends a request, captures it, and returns the exchange. Never fails:
-    /// transport problems are recorded in [`Exchange::error`].
+    /// transport problems are recorded in [`Exchange::error`]. A request
+    /// carrying a credential to a cleartext URL is not sent at all
+    /// ([`cleartext`](super::cleartext)): its exchange has that refusal as
+    /// the error and no response.
     pub async fn send(&mut self, stage: &str, req: OutgoingRequest) -> &Exchange {
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let start = Instant::now();
@@ -110,16 +113,28 @@ impl Session {
             Ok(u) => u,
             Err(e) => return (recorded, Err(format!("invalid URL `{}`: {e}", req.url))),
         };
+        let cookie = self.cookie_header(&url);
+        let refused = super::cleartext::refusal(
+            &req,
+            &url,
+            cookie.as_deref(),
+            self.client.settings.insecure_http,
+        );
         let mut builder = self.client.inner.request(req.method, url.clone());
         for (n, v) in &req.headers {
             builder = builder.header(n, v);
         }
-        if let Some(cookie) = self.cookie_header(&url) {
+        if let Some(cookie) = cookie {
             recorded.headers.push(("cookie".into(), cookie.clone()));
             builder = builder.header("cookie", cookie);
         }
         let (builder, body) = attach_body(builder, req.body, &mut recorded.headers);
         recorded.body = body;
+        // Recorded as it would have gone, so the report shows what was
+        // withheld; the transport error says it never left.
+        if let Some(why) = refused {
+            return (recorded, Err(why));
+        }
         let response = match builder.send().await {
             Ok(r) => r,
             Err(e) => return (recorded, Err(describe_error(&e))),

@@ -6,14 +6,15 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Renders JUnit XML.
-pub(super) fn render(reports: &[ScenarioReport]) -> Result<String, String> {
+/// Renders JUnit XML. A development target's `notice` goes first in every
+/// test suite: a `development_target` property and the system-out text.
+pub(super) fn render(reports: &[ScenarioReport], notice: Option<&str>) -> Result<String, String> {
     let mut report = Report::new("probity");
     let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
     for r in reports {
         let suite = suites
             .entry(&r.suite)
-            .or_insert_with(|| TestSuite::new(r.suite.clone()));
+            .or_insert_with(|| new_suite(&r.suite, notice));
         let status = if r.verdict == Verdict::Failed {
             let failed: Vec<String> = r
                 .specs
@@ -51,4 +52,14 @@ pub(super) fn render(reports: &[ScenarioReport]) -> Result<String, String> {
     }
     report.add_test_suites(suites.into_values());
     report.to_string().map_err(|e| e.to_string())
+}
+
+fn new_suite(name: &str, notice: Option<&str>) -> TestSuite {
+    let mut suite = TestSuite::new(name.to_string());
+    if let Some(text) = notice {
+        suite.add_property(("development_target", "true"));
+        suite.add_property(("development_notice", text));
+        suite.set_system_out(text);
+    }
+    suite
 }

@@ -121,11 +121,22 @@ pub struct ScenarioReport {
     pub items: Vec<Item>,
     /// Every spec result.
     pub specs: Vec<SpecLine>,
+    /// Set for an `insecure_http` development target: the results are not
+    /// certifiable ([`crate::target::DEVELOPMENT_NOTICE`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub development_notice: Option<String>,
 }
 
 /// The run summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
+    /// An `insecure_http` development target: nothing here is certifiable.
+    /// Absent from JSON for ordinary targets.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub development_target: bool,
+    /// What the outputs say first about such a target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub development_notice: Option<String>,
     /// Target name.
     pub target: String,
     /// The plans run, with their conformance profiles (none: every scenario
@@ -237,6 +248,7 @@ impl ScenarioReport {
             elapsed_ms: format!("{:.1}", r.elapsed_ms),
             items,
             specs,
+            development_notice: None,
         }
     }
 }
@@ -373,6 +385,8 @@ impl RunSummary {
             Verdict::Passed
         };
         RunSummary {
+            development_target: false,
+            development_notice: None,
             target: target.to_string(),
             plans: vec![],
             generated_at: now(),

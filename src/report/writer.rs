@@ -38,6 +38,7 @@ pub struct ReportWriter {
     opts: ReportOptions,
     tera: tera::Tera,
     reports: Vec<ScenarioReport>,
+    development_notice: Option<String>,
 }
 
 impl ReportWriter {
@@ -54,7 +55,16 @@ impl ReportWriter {
             opts,
             tera,
             reports: Vec::new(),
+            development_notice: None,
         })
+    }
+
+    /// Marks every output as from an `insecure_http` development target:
+    /// the summary, each scenario report, JSON and JUnit say first that the
+    /// results are not certifiable.
+    pub fn development_target(mut self) -> Self {
+        self.development_notice = Some(crate::target::DEVELOPMENT_NOTICE.to_string());
+        self
     }
 
     /// The output directory.
@@ -73,7 +83,8 @@ impl ReportWriter {
             .unwrap_or_default();
         let (before, after) = &self.opts.command;
         let command = format!("{before} {file} --only {name}{after}").replace("  ", " ");
-        let report = ScenarioReport::build(result, command, &self.opts.redactor);
+        let mut report = ScenarioReport::build(result, command, &self.opts.redactor);
+        report.development_notice = self.development_notice.clone();
         let markdown = self.render("scenario.md", "r", &report)?;
         self.write(&report.file, markdown.as_bytes())?;
         self.write(
@@ -89,9 +100,17 @@ impl ReportWriter {
         self.summary()?;
         self.reports
             .sort_by(|a, b| (&a.suite, &a.id).cmp(&(&b.suite, &b.id)));
-        self.write("junit.xml", junit::render(&self.reports)?.as_bytes())?;
-        let json =
-            serde_json::json!({ "summary": self.build_summary(), "scenarios": self.reports });
+        self.write(
+            "junit.xml",
+            junit::render(&self.reports, self.development_notice.as_deref())?.as_bytes(),
+        )?;
+        let mut json = serde_json::Map::new();
+        if let Some(notice) = &self.development_notice {
+            json.insert("development_target".into(), true.into());
+            json.insert("development_notice".into(), notice.as_str().into());
+        }
+        json.insert("summary".into(), serde_json::json!(self.build_summary()));
+        json.insert("scenarios".into(), serde_json::json!(self.reports));
         self.write(
             "report.json",
             serde_json::to_string_pretty(&json)
@@ -118,6 +137,8 @@ impl ReportWriter {
         reports.sort_by(|a, b| (&a.suite, &a.id).cmp(&(&b.suite, &b.id)));
         let mut summary = RunSummary::build(&self.opts.target, &reports, unfinished);
         summary.plans = self.opts.plans.clone();
+        summary.development_target = self.development_notice.is_some();
+        summary.development_notice = self.development_notice.clone();
         summary
     }
 

@@ -2,19 +2,69 @@
 //! client_secret_basic, client_secret_post, private_key_jwt,
 //! tls_client_auth (the certificate is the TLS identity) and none.
 
-use crate::target::{ClientAuthMethod, ClientProfile};
+use crate::target::{ClientAssertionAudience, ClientAuthMethod, ClientProfile};
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
 /// The `client_assertion_type` of RFC 7523.
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// Adds the client's credentials to a form request. Client assertions are
-/// addressed to the issuer identifier, as FAPI 2, CIBA §7.1 and RFC 9126 §2
-/// recommend (RFC 7523 allows it for the token endpoint too).
+/// Who a request's client assertion is addressed to. By default the issuer
+/// identifier, as FAPI 2, CIBA §7.1 and RFC 9126 §2 recommend; RFC 7523 §3
+/// lets servers demand the token endpoint URL instead, so the profile's
+/// `client_assertion_audience` may choose it, or the endpoint being called.
+#[derive(Debug, Clone)]
+pub(crate) struct Audience {
+    choice: ClientAssertionAudience,
+    issuer: String,
+    token_endpoint: Option<String>,
+    endpoint: String,
+    explicit: Option<String>,
+}
+
+impl Audience {
+    /// For `client` calling `endpoint`; `token_endpoint` is discovery's.
+    pub(crate) fn new(
+        issuer: &str,
+        client: &ClientProfile,
+        token_endpoint: Option<String>,
+        endpoint: &str,
+    ) -> Self {
+        Audience {
+            choice: client.assertion_audience,
+            issuer: issuer.to_string(),
+            token_endpoint,
+            endpoint: endpoint.to_string(),
+            explicit: None,
+        }
+    }
+
+    /// A step's own `assertion_audience:`, which wins over the profile.
+    pub(crate) fn explicit(mut self, aud: Option<String>) -> Self {
+        self.explicit = aud;
+        self
+    }
+
+    /// The `aud` value, or why there is none.
+    pub(crate) fn resolve(&self) -> Result<String, String> {
+        if let Some(aud) = &self.explicit {
+            return Ok(aud.clone());
+        }
+        match self.choice {
+            ClientAssertionAudience::Issuer => Ok(self.issuer.clone()),
+            ClientAssertionAudience::Endpoint => Ok(self.endpoint.clone()),
+            ClientAssertionAudience::TokenEndpoint => self.token_endpoint.clone().ok_or_else(|| {
+                "`client_assertion_audience: token_endpoint`, but the provider metadata names no `token_endpoint`".to_string()
+            }),
+        }
+    }
+}
+
+/// Adds the client's credentials to a form request; a client assertion is
+/// addressed to `audience`.
 pub(crate) fn apply(
     client: &ClientProfile,
-    issuer: &str,
+    audience: &Audience,
     form: &mut Vec<(String, String)>,
     headers: &mut Vec<(String, String)>,
 ) -> Result<(), String> {
@@ -45,7 +95,10 @@ pub(crate) fn apply(
         ClientAuthMethod::PrivateKeyJwt => {
             form.push(("client_id".into(), client.id.clone()));
             form.push(("client_assertion_type".into(), ASSERTION_TYPE.into()));
-            form.push(("client_assertion".into(), assertion(client, issuer)?));
+            form.push((
+                "client_assertion".into(),
+                assertion(client, &audience.resolve()?)?,
+            ));
         }
         ClientAuthMethod::TlsClientAuth | ClientAuthMethod::None => {
             form.push(("client_id".into(), client.id.clone()))
@@ -78,4 +131,51 @@ pub(crate) fn random_id() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(choice: ClientAssertionAudience) -> ClientProfile {
+        ClientProfile {
+            id: "c".into(),
+            auth_method: ClientAuthMethod::PrivateKeyJwt,
+            secret: None,
+            redirect_uri: None,
+            key: None,
+            assertion_audience: choice,
+        }
+    }
+
+    fn aud(choice: ClientAssertionAudience, token: Option<&str>) -> Audience {
+        Audience::new(
+            "https://as.example",
+            &client(choice),
+            token.map(str::to_string),
+            "https://as.example/par",
+        )
+    }
+
+    #[test]
+    fn the_profile_chooses_the_assertion_audience_and_a_step_overrides_it() {
+        use ClientAssertionAudience::*;
+        let token = Some("https://as.example/token");
+        assert_eq!(aud(Issuer, token).resolve().unwrap(), "https://as.example");
+        assert_eq!(
+            aud(TokenEndpoint, token).resolve().unwrap(),
+            "https://as.example/token"
+        );
+        assert_eq!(
+            aud(Endpoint, token).resolve().unwrap(),
+            "https://as.example/par"
+        );
+        assert!(aud(TokenEndpoint, None)
+            .resolve()
+            .unwrap_err()
+            .contains("names no `token_endpoint`"));
+        let step = aud(Endpoint, token).explicit(Some("https://elsewhere".into()));
+        assert_eq!(step.resolve().unwrap(), "https://elsewhere");
+        assert_eq!(ClientAssertionAudience::default(), Issuer);
+    }
 }

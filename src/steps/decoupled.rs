@@ -82,8 +82,13 @@ async fn start(
         }
     }
     let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-    client_auth::apply(client, &ctx.target.issuer, &mut form, &mut headers)
-        .map_err(|e| ACCEPTED.skip(e))?;
+    let audience = client_auth::Audience::new(
+        &ctx.target.issuer,
+        client,
+        state.endpoint("token_endpoint").ok(),
+        &endpoint,
+    );
+    client_auth::apply(client, &audience, &mut form, &mut headers).map_err(|e| ACCEPTED.skip(e))?;
     let req = OutgoingRequest {
         method: reqwest::Method::POST,
         url: endpoint,
@@ -144,6 +149,12 @@ async fn poll(
             return out;
         }
     };
+    let audience = client_auth::Audience::new(
+        &ctx.target.issuer,
+        client,
+        Some(endpoint.clone()),
+        &endpoint,
+    );
     // CIBA §7.3: without `interval` the client waits 5 seconds.
     // The target's numbers may be anything: saturate, and never sleep past the deadline.
     let mut interval = Duration::from_millis(
@@ -170,7 +181,7 @@ async fn poll(
             (id_name.to_string(), s.id.clone()),
         ];
         let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-        if let Err(e) = client_auth::apply(client, &ctx.target.issuer, &mut form, &mut headers) {
+        if let Err(e) = client_auth::apply(client, &audience, &mut form, &mut headers) {
             out.final_error = Some(e);
             return out;
         }

@@ -251,10 +251,13 @@ async fn exchange(
         Err(e) => return skip_all(&e),
     };
     let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-    let audience = tweak
-        .audience
-        .clone()
-        .unwrap_or_else(|| ctx.target.issuer.clone());
+    let audience = client_auth::Audience::new(
+        &ctx.target.issuer,
+        &client,
+        Some(endpoint.clone()),
+        &endpoint,
+    )
+    .explicit(tweak.audience.clone());
     if let Err(e) = client_auth::apply(&client, &audience, &mut fields, &mut headers) {
         return skip_all(&format!("client authentication could not be prepared: {e}"));
     }

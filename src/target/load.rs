@@ -21,6 +21,12 @@ struct TargetFile {
     issuer: Spanned<String>,
     discovery_url: Option<Spanned<String>>,
     api_base: Option<Spanned<String>>,
+    /// A development server on this machine over plain http.
+    #[serde(default)]
+    insecure_http: bool,
+    /// The default `aud` of client assertions.
+    #[serde(default)]
+    client_assertion_audience: Option<ClientAssertionAudience>,
     client: ClientFile,
     #[serde(default)]
     clients: BTreeMap<String, ClientFile>,
@@ -71,6 +77,7 @@ struct ClientFile {
     signing_key: Option<Spanned<String>>,
     signing_alg: Option<String>,
     kid: Option<String>,
+    client_assertion_audience: Option<ClientAssertionAudience>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,7 +222,13 @@ impl Resolver<'_> {
         }
     }
 
-    fn client(&self, f: &ClientFile) -> Result<ClientProfile, ConfigError> {
+    /// A client; `audience` is the profile's `client_assertion_audience`,
+    /// which the client's own setting overrides.
+    fn client(
+        &self,
+        f: &ClientFile,
+        audience: Option<ClientAssertionAudience>,
+    ) -> Result<ClientProfile, ConfigError> {
         let key = match &f.signing_key {
             Some(k) => Some(
                 parse_client_key(
@@ -240,6 +253,7 @@ impl Resolver<'_> {
             secret: f.secret.as_ref().map(|s| self.env(s)).transpose()?,
             redirect_uri: f.redirect_uri.as_ref().map(|s| self.env(s)).transpose()?,
             key,
+            assertion_audience: f.client_assertion_audience.or(audience).unwrap_or_default(),
         })
     }
 
@@ -322,9 +336,20 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         Some(u) => r.url("api_base", u)?.trim_end_matches('/').to_string(),
         None => issuer.trim_end_matches('/').to_string(),
     };
+    let urls = [
+        ("issuer", Some(&file.issuer)),
+        ("discovery_url", file.discovery_url.as_ref()),
+        ("api_base", file.api_base.as_ref()),
+    ];
+    for (key, s) in urls {
+        if let Some(s) = s {
+            check_transport(path, key, s, &r.env(s)?, file.insecure_http)?;
+        }
+    }
+    let audience = file.client_assertion_audience;
     let mut clients = BTreeMap::new();
     for (name, c) in &file.clients {
-        clients.insert(name.clone(), r.client(c)?);
+        clients.insert(name.clone(), r.client(c, audience)?);
     }
     let consent = match &file.consent {
         Some(c) => ConsentSettings {
@@ -349,15 +374,46 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         issuer,
         discovery_url,
         api_base,
-        client: r.client(&file.client)?,
+        client: r.client(&file.client, audience)?,
         clients,
         consent,
         openapi,
         tls,
-        http: http_settings(path, &file.http)?,
+        http: HttpSettings {
+            insecure_http: file.insecure_http,
+            ..http_settings(path, &file.http)?
+        },
         values: file.values.into_values(),
         plans: file.plans,
     })
+}
+
+/// Plain http only for a development server on this machine: an `http://`
+/// URL needs `insecure_http: true`, and `insecure_http: true` needs every
+/// URL on a loopback host, so no credential ever crosses a network in
+/// cleartext and no such run passes for conformance evidence.
+fn check_transport(
+    path: &Path,
+    key: &str,
+    s: &Spanned<String>,
+    text: &str,
+    insecure_http: bool,
+) -> Result<(), ConfigError> {
+    let Ok(url) = url::Url::parse(text) else {
+        return Ok(());
+    };
+    let why = if insecure_http && !crate::http::cleartext::is_loopback(&url) {
+        format!(
+            "`insecure_http: true` is allowed only for loopback hosts (127.0.0.1, ::1, localhost); `{key}` is `{text}`"
+        )
+    } else if !insecure_http && url.scheme() == "http" {
+        format!(
+            "`{key}` is plain http (`{text}`): client credentials and tokens would travel in cleartext. Use https, or, for a development server on this machine (127.0.0.1, ::1, localhost), add `insecure_http: true` to the profile (its results are marked not certifiable)"
+        )
+    } else {
+        return Ok(());
+    };
+    Err(invalid(path, &s.referenced, why))
 }
 
 /// The exchange limits, each positive and bounded.
@@ -394,6 +450,7 @@ fn http_settings(path: &Path, h: &HttpFile) -> Result<HttpSettings, ConfigError>
     Ok(HttpSettings {
         timeout,
         max_body_bytes,
+        insecure_http: false,
     })
 }
 

@@ -9,6 +9,6 @@ mod model;
 
 pub use load::{load_target, parse_client_key};
 pub use model::{
-    ClientAuthMethod, ClientKey, ClientProfile, ConsentDriver, ConsentSettings, FormPage,
-    ManualSettings, ScenarioValues, Target,
+    ClientAssertionAudience, ClientAuthMethod, ClientKey, ClientProfile, ConsentDriver,
+    ConsentSettings, FormPage, ManualSettings, ScenarioValues, Target, DEVELOPMENT_NOTICE,
 };

@@ -19,6 +19,19 @@ pub enum ClientAuthMethod {
     None,
 }
 
+/// Who a client assertion (RFC 7523) is addressed to: its `aud`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAssertionAudience {
+    /// The issuer identifier, as FAPI 2 requires; the default.
+    #[default]
+    Issuer,
+    /// The token endpoint URL, which RFC 7523 §3 allows and some servers demand.
+    TokenEndpoint,
+    /// The URL of the endpoint being called (token, PAR, CIBA).
+    Endpoint,
+}
+
 /// A client's private signing key, parsed once.
 #[derive(Debug, Clone)]
 pub struct ClientKey {
@@ -43,6 +56,9 @@ pub struct ClientProfile {
     pub redirect_uri: Option<String>,
     /// Signing key for client assertions and request objects.
     pub key: Option<ClientKey>,
+    /// The `aud` of its client assertions: the client's own setting, else
+    /// the profile's `client_assertion_audience`, else the issuer.
+    pub assertion_audience: ClientAssertionAudience,
 }
 
 /// How PSU consent is obtained.
@@ -177,7 +193,17 @@ impl Default for ScenarioValues {
     }
 }
 
+/// What every output of a run against an `insecure_http: true` target says
+/// first: such results are no conformance evidence.
+pub const DEVELOPMENT_NOTICE: &str = "DEVELOPMENT TARGET: plain http (`insecure_http: true`) on a loopback host; these results are not certifiable and are no conformance evidence";
+
 impl Target {
+    /// Whether the profile says `insecure_http: true`: a development
+    /// target on a loopback host, reached over plain http.
+    pub fn insecure_http(&self) -> bool {
+        self.http.insecure_http
+    }
+
     /// Literal secrets that reports must mask wherever they appear: client
     /// secrets and the values of form fields the driver fills (passwords).
     pub fn secrets(&self) -> Vec<String> {

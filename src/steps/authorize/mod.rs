@@ -104,7 +104,14 @@ async fn push(
         .state
         .endpoint("pushed_authorization_request_endpoint")
         .map_err(|e| skipped(format!("the ASPSP publishes no PAR endpoint: {e}")))?;
-    let (form, headers) = request::par_body(params, client, &ctx.target.issuer).map_err(skipped)?;
+    let token_endpoint = ctx.state.endpoint("token_endpoint").ok();
+    let audience = crate::steps::client_auth::Audience::new(
+        &ctx.target.issuer,
+        client,
+        token_endpoint,
+        &endpoint,
+    );
+    let (form, headers) = request::par_body(params, client, &audience).map_err(skipped)?;
     let req = OutgoingRequest {
         method: reqwest::Method::POST,
         url: endpoint,

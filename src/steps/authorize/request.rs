@@ -136,14 +136,14 @@ pub(super) fn carry(
 pub(super) fn par_body(
     params: Vec<(String, String)>,
     client: &ClientProfile,
-    issuer: &str,
+    audience: &client_auth::Audience,
 ) -> Result<(Vec<(String, String)>, Vec<(String, String)>), String> {
     let mut form: Vec<(String, String)> = params
         .into_iter()
         .filter(|(k, _)| k != "client_id")
         .collect();
     let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-    client_auth::apply(client, issuer, &mut form, &mut headers)?;
+    client_auth::apply(client, audience, &mut form, &mut headers)?;
     if !form.iter().any(|(k, _)| k == "client_id") {
         form.push(("client_id".into(), client.id.clone()));
     }

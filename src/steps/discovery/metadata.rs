@@ -7,11 +7,22 @@ use serde_json::{Map, Value};
 
 type Metadata = Map<String, Value>;
 
-/// Judges every metadata spec, in catalogue order.
-pub(super) fn judge(m: &Metadata, expected_issuer: &str) -> Vec<SpecResult> {
+/// Why the https specs are not judged against a development target.
+pub(crate) const INSECURE_HTTP_SKIP: &str = "insecure_http: a development target over plain http";
+
+/// Judges every metadata spec, in catalogue order. `insecure_http` (a
+/// development target) skips the specs that demand https.
+pub(super) fn judge(m: &Metadata, expected_issuer: &str, insecure_http: bool) -> Vec<SpecResult> {
+    let https = |spec: &'static crate::specs::Spec, judge: fn(&Metadata) -> SpecResult| {
+        if insecure_http {
+            spec.skip(INSECURE_HTTP_SKIP)
+        } else {
+            judge(m)
+        }
+    };
     vec![
         issuer_matches(m, expected_issuer),
-        issuer_https(m),
+        https(&ISSUER_HTTPS, issuer_https),
         required_string(m, &AUTHORIZATION_ENDPOINT, "authorization_endpoint"),
         required_string(m, &TOKEN_ENDPOINT, "token_endpoint"),
         required_string(m, &JWKS_URI, "jwks_uri"),
@@ -30,7 +41,7 @@ pub(super) fn judge(m: &Metadata, expected_issuer: &str) -> Vec<SpecResult> {
             "id_token_signing_alg_values_supported",
             &["PS256", "ES256"],
         ),
-        endpoints_https(m),
+        https(&ENDPOINTS_HTTPS, endpoints_https),
         list_contains(m, &SCOPES_OPENID, "scopes_supported", &["openid"]),
         list_contains(
             m,

@@ -96,7 +96,11 @@ pub(crate) async fn run(step: &DiscoveryStep, stage: &str, ctx: &mut StepContext
         .strip_suffix(WELL_KNOWN)
         .unwrap_or(&ctx.target.issuer)
         .to_string();
-    specs.extend(metadata::judge(&metadata, &expected_issuer));
+    specs.extend(metadata::judge(
+        &metadata,
+        &expected_issuer,
+        ctx.target.insecure_http(),
+    ));
     capture(&metadata, ctx);
     specs.extend(jwks::fetch_and_judge(&metadata, stage, ctx).await);
     let ok = metadata.get("issuer").is_some();
