@@ -24,9 +24,11 @@ const codeGrants = ['authorization_code', 'refresh_token'];
 const configuration = {
   jwks: JSON.parse(readFileSync(env('PROVIDER_JWKS'), 'utf8')),
   clients: [
-    { ...common, client_id: 'probity-basic', client_secret: 'probity-basic-secret', token_endpoint_auth_method: 'client_secret_basic', grant_types: [...codeGrants, 'client_credentials'] },
-    // This client must sign its request objects (negative suite: unsigned ones are refused).
-    { ...common, client_id: 'probity-post', client_secret: 'probity-post-secret', token_endpoint_auth_method: 'client_secret_post', grant_types: [...codeGrants, 'client_credentials'], require_signed_request_object: true },
+    // The default client may also use the hybrid flow (the oidc plan's `code id_token` scenario).
+    { ...common, client_id: 'probity-basic', client_secret: 'probity-basic-secret', token_endpoint_auth_method: 'client_secret_basic', grant_types: [...codeGrants, 'client_credentials', 'implicit'], response_types: ['code', 'code id_token'] },
+    // Plain requests are fine for this client; an unsigned (`alg: none`) request object is refused,
+    // because the provider does not enable `none` for request objects (negative suite).
+    { ...common, client_id: 'probity-post', client_secret: 'probity-post-secret', token_endpoint_auth_method: 'client_secret_post', grant_types: [...codeGrants, 'client_credentials'] },
     {
       ...common,
       client_id: 'probity-jwt',
