@@ -62,12 +62,16 @@ async fn issuer_mismatch_reports_expected_and_actual_values() {
     let dir = tempfile::tempdir().unwrap();
     let mut writer = probity::report::ReportWriter::new(probity::report::ReportOptions {
         dir: dir.path().to_path_buf(),
-        target: "bank".into(),
         redactor: probity::http::redact::Redactor::new(vec![]),
         command: ("probity run".into(), String::new()),
         suite_files: Default::default(),
         planned: vec!["discovery/provider-metadata".into()],
-        plans: vec![],
+        run: probity::report::RunInfo {
+            target: "test target".into(),
+            ..Default::default()
+        },
+        clients: vec![],
+        formats: Default::default(),
         templates: None,
     })
     .unwrap();

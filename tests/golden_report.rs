@@ -24,6 +24,14 @@ fn settings() -> insta::Settings {
         (r"([^#A-Za-z0-9_-])[A-Za-z0-9_-]{40,}", "$1[key]"),
         (r"(ps256|rs256|es256)-[0-9a-f]{12}", "$1-[kid]"),
         (r"/tmp/[^\s\x22]+", "[dir]"),
+        (
+            r"\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT",
+            "[http-date]",
+        ),
+        (r#"(content-length[^0-9]*)\d+"#, "${1}[n]"),
+        (r#""run_id": ?"[^"]*""#, r#""run_id": "[run]""#),
+        (r"\.tmp[A-Za-z0-9]{6}", "[run]"),
+        (r"[0-9a-f]{64}", "[sha256]"),
     ] {
         s.add_filter(pattern, replacement);
     }
@@ -54,7 +62,10 @@ fn one_full_scenario_markdown_json_and_junit() {
     assert!(markdown.contains("token.cache_control_no_store"));
     settings().bind(|| {
         insta::assert_snapshot!("scenario_markdown", markdown);
-        insta::assert_snapshot!("report_json", read("report.json"));
+        let json: serde_json::Value =
+            serde_json::from_str(&read("report.json")).expect("report.json parses");
+        let pretty = serde_json::to_string_pretty(&json).expect("json");
+        insta::assert_snapshot!("report_json", pretty);
         insta::assert_snapshot!("junit_xml", read("junit.xml"));
     });
 }

@@ -186,7 +186,6 @@ fn write_reports(target: &probity::target::Target, results: &[ScenarioResult]) -
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/interop-reports");
     let mut writer = probity::report::ReportWriter::new(probity::report::ReportOptions {
         dir: dir.clone(),
-        target: target.name.clone(),
         redactor: probity::http::redact::Redactor::new(target.secrets()),
         command: (
             "probity run".into(),
@@ -197,7 +196,12 @@ fn write_reports(target: &probity::target::Target, results: &[ScenarioResult]) -
             .iter()
             .map(|r| format!("{}/{}", r.suite, r.id))
             .collect(),
-        plans: vec![],
+        run: probity::report::RunInfo {
+            target: target.name.clone(),
+            ..Default::default()
+        },
+        clients: vec![],
+        formats: Default::default(),
         templates: None,
     })
     .unwrap();

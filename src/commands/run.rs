@@ -6,7 +6,7 @@ use super::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK};
 use crate::bank::{BankConfig, RunningBank};
 use crate::http::redact::Redactor;
 use crate::http::HttpClient;
-use crate::report::{create_run_dir, ReportOptions, ReportWriter};
+use crate::report::{create_run_dir, Formats, ReportOptions, ReportWriter, RunInfo};
 use crate::runner::{self, RunEvent};
 use crate::specs::Verdict;
 use crate::suite::load_suites;
@@ -43,9 +43,15 @@ pub struct RunArgs {
     /// Show secrets in reports (they are redacted by default).
     #[arg(long)]
     pub no_redact: bool,
-    /// Directory with scenario.md and summary.md templates overriding the built-in ones.
+    /// Directory with scenario.md, summary.md, scenario.html or summary.html overriding the built-in ones.
     #[arg(long)]
     pub templates: Option<PathBuf>,
+    /// Which reports to write: any of md, html, json, junit, comma-separated.
+    #[arg(long, default_value = "md,html,json,junit")]
+    pub format: String,
+    /// Print only failures and the final line (for CI logs).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Runs the suites; returns the exit code.
@@ -90,9 +96,9 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
     } else {
         Redactor::new(target.secrets())
     };
+    let formats = Formats::parse(&args.format).map_err(ConfigError::Other)?;
     let writer = ReportWriter::new(ReportOptions {
         dir: dir.clone(),
-        target: target.name.clone(),
         redactor,
         command: (command_prefix(), command_suffix(&args)),
         suite_files: suites
@@ -100,22 +106,20 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
             .map(|s| (s.name.clone(), s.path.display().to_string()))
             .collect(),
         planned: plan.iter().map(|j| j.name()).collect(),
-        plans: plan_names,
+        run: run_info(&args, &dir, &target, &suites, plan_names),
+        clients: credentials(&target),
+        formats,
         templates: args.templates.clone(),
     })
     .map_err(ConfigError::Other)?;
-    let writer = if target.insecure_http() {
-        writer.development_target()
-    } else {
-        writer
-    };
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
     });
     let (tx, rx) = mpsc::channel::<RunEvent>();
-    let reporter = std::thread::spawn(move || report_events(writer, rx));
+    let quiet = args.quiet;
+    let reporter = std::thread::spawn(move || report_events(writer, rx, quiet));
     let tx = Mutex::new(tx);
     let run = runner::run(plan, Arc::new(target), client, jobs, move |e| {
         let _ = tx.lock().map(|t| t.send(e));
@@ -218,6 +222,85 @@ fn select_jobs(
     Ok((jobs, shown))
 }
 
+/// One line per finished scenario on stderr, from the redacted row.
+fn progress_line(row: &crate::report::SummaryRow) {
+    let c = row.counts;
+    eprintln!(
+        "{} {} {}/{}  {} passed, {} failed, {} warnings, {} skipped  ({:.1} ms)",
+        row.verdict.icon(),
+        row.verdict.word(),
+        row.suite,
+        row.id,
+        c.passed,
+        c.failed,
+        c.warnings,
+        c.skipped,
+        row.elapsed_ms
+    );
+    if let Some(why) = &row.not_judged {
+        eprintln!("   {}: {why}", row.verdict.word());
+    }
+}
+
+/// What identifies the run in every summary.
+fn run_info(
+    args: &RunArgs,
+    dir: &std::path::Path,
+    target: &Target,
+    suites: &[crate::suite::Suite],
+    plans: Vec<String>,
+) -> RunInfo {
+    use sha2::Digest;
+    let suites = suites
+        .iter()
+        .map(|s| crate::report::model::SuiteFile {
+            name: s.name.clone(),
+            path: s.path.display().to_string(),
+            sha256: std::fs::read(&s.path)
+                .map(|b| hex(&sha2::Sha256::digest(&b)))
+                .unwrap_or_default(),
+        })
+        .collect();
+    RunInfo {
+        probity_version: env!("CARGO_PKG_VERSION").into(),
+        run_id: dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        target: target.name.clone(),
+        plans,
+        suites,
+        faults: args.faults.clone(),
+        started_at: crate::report::now(),
+        finished_at: String::new(),
+        unredacted: args.no_redact,
+        // An `insecure_http` development target: every output says first
+        // that nothing here is certifiable.
+        development_notice: target
+            .insecure_http()
+            .then(|| crate::target::DEVELOPMENT_NOTICE.to_string()),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Each role's client, for the reports' Credentials sections.
+fn credentials(target: &Target) -> Vec<crate::report::Credential> {
+    std::iter::once(("default".to_string(), &target.client))
+        .chain(target.clients.iter().map(|(k, c)| (k.clone(), c)))
+        .map(|(role, c)| crate::report::Credential {
+            role,
+            client_id: c.id.clone(),
+            auth_method: serde_json::to_value(c.auth_method)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| format!("{:?}", c.auth_method)),
+        })
+        .collect()
+}
+
 fn command_prefix() -> String {
     "probity run".into()
 }
@@ -238,40 +321,29 @@ fn command_suffix(args: &RunArgs) -> String {
 fn report_events(
     mut writer: ReportWriter,
     rx: mpsc::Receiver<RunEvent>,
+    quiet: bool,
 ) -> Result<Verdict, String> {
     for event in rx {
         match event {
-            RunEvent::RunStarted { total } => eprintln!("running {total} scenarios"),
-            RunEvent::ScenarioStarted { .. } => {}
+            RunEvent::RunStarted { total } if !quiet => eprintln!("running {total} scenarios"),
+            RunEvent::RunStarted { .. } | RunEvent::ScenarioStarted { .. } => {}
             RunEvent::ScenarioFinished(r) => {
-                let c = r.counts();
-                eprintln!(
-                    "{} {}/{}  {} passed, {} failed, {} warnings, {} skipped  ({:.1} ms)",
-                    r.verdict().icon(),
-                    r.suite,
-                    r.id,
-                    c.passed,
-                    c.failed,
-                    c.warnings,
-                    c.skipped,
-                    r.elapsed_ms
-                );
-                if let Some(why) = r.not_judged() {
-                    eprintln!("   {}: {why}", r.verdict().word());
+                let row = writer.scenario(&r)?;
+                if !quiet || row.verdict == Verdict::Failed {
+                    progress_line(&row);
                 }
-                writer.scenario(&r)?;
             }
             RunEvent::RunFinished => break,
         }
     }
-    writer.finish()?;
-    let summary = writer.build_summary();
+    let summary = writer.finish()?;
     let c = summary.counts;
     let sc = summary.scenario_counts;
     out!(
-        "{} {} passed, {} failed, {} warnings, {} suggestions, {} skipped across {} scenarios \
+        "{} {}: {} passed, {} failed, {} warnings, {} suggestions, {} skipped across {} scenarios \
          ({} passed, {} failed, {} skipped, {} incomplete)",
-        summary.icon,
+        summary.verdict.icon(),
+        summary.verdict.word(),
         c.passed,
         c.failed,
         c.warnings,

@@ -110,6 +110,23 @@ impl Redactor {
         v
     }
 
+    /// Free text as it may be shown (an error message, a note, a spec's
+    /// reason): literal secrets, credential parameters (`client_secret=…`)
+    /// and JWTs are masked.
+    pub fn text(&self, text: &str) -> String {
+        if !self.enabled {
+            return text.to_string();
+        }
+        let masked = credential_params().replace_all(text, format!("${{1}}={MASK}"));
+        let masked = jwts().replace_all(&masked, MASK);
+        self.literals(&masked)
+    }
+
+    /// Whether secrets are masked (`--no-redact` turns it off).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     fn literals(&self, text: &str) -> String {
         let mut out = text.to_string();
         for secret in &self.literals {
@@ -119,6 +136,25 @@ impl Redactor {
         }
         out
     }
+}
+
+/// `name=value` for a credential name, in free text.
+fn credential_params() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        let names = SECRET_FIELDS.join("|");
+        regex::Regex::new(&format!(r#"\b({names}|code|code_verifier)=[^&\s"'<>]+"#))
+            .unwrap_or_else(|_| regex::Regex::new("$^").unwrap_or_else(|_| unreachable!()))
+    })
+}
+
+/// A compact JWS/JWT (`eyJ….….…`).
+fn jwts() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+            .unwrap_or_else(|_| unreachable!())
+    })
 }
 
 fn mask_json(value: &mut Value) {

@@ -1,16 +1,18 @@
-//! Reports: one data model ([`model`]) rendered to markdown (tera
-//! templates), HTML (pulldown-cmark over the markdown), JUnit and JSON.
+//! Reports: one model of raw values ([`model`]) and its projections —
+//! markdown and HTML (tera templates; HTML autoescaped), JSON (the model
+//! itself, streamed) and JUnit.
 //!
 //! Secrets are redacted while the model is built, so every renderer sees
-//! the same shareable data. Every file is written atomically (temp + rename)
-//! and scenario reports are written as soon as each scenario ends, so an
-//! interrupted run keeps what it captured.
+//! the same shareable data. Scenario reports are written as each scenario
+//! ends and then dropped; files are written atomically (temp + rename) with
+//! one sync at the end, so an interrupted run keeps what it captured.
 
 mod files;
 mod junit;
 pub mod model;
+mod render;
 mod writer;
 
 pub use files::{create_run_dir, write_atomic};
-pub use model::{RunSummary, ScenarioReport};
-pub use writer::{ReportOptions, ReportWriter};
+pub use model::{Credential, RunInfo, RunSummary, ScenarioReport, SummaryRow};
+pub use writer::{now, Formats, ReportOptions, ReportWriter, SCHEMA_VERSION};

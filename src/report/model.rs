@@ -1,29 +1,39 @@
-//! The report data model: a redacted projection of the run's results.
+//! The report model: raw values (verdicts, durations in milliseconds as
+//! numbers, redacted exchanges), independent of any format. Markdown, HTML,
+//! JSON and JUnit are each a projection of it; `report.json` is this model
+//! serialized, and `probity report DIR` renders the others back from it.
+//!
+//! Secrets are redacted while the model is built, so every renderer sees the
+//! same shareable data; escaping for a format is the renderer's job.
 
 use crate::http::redact::Redactor;
 use crate::http::Exchange;
 use crate::runner::{Counts, ScenarioCounts, ScenarioResult};
 use crate::specs::{SpecResult, Verdict};
-use crate::steps::Artifact;
-use serde::Serialize;
+use crate::steps::{Artifact, StepResult};
+use serde::{Deserialize, Serialize};
 
-/// A fenced block: language hint and text.
-#[derive(Debug, Clone, Serialize)]
+/// A body: language hint and text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Block {
     /// `json`, `html` or `text`.
-    pub lang: &'static str,
+    pub lang: String,
     /// The (redacted) content.
     pub text: String,
 }
 
 /// One item of a scenario report, in the order it happened.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Item {
     /// A request and its response.
     Exchange {
-        /// "Stage - N Request".
-        title: String,
+        /// Its number in the scenario, from 1: the anchor specs link to.
+        n: usize,
+        /// The stage.
+        stage: String,
+        /// Its number within the stage, from 1.
+        in_stage: usize,
         /// Method.
         method: String,
         /// URL (redacted).
@@ -34,19 +44,19 @@ pub enum Item {
         request_body: Option<Block>,
         /// Response status, if any.
         status: Option<u16>,
-        /// Response headers worth showing (redacted).
+        /// Every response header (redacted).
         response_headers: Vec<(String, String)>,
         /// Response body.
         response_body: Option<Block>,
-        /// Transport error.
+        /// Why there is no complete response.
         error: Option<String>,
         /// Milliseconds.
-        elapsed_ms: String,
+        elapsed_ms: f64,
     },
     /// Decoded claims.
     Claims {
-        /// "Stage - Claims Result".
-        title: String,
+        /// The stage.
+        stage: String,
         /// e.g. "`id_token` claims".
         label: String,
         /// Pretty JSON.
@@ -67,29 +77,42 @@ pub enum Item {
     },
     /// A remark.
     Note {
-        /// Stage.
-        title: String,
+        /// The stage.
+        stage: String,
         /// Text.
         text: String,
     },
 }
 
-/// A spec line in a report.
-#[derive(Debug, Clone, Serialize)]
+/// One spec result, with the step and exchange that produced it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SpecLine {
-    /// Glyph for the verdict.
-    pub icon: &'static str,
     /// The result.
     #[serde(flatten)]
     pub result: SpecResult,
-    /// Why it did not pass, in one line.
+    /// Why it did not pass (or what passed), in one line.
     pub explanation: Option<String>,
-    /// Where the step that judged it is written: `file:line:col`.
+    /// The stage of the step that judged it.
+    pub stage: String,
+    /// Where that step is written: `file:line:col`.
     pub at: String,
+    /// The last exchange of that step (its `n`), if it made one.
+    pub exchange: Option<usize>,
+}
+
+/// A client a scenario acted as, for the Credentials section.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Credential {
+    /// The role (`default`, `jwt`, …).
+    pub role: String,
+    /// Its client id.
+    pub client_id: String,
+    /// How it authenticates.
+    pub auth_method: String,
 }
 
 /// Everything shown in one scenario's report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioReport {
     /// Suite name.
     pub suite: String,
@@ -101,91 +124,117 @@ pub struct ScenarioReport {
     pub feature: Option<String>,
     /// Description.
     pub description: Option<String>,
-    /// Report file name (markdown).
+    /// File name without extension (`suite.scenario`).
     pub file: String,
     /// The command that runs only this scenario.
     pub command: String,
-    /// Generation time.
-    pub generated_at: String,
+    /// When it started (RFC 3339).
+    pub started_at: String,
     /// Overall verdict.
     pub verdict: Verdict,
-    /// Glyph of the verdict.
-    pub icon: &'static str,
     /// Verdict counts.
     pub counts: Counts,
     /// Why it is SKIPPED or INCOMPLETE.
     pub not_judged: Option<String>,
     /// Milliseconds.
-    pub elapsed_ms: String,
+    pub elapsed_ms: f64,
+    /// The clients it acted as.
+    pub credentials: Vec<Credential>,
     /// Exchanges and artifacts in order.
     pub items: Vec<Item>,
-    /// Every spec result.
+    /// Every spec result, in step order.
     pub specs: Vec<SpecLine>,
-    /// Set for an `insecure_http` development target: the results are not
-    /// certifiable ([`crate::target::DEVELOPMENT_NOTICE`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub development_notice: Option<String>,
 }
 
-/// The run summary.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunSummary {
-    /// An `insecure_http` development target: nothing here is certifiable.
-    /// Absent from JSON for ordinary targets.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub development_target: bool,
-    /// What the outputs say first about such a target.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub development_notice: Option<String>,
-    /// Target name.
-    pub target: String,
-    /// The plans run, with their conformance profiles (none: every scenario
-    /// at catalogue severity).
-    pub plans: Vec<String>,
-    /// Generation time.
-    pub generated_at: String,
-    /// Totals.
-    pub counts: Counts,
-    /// Scenario verdict totals.
-    pub scenario_counts: ScenarioCounts,
-    /// Overall verdict.
-    pub verdict: Verdict,
-    /// Glyph.
-    pub icon: &'static str,
-    /// Whether the run was interrupted before every scenario ended.
-    pub interrupted: bool,
-    /// Scenarios planned but not finished.
-    pub unfinished: Vec<String>,
-    /// One row per finished scenario.
-    pub scenarios: Vec<SummaryRow>,
+impl ScenarioReport {
+    /// Builds the report of one scenario; `command` runs only it, `clients`
+    /// names each role's client.
+    pub fn build(
+        r: &ScenarioResult,
+        command: String,
+        redactor: &Redactor,
+        clients: &[Credential],
+    ) -> Self {
+        let mut items = Vec::new();
+        let mut specs = Vec::new();
+        let mut per_stage: std::collections::HashMap<String, usize> = Default::default();
+        let mut n = 0;
+        for step in &r.steps {
+            for ex in &step.exchanges {
+                n += 1;
+                let in_stage = per_stage.entry(ex.stage.clone()).or_default();
+                *in_stage += 1;
+                items.push(exchange_item(ex, n, *in_stage, redactor));
+            }
+            items.extend(
+                step.artifacts
+                    .iter()
+                    .map(|a| artifact_item(&step.stage, a, redactor)),
+            );
+            let last = (!step.exchanges.is_empty()).then_some(n);
+            specs.extend(spec_lines(step, last, redactor));
+        }
+        let credentials = r
+            .roles
+            .iter()
+            .filter_map(|role| clients.iter().find(|c| &c.role == role).cloned())
+            .collect();
+        ScenarioReport {
+            suite: r.suite.clone(),
+            id: r.id.clone(),
+            name: r.name.clone(),
+            feature: r.feature.clone(),
+            description: r.description.clone(),
+            file: file_name(&r.suite, &r.id),
+            command,
+            started_at: r.started_at.clone(),
+            verdict: r.verdict(),
+            counts: r.counts(),
+            not_judged: r.not_judged().map(|w| redactor.text(&w)),
+            elapsed_ms: r.elapsed_ms,
+            credentials,
+            items,
+            specs,
+        }
+    }
+
+    /// The specs that did not pass, failures first: what a reader looks at.
+    pub fn problems(&self) -> Vec<&SpecLine> {
+        let mut out: Vec<&SpecLine> = self
+            .specs
+            .iter()
+            .filter(|s| !matches!(s.result.verdict, Verdict::Passed | Verdict::Skipped))
+            .collect();
+        out.sort_by_key(|s| s.result.verdict != Verdict::Failed);
+        out
+    }
 }
 
-/// One summary row.
-#[derive(Debug, Clone, Serialize)]
-pub struct SummaryRow {
-    /// Suite.
-    pub suite: String,
-    /// Scenario id.
-    pub id: String,
-    /// Test name.
-    pub name: String,
-    /// Report file.
-    pub file: String,
-    /// Verdict.
-    pub verdict: Verdict,
-    /// Why it is SKIPPED or INCOMPLETE.
-    pub not_judged: Option<String>,
-    /// Glyph.
-    pub icon: &'static str,
-    /// Counts.
-    pub counts: Counts,
-    /// Milliseconds.
-    pub elapsed_ms: String,
+fn spec_lines<'a>(
+    step: &'a StepResult,
+    exchange: Option<usize>,
+    redactor: &'a Redactor,
+) -> impl Iterator<Item = SpecLine> + 'a {
+    step.specs.iter().map(move |s| {
+        let mut result = s.clone();
+        for field in [&mut result.reason, &mut result.expected, &mut result.actual] {
+            if let Some(v) = field {
+                *v = redactor.text(v);
+            }
+        }
+        SpecLine {
+            explanation: result.explanation(),
+            result,
+            stage: step.stage.clone(),
+            at: step.location.clone(),
+            exchange,
+        }
+    })
 }
 
-/// The markdown file name of a scenario report.
+/// The base file name of a scenario report (`suite.scenario`).
 pub fn file_name(suite: &str, id: &str) -> String {
-    format!("{}.{}.md", sanitize(suite), sanitize(id))
+    format!("{}.{}", sanitize(suite), sanitize(id))
 }
 
 fn sanitize(s: &str) -> String {
@@ -200,73 +249,7 @@ fn sanitize(s: &str) -> String {
         .collect()
 }
 
-fn now() -> String {
-    chrono::Utc::now().to_rfc2822()
-}
-
-impl ScenarioReport {
-    /// Builds the report of one scenario; `command` runs only it.
-    pub fn build(r: &ScenarioResult, command: String, redactor: &Redactor) -> Self {
-        let counts = r.counts();
-        let verdict = r.verdict();
-        let mut items = Vec::new();
-        let mut per_stage: std::collections::HashMap<String, usize> = Default::default();
-        for step in &r.steps {
-            for ex in &step.exchanges {
-                let n = per_stage.entry(ex.stage.clone()).or_default();
-                *n += 1;
-                items.push(exchange_item(ex, *n, redactor));
-            }
-            for a in &step.artifacts {
-                items.push(artifact_item(&step.stage, a, redactor));
-            }
-        }
-        let specs = r
-            .steps
-            .iter()
-            .flat_map(|step| step.specs.iter().map(move |s| (step, s)))
-            .map(|(step, s)| SpecLine {
-                icon: s.verdict.icon(),
-                explanation: s.explanation(),
-                result: s.clone(),
-                at: step.location.clone(),
-            })
-            .collect();
-        ScenarioReport {
-            suite: r.suite.clone(),
-            id: r.id.clone(),
-            name: r.name.clone(),
-            feature: r.feature.clone(),
-            description: r.description.clone(),
-            file: file_name(&r.suite, &r.id),
-            command,
-            generated_at: now(),
-            verdict,
-            icon: verdict.icon(),
-            counts,
-            not_judged: r.not_judged(),
-            elapsed_ms: format!("{:.1}", r.elapsed_ms),
-            items,
-            specs,
-            development_notice: None,
-        }
-    }
-}
-
-/// Headers of a response shown in reports: the ones that carry meaning for
-/// the specs, not transport noise.
-const SHOWN_RESPONSE_HEADERS: &[&str] = &[
-    "content-type",
-    "location",
-    "www-authenticate",
-    "cache-control",
-    "x-jws-signature",
-    "x-fapi-interaction-id",
-    "set-cookie",
-    "retry-after",
-];
-
-fn exchange_item(ex: &Exchange, n: usize, redactor: &Redactor) -> Item {
+fn exchange_item(ex: &Exchange, n: usize, in_stage: usize, redactor: &Redactor) -> Item {
     let request_body = ex
         .request
         .body
@@ -278,7 +261,6 @@ fn exchange_item(ex: &Exchange, n: usize, redactor: &Redactor) -> Item {
             Some(r.status),
             r.headers
                 .iter()
-                .filter(|(n, _)| SHOWN_RESPONSE_HEADERS.contains(&n.as_str()))
                 .map(|(n, v)| (n.clone(), redactor.header(n, v)))
                 .collect(),
             (!r.body.is_empty()).then(|| block(&redactor.body(&r.body))),
@@ -286,7 +268,9 @@ fn exchange_item(ex: &Exchange, n: usize, redactor: &Redactor) -> Item {
         None => (None, vec![], None),
     };
     Item::Exchange {
-        title: format!("{} - {n} Request", ex.stage),
+        n,
+        stage: ex.stage.clone(),
+        in_stage,
         method: ex.request.method.clone(),
         url: redactor.url(&ex.request.url),
         request_headers: ex
@@ -299,21 +283,21 @@ fn exchange_item(ex: &Exchange, n: usize, redactor: &Redactor) -> Item {
         status,
         response_headers,
         response_body,
-        error: ex.error.clone(),
-        elapsed_ms: format!("{:.1}", ex.elapsed_ms),
+        error: ex.error.as_deref().map(|e| redactor.text(e)),
+        elapsed_ms: ex.elapsed_ms,
     }
 }
 
 fn artifact_item(stage: &str, a: &Artifact, redactor: &Redactor) -> Item {
     match a {
         Artifact::Claims { label, claims } => Item::Claims {
-            title: format!("{stage} - Claims Result"),
+            stage: stage.to_string(),
             label: label.clone(),
             json: serde_json::to_string_pretty(&redactor.json(claims)).unwrap_or_default(),
         },
         Artifact::Note { text } => Item::Note {
-            title: stage.to_string(),
-            text: text.clone(),
+            stage: stage.to_string(),
+            text: redactor.text(text),
         },
         Artifact::Page {
             label,
@@ -324,57 +308,166 @@ fn artifact_item(stage: &str, a: &Artifact, redactor: &Redactor) -> Item {
         } => Item::Page {
             label: label.clone(),
             url: redactor.url(url),
-            title: title.clone(),
+            title: redactor.text(title),
             fields: fields.clone(),
             text: redactor.body(text),
         },
     }
 }
 
-/// A body as a block: pretty JSON when it parses, else HTML or text. Fences
-/// inside the text are broken up so the markdown stays well-formed.
+/// A body as a block: pretty JSON when it parses, else HTML or text.
 fn block(text: &str) -> Block {
-    let trimmed = text.trim_start();
-    let lang = if serde_json::from_str::<serde_json::Value>(text).is_ok() {
-        "json"
-    } else if trimmed.starts_with('<') {
-        "html"
-    } else {
-        "text"
-    };
-    let text = match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
-        Err(_) => text.to_string(),
+    let (lang, text) = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => ("json", serde_json::to_string_pretty(&v).unwrap_or_default()),
+        Err(_) if text.trim_start().starts_with('<') => ("html", text.to_string()),
+        Err(_) => ("text", text.to_string()),
     };
     Block {
-        lang,
-        text: text.replace("```", "`\u{200b}``"),
+        lang: lang.to_string(),
+        text,
     }
 }
 
+/// A spec that did not pass, kept in the summary row for the failures-first
+/// panel and JUnit, so the full report can be dropped once written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Problem {
+    /// Spec id.
+    pub id: String,
+    /// Its sentence.
+    pub should: String,
+    /// FAILED, WARNING or REVIEW.
+    pub verdict: Verdict,
+    /// Clause tag.
+    pub clause_tag: Option<String>,
+    /// Why.
+    pub explanation: Option<String>,
+    /// The stage that judged it.
+    pub stage: String,
+    /// Where that step is written.
+    pub at: String,
+    /// The exchange (its `n`) to look at.
+    pub exchange: Option<usize>,
+}
+
+/// One summary row: a scenario, small enough to keep for thousands.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// Suite.
+    pub suite: String,
+    /// Scenario id.
+    pub id: String,
+    /// Test name.
+    pub name: String,
+    /// Report file, without extension.
+    pub file: String,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Why it is SKIPPED or INCOMPLETE.
+    pub not_judged: Option<String>,
+    /// Counts.
+    pub counts: Counts,
+    /// Milliseconds.
+    pub elapsed_ms: f64,
+    /// What did not pass, failures first.
+    pub problems: Vec<Problem>,
+}
+
+impl SummaryRow {
+    /// The row of a scenario report.
+    pub fn of(r: &ScenarioReport) -> Self {
+        SummaryRow {
+            suite: r.suite.clone(),
+            id: r.id.clone(),
+            name: r.name.clone(),
+            file: r.file.clone(),
+            verdict: r.verdict,
+            not_judged: r.not_judged.clone(),
+            counts: r.counts,
+            elapsed_ms: r.elapsed_ms,
+            problems: r
+                .problems()
+                .into_iter()
+                .map(|s| Problem {
+                    id: s.result.id.clone(),
+                    should: s.result.should.clone(),
+                    verdict: s.result.verdict,
+                    clause_tag: s.result.clause_tag.clone(),
+                    explanation: s.explanation.clone(),
+                    stage: s.stage.clone(),
+                    at: s.at.clone(),
+                    exchange: s.exchange,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A suite file the run read, with its digest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SuiteFile {
+    /// Suite name.
+    pub name: String,
+    /// Path as given.
+    pub path: String,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+}
+
+/// What identifies a run: the summary's header.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// probity's version.
+    pub probity_version: String,
+    /// The run id (the report directory's name).
+    pub run_id: String,
+    /// Target name.
+    pub target: String,
+    /// The plans run, with their conformance profiles.
+    pub plans: Vec<String>,
+    /// Suite files with their SHA-256.
+    pub suites: Vec<SuiteFile>,
+    /// Faults switched on in the embedded bank.
+    pub faults: Vec<String>,
+    /// When the run started and ended (RFC 3339).
+    pub started_at: String,
+    /// When the run ended.
+    pub finished_at: String,
+    /// `--no-redact`: secrets are shown.
+    pub unredacted: bool,
+    /// Set for an `insecure_http` development target: nothing is certifiable.
+    pub development_notice: Option<String>,
+}
+
+/// The run summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// What identifies the run.
+    pub run: RunInfo,
+    /// Spec verdict totals.
+    pub counts: Counts,
+    /// Scenario verdict totals.
+    pub scenario_counts: ScenarioCounts,
+    /// Overall verdict.
+    pub verdict: Verdict,
+    /// Whether the run was interrupted before every scenario ended.
+    pub interrupted: bool,
+    /// Scenarios planned but not finished.
+    pub unfinished: Vec<String>,
+    /// One row per finished scenario, in suite and scenario order.
+    pub scenarios: Vec<SummaryRow>,
+}
+
 impl RunSummary {
-    /// Builds the summary from the finished scenarios.
-    pub fn build(target: &str, reports: &[ScenarioReport], unfinished: Vec<String>) -> Self {
+    /// Builds the summary from the rows of the finished scenarios.
+    pub fn build(run: RunInfo, mut rows: Vec<SummaryRow>, unfinished: Vec<String>) -> Self {
+        rows.sort_by(|a, b| (&a.suite, &a.id).cmp(&(&b.suite, &b.id)));
         let mut counts = Counts::default();
         let mut scenario_counts = ScenarioCounts::default();
-        let scenarios: Vec<SummaryRow> = reports
-            .iter()
-            .map(|r| {
-                counts.merge(r.counts);
-                scenario_counts.add(r.verdict);
-                SummaryRow {
-                    suite: r.suite.clone(),
-                    id: r.id.clone(),
-                    name: r.name.clone(),
-                    file: r.file.clone(),
-                    verdict: r.verdict,
-                    not_judged: r.not_judged.clone(),
-                    icon: r.icon,
-                    counts: r.counts,
-                    elapsed_ms: r.elapsed_ms.clone(),
-                }
-            })
-            .collect();
+        for r in &rows {
+            counts.merge(r.counts);
+            scenario_counts.add(r.verdict);
+        }
         let verdict = if counts.failed > 0 || !unfinished.is_empty() {
             Verdict::Failed
         } else if scenario_counts.incomplete > 0 {
@@ -385,18 +478,13 @@ impl RunSummary {
             Verdict::Passed
         };
         RunSummary {
-            development_target: false,
-            development_notice: None,
-            target: target.to_string(),
-            plans: vec![],
-            generated_at: now(),
+            run,
             counts,
             scenario_counts,
             verdict,
-            icon: verdict.icon(),
             interrupted: !unfinished.is_empty(),
             unfinished,
-            scenarios,
+            scenarios: rows,
         }
     }
 }

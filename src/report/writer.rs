@@ -1,23 +1,77 @@
-//! Writes reports as the run goes: each scenario's markdown and HTML when it
-//! ends, the summary after every scenario (so an interrupted run still has
-//! one), JUnit and JSON at the end.
+//! Writes reports as the run goes, in bounded memory: each scenario's
+//! markdown and HTML when it ends, its JSON appended to `report.json`'s
+//! stream, then the report is dropped and only a small summary row is kept.
+//! The summary, JUnit and the end of the JSON are written once, at the end,
+//! followed by one sync.
 
-use super::model::{RunSummary, ScenarioReport};
-use super::{junit, write_atomic};
+use super::model::{Credential, RunInfo, RunSummary, ScenarioReport, SummaryRow};
+use super::{junit, render, write_atomic};
 use crate::http::redact::Redactor;
 use crate::runner::ScenarioResult;
 use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-const SCENARIO_TEMPLATE: &str = include_str!("../../templates/scenario.md");
-const SUMMARY_TEMPLATE: &str = include_str!("../../templates/summary.md");
+/// The version of `report.json`'s layout (`schemas/report.schema.json`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Which files a run writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    /// `<suite>.<scenario>.md` and `summary.md`.
+    pub md: bool,
+    /// The same as HTML.
+    pub html: bool,
+    /// `report.json`.
+    pub json: bool,
+    /// `junit.xml`.
+    pub junit: bool,
+}
+
+impl Default for Formats {
+    fn default() -> Self {
+        Formats {
+            md: true,
+            html: true,
+            json: true,
+            junit: true,
+        }
+    }
+}
+
+impl Formats {
+    /// Parses `md,html,json,junit` (any subset; empty means all).
+    pub fn parse(list: &str) -> Result<Self, String> {
+        if list.trim().is_empty() {
+            return Ok(Formats::default());
+        }
+        let mut f = Formats {
+            md: false,
+            html: false,
+            json: false,
+            junit: false,
+        };
+        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match name {
+                "md" => f.md = true,
+                "html" => f.html = true,
+                "json" => f.json = true,
+                "junit" => f.junit = true,
+                other => {
+                    return Err(format!(
+                        "unknown report format `{other}`; choose from md, html, json, junit"
+                    ))
+                }
+            }
+        }
+        Ok(f)
+    }
+}
 
 /// How reports are written.
 pub struct ReportOptions {
     /// Output directory.
     pub dir: PathBuf,
-    /// Target name shown in the summary.
-    pub target: String,
     /// Masks secrets.
     pub redactor: Redactor,
     /// The command line that reruns one scenario, before the suite path
@@ -27,8 +81,12 @@ pub struct ReportOptions {
     pub suite_files: HashMap<String, String>,
     /// Every planned scenario (`suite/scenario`).
     pub planned: Vec<String>,
-    /// The plans run, with their conformance profiles, for the summary.
-    pub plans: Vec<String>,
+    /// What identifies the run (target, plans, suites, faults, …).
+    pub run: RunInfo,
+    /// Each role's client, for the Credentials sections.
+    pub clients: Vec<Credential>,
+    /// Which files to write.
+    pub formats: Formats,
     /// A directory of templates overriding the built-in ones.
     pub templates: Option<PathBuf>,
 }
@@ -37,34 +95,27 @@ pub struct ReportOptions {
 pub struct ReportWriter {
     opts: ReportOptions,
     tera: tera::Tera,
-    reports: Vec<ScenarioReport>,
-    development_notice: Option<String>,
+    rows: Vec<SummaryRow>,
+    json: Option<JsonStream>,
 }
 
 impl ReportWriter {
-    /// Compiles the templates once.
+    /// Compiles the templates once and opens the JSON stream.
     pub fn new(opts: ReportOptions) -> Result<Self, String> {
-        let mut tera = tera::Tera::default();
-        let (scenario, summary) = match &opts.templates {
-            Some(dir) => (read(dir, "scenario.md")?, read(dir, "summary.md")?),
-            None => (SCENARIO_TEMPLATE.to_string(), SUMMARY_TEMPLATE.to_string()),
+        let tera = render::templates(opts.templates.as_deref())?;
+        std::fs::create_dir_all(&opts.dir)
+            .map_err(|e| format!("cannot create {}: {e}", opts.dir.display()))?;
+        let json = if opts.formats.json {
+            Some(JsonStream::open(&opts.dir, &opts.run)?)
+        } else {
+            None
         };
-        tera.add_raw_templates([("scenario.md", scenario), ("summary.md", summary)])
-            .map_err(|e| format!("report template error: {e:?}"))?;
         Ok(ReportWriter {
             opts,
             tera,
-            reports: Vec::new(),
-            development_notice: None,
+            rows: Vec::new(),
+            json,
         })
-    }
-
-    /// Marks every output as from an `insecure_http` development target:
-    /// the summary, each scenario report, JSON and JUnit say first that the
-    /// results are not certifiable.
-    pub fn development_target(mut self) -> Self {
-        self.development_notice = Some(crate::target::DEVELOPMENT_NOTICE.to_string());
-        self
     }
 
     /// The output directory.
@@ -72,8 +123,21 @@ impl ReportWriter {
         &self.opts.dir
     }
 
-    /// Writes one scenario's report and refreshes the summary.
-    pub fn scenario(&mut self, result: &ScenarioResult) -> Result<(), String> {
+    /// What every output says first: a development target, `--no-redact`.
+    fn banners(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.opts.run.development_notice.iter().cloned().collect();
+        if self.opts.run.unredacted {
+            out.push(
+                "UNREDACTED: run with --no-redact; this report shows secrets and must not be shared"
+                    .into(),
+            );
+        }
+        out
+    }
+
+    /// Writes one scenario's reports, then keeps only its summary row,
+    /// which it returns (redacted, for the progress lines).
+    pub fn scenario(&mut self, result: &ScenarioResult) -> Result<SummaryRow, String> {
         let name = format!("{}/{}", result.suite, result.id);
         let file = self
             .opts
@@ -83,46 +147,63 @@ impl ReportWriter {
             .unwrap_or_default();
         let (before, after) = &self.opts.command;
         let command = format!("{before} {file} --only {name}{after}").replace("  ", " ");
-        let mut report = ScenarioReport::build(result, command, &self.opts.redactor);
-        report.development_notice = self.development_notice.clone();
-        let markdown = self.render("scenario.md", "r", &report)?;
-        self.write(&report.file, markdown.as_bytes())?;
-        self.write(
-            &report.file.replace(".md", ".html"),
-            html(&report.name, &markdown).as_bytes(),
-        )?;
-        self.reports.push(report);
-        self.summary()
+        let report =
+            ScenarioReport::build(result, command, &self.opts.redactor, &self.opts.clients);
+        self.scenario_files(&report)?;
+        if let Some(json) = &mut self.json {
+            json.push(&report)?;
+        }
+        let row = SummaryRow::of(&report);
+        self.rows.push(row.clone());
+        Ok(row)
     }
 
-    /// Writes the summary, JUnit and JSON files.
-    pub fn finish(&mut self) -> Result<(), String> {
-        self.summary()?;
-        self.reports
-            .sort_by(|a, b| (&a.suite, &a.id).cmp(&(&b.suite, &b.id)));
-        self.write(
-            "junit.xml",
-            junit::render(&self.reports, self.development_notice.as_deref())?.as_bytes(),
-        )?;
-        let mut json = serde_json::Map::new();
-        if let Some(notice) = &self.development_notice {
-            json.insert("development_target".into(), true.into());
-            json.insert("development_notice".into(), notice.as_str().into());
+    /// Writes the markdown and HTML of one report (also used to re-render).
+    pub fn scenario_files(&self, report: &ScenarioReport) -> Result<(), String> {
+        let mut ctx = tera::Context::new();
+        ctx.insert("r", report);
+        ctx.insert("banners", &self.banners());
+        if self.opts.formats.md {
+            let md = self.render("scenario.md", &ctx)?;
+            self.write(&format!("{}.md", report.file), md.as_bytes())?;
         }
-        json.insert("summary".into(), serde_json::json!(self.build_summary()));
-        json.insert("scenarios".into(), serde_json::json!(self.reports));
-        self.write(
-            "report.json",
-            serde_json::to_string_pretty(&json)
-                .unwrap_or_default()
-                .as_bytes(),
-        )
+        if self.opts.formats.html {
+            let html = self.render("scenario.html", &ctx)?;
+            self.write(&format!("{}.html", report.file), html.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Writes the summary, JUnit and the end of the JSON, then syncs once.
+    pub fn finish(&mut self) -> Result<RunSummary, String> {
+        let summary = self.build_summary();
+        let mut ctx = tera::Context::new();
+        ctx.insert("s", &summary);
+        ctx.insert("banners", &self.banners());
+        if self.opts.formats.md {
+            self.write("summary.md", self.render("summary.md", &ctx)?.as_bytes())?;
+        }
+        if self.opts.formats.html {
+            self.write(
+                "summary.html",
+                self.render("summary.html", &ctx)?.as_bytes(),
+            )?;
+        }
+        if self.opts.formats.junit {
+            let xml = junit::render(&summary, &self.banners())?;
+            self.write("junit.xml", xml.as_bytes())?;
+        }
+        if let Some(json) = self.json.take() {
+            json.finish(&self.opts.dir, &summary)?;
+        }
+        super::files::sync_all();
+        Ok(summary)
     }
 
     /// The summary of what finished so far.
     pub fn build_summary(&self) -> RunSummary {
         let done: BTreeSet<String> = self
-            .reports
+            .rows
             .iter()
             .map(|r| format!("{}/{}", r.suite, r.id))
             .collect();
@@ -133,34 +214,14 @@ impl ReportWriter {
             .filter(|p| !done.contains(*p))
             .cloned()
             .collect();
-        let mut reports = self.reports.clone();
-        reports.sort_by(|a, b| (&a.suite, &a.id).cmp(&(&b.suite, &b.id)));
-        let mut summary = RunSummary::build(&self.opts.target, &reports, unfinished);
-        summary.plans = self.opts.plans.clone();
-        summary.development_target = self.development_notice.is_some();
-        summary.development_notice = self.development_notice.clone();
-        summary
+        let mut run = self.opts.run.clone();
+        run.finished_at = now();
+        RunSummary::build(run, self.rows.clone(), unfinished)
     }
 
-    fn summary(&self) -> Result<(), String> {
-        let markdown = self.render("summary.md", "s", &self.build_summary())?;
-        self.write("summary.md", markdown.as_bytes())?;
-        self.write(
-            "summary.html",
-            html("probity summary", &markdown).as_bytes(),
-        )
-    }
-
-    fn render(
-        &self,
-        template: &str,
-        key: &str,
-        value: &impl serde::Serialize,
-    ) -> Result<String, String> {
-        let mut ctx = tera::Context::new();
-        ctx.insert(key, value);
+    fn render(&self, template: &str, ctx: &tera::Context) -> Result<String, String> {
         self.tera
-            .render(template, &ctx)
+            .render(template, ctx)
             .map_err(|e| format!("cannot render {template}: {e:?}"))
     }
 
@@ -170,36 +231,62 @@ impl ReportWriter {
     }
 }
 
-fn read(dir: &Path, name: &str) -> Result<String, String> {
-    let p = dir.join(name);
-    std::fs::read_to_string(&p).map_err(|e| format!("cannot read template {}: {e}", p.display()))
+/// Now, as reports show it.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Markdown → a standalone HTML page; links to `.md` reports become `.html`.
-fn html(title: &str, markdown: &str) -> String {
-    use pulldown_cmark::{html::push_html, CowStr, Event, Options, Parser, Tag};
-    let parser = Parser::new_ext(markdown, Options::ENABLE_TABLES).map(|e| match e {
-        Event::Start(Tag::Link {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) if dest_url.ends_with(".md") => {
-            let dest = CowStr::from(format!("{}.html", dest_url.trim_end_matches(".md")));
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url: dest,
-                title,
-                id,
-            })
-        }
-        other => other,
-    });
-    let mut body = String::new();
-    push_html(&mut body, parser);
-    let title = title.replace('&', "&amp;").replace('<', "&lt;");
-    format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>\n<style>{}</style></head>\n<body>\n{body}</body></html>\n",
-        "body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em}pre{background:#f5f5f5;padding:.8em;overflow-x:auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em}"
-    )
+/// `report.json`, written as the run goes: the header and each scenario
+/// into a temporary file, the summary at the end, then renamed into place.
+struct JsonStream {
+    tmp: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+    first: bool,
+}
+
+impl JsonStream {
+    fn open(dir: &Path, run: &RunInfo) -> Result<Self, String> {
+        let tmp = dir.join(format!(".report.json.{}.tmp", std::process::id()));
+        let file = std::fs::File::create(&tmp)
+            .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        let mut s = JsonStream {
+            tmp,
+            out: std::io::BufWriter::new(file),
+            first: true,
+        };
+        let head = serde_json::json!({
+            "schema_version": SCHEMA_VERSION,
+            "probity_version": run.probity_version,
+            "run_id": run.run_id,
+            "development_target": run.development_notice.is_some(),
+            "development_notice": run.development_notice,
+        });
+        let head = head.to_string();
+        let open = head.trim_end_matches('}');
+        s.put(&format!("{open},\"scenarios\":[\n"))?;
+        Ok(s)
+    }
+
+    fn put(&mut self, text: &str) -> Result<(), String> {
+        self.out
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("cannot write report.json: {e}"))
+    }
+
+    fn push(&mut self, report: &ScenarioReport) -> Result<(), String> {
+        let text = serde_json::to_string(report).map_err(|e| e.to_string())?;
+        let sep = if self.first { "" } else { ",\n" };
+        self.first = false;
+        self.put(&format!("{sep}{text}"))
+    }
+
+    fn finish(mut self, dir: &Path, summary: &RunSummary) -> Result<(), String> {
+        let text = serde_json::to_string(summary).map_err(|e| e.to_string())?;
+        self.put(&format!("\n],\"summary\":{text}}}\n"))?;
+        self.out
+            .flush()
+            .map_err(|e| format!("cannot write report.json: {e}"))?;
+        std::fs::rename(&self.tmp, dir.join("report.json"))
+            .map_err(|e| format!("cannot write report.json: {e}"))
+    }
 }

@@ -2,7 +2,7 @@
 
 use crate::specs::Verdict;
 use crate::steps::StepResult;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// A runner event.
@@ -46,10 +46,12 @@ pub struct ScenarioResult {
     /// Why the scenario could not apply to this target (a missing role or
     /// capability); its steps stopped there.
     pub skipped: Option<String>,
+    /// The client roles its steps act as (`default` for the profile's client).
+    pub roles: Vec<String>,
 }
 
 /// Counts of scenario verdicts.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ScenarioCounts {
     /// PASSED (WARNING included: it ran and held every MUST).
     pub passed: usize,
@@ -74,7 +76,7 @@ impl ScenarioCounts {
 }
 
 /// Counts of spec verdicts.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Counts {
     /// PASSED.
     pub passed: usize,

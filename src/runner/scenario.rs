@@ -108,6 +108,16 @@ async fn guarded_step(step: &Step, location: String, ctx: &mut StepContext<'_>) 
     }
 }
 
+/// The client roles a scenario acts as, `default` first.
+fn roles_of(scenario: &crate::suite::Scenario) -> Vec<String> {
+    let mut roles: Vec<String> = Vec::new();
+    if crate::suite::uses_default_client(scenario) {
+        roles.push("default".into());
+    }
+    roles.extend(crate::suite::client_roles(scenario));
+    roles
+}
+
 /// Now, as reports show it.
 pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -130,5 +140,6 @@ pub(crate) fn result(
         elapsed_ms,
         steps,
         skipped: None,
+        roles: roles_of(&job.scenario),
     }
 }

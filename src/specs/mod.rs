@@ -107,10 +107,10 @@ areas! {
     runner::RUNNER,
 }
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How much a failing spec matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// A MUST/SHALL of the clause: failing makes the run fail.

@@ -1,10 +1,10 @@
 //! The outcome of one check.
 
 use super::{Severity, Spec};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What happened to a spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Verdict {
     /// The target met the spec.
@@ -50,7 +50,7 @@ impl Verdict {
 }
 
 /// The result of one check: the spec's identity plus what was seen.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpecResult {
     /// Stable id of the spec.
     pub id: String,
