@@ -237,8 +237,13 @@ pub fn file_name(suite: &str, id: &str) -> String {
     format!("{}.{}", sanitize(suite), sanitize(id))
 }
 
+/// A name safe for a file: ASCII letters, digits, `-` and `_`; a long name
+/// is cut and made unique again with a digest of the whole (file systems
+/// refuse names over 255 bytes).
 fn sanitize(s: &str) -> String {
-    s.chars()
+    use sha2::Digest;
+    let clean: String = s
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -246,7 +251,13 @@ fn sanitize(s: &str) -> String {
                 '-'
             }
         })
-        .collect()
+        .collect();
+    if clean.len() <= 64 {
+        return clean;
+    }
+    let digest = sha2::Sha256::digest(s.as_bytes());
+    let tag: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("{}-{tag}", clean.chars().take(55).collect::<String>())
 }
 
 fn exchange_item(ex: &Exchange, n: usize, in_stage: usize, redactor: &Redactor) -> Item {
