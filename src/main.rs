@@ -48,6 +48,29 @@ enum Command {
     },
     /// Serve the embedded reference bank.
     Serve(ServeArgs),
+    /// Render a run directory's markdown, HTML and JUnit again from its report.json.
+    Report {
+        /// The run directory.
+        dir: PathBuf,
+        /// Directory with templates overriding the built-in ones.
+        #[arg(long)]
+        templates: Option<PathBuf>,
+    },
+    /// Compare two runs: new failures, specs no longer executed, other changes (exit 1 on a regression).
+    Diff {
+        /// The earlier run directory.
+        old: PathBuf,
+        /// The later run directory.
+        new: PathBuf,
+    },
+    /// Check a run directory against its signed manifest.json.
+    Verify {
+        /// The run directory.
+        dir: PathBuf,
+        /// A public JWK to trust instead of the manifest.pub.jwk beside it.
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
 }
 
 /// What `probity specs` prints.
@@ -89,6 +112,9 @@ fn main() -> ExitCode {
         Command::Specs { format } => commands::specs(format == SpecsFormat::Md),
         Command::Plans { format, roles } => commands::plans(format, roles),
         Command::Serve(args) => runtime.block_on(commands::serve(args)),
+        Command::Report { dir, templates } => commands::report(&dir, templates),
+        Command::Diff { old, new } => commands::diff(&old, &new),
+        Command::Verify { dir, key } => commands::verify(&dir, key.as_deref()),
     };
     ExitCode::from(code)
 }

@@ -72,6 +72,7 @@ async fn issuer_mismatch_reports_expected_and_actual_values() {
         },
         clients: vec![],
         formats: Default::default(),
+        sign_key: None,
         templates: None,
     })
     .unwrap();

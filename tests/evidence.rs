@@ -120,6 +120,7 @@ fn write_reports(dir: &Path, results: &[ScenarioResult]) -> probity::report::Run
             auth_method: "client_secret_basic".into(),
         }],
         formats: Default::default(),
+        sign_key: None,
         templates: None,
     })
     .expect("writer");
@@ -309,5 +310,138 @@ fn report_json_matches_its_schema_and_junit_counts_what_happened() {
     assert!(
         failure.contains("token.cache_control_no_store [RFC6749-5.1]"),
         "{failure}"
+    );
+}
+
+fn probity(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_probity"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("probity runs")
+}
+
+fn run_into(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let out = dir.to_string_lossy().into_owned();
+    let mut args = vec![
+        "run",
+        "suites/client-credentials.yaml",
+        "-q",
+        "--out",
+        out.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    probity(&args)
+}
+
+fn all_output(dir: &Path, run: &std::process::Output) -> String {
+    let mut text = String::from_utf8_lossy(&run.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&run.stderr));
+    for entry in std::fs::read_dir(dir).expect("dir").flatten() {
+        text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+    }
+    text
+}
+
+#[test]
+fn planted_secrets_appear_nowhere_unless_no_redact_is_given() {
+    // The bank's client secrets: sent in a Basic header and in a form body.
+    let secrets = ["probity-basic-secret", "probity-post-secret"];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = run_into(dir.path(), &[]);
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let text = all_output(dir.path(), &run);
+    for s in secrets {
+        assert!(!text.contains(s), "{s} leaked into the outputs");
+    }
+    assert!(text.contains("Basic [redacted]"));
+    assert!(!text.contains("UNREDACTED"));
+    let open = tempfile::tempdir().expect("tempdir");
+    let run = run_into(open.path(), &["--no-redact"]);
+    let text = all_output(open.path(), &run);
+    assert!(
+        text.contains("probity-post-secret"),
+        "--no-redact shows secrets"
+    );
+    let summary = std::fs::read_to_string(open.path().join("summary.md")).expect("summary");
+    assert!(
+        summary.lines().take(4).any(|l| l.contains("UNREDACTED")),
+        "{summary}"
+    );
+}
+
+#[test]
+fn verify_names_a_one_byte_change_and_report_re_renders_a_signed_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    assert_eq!(run_into(d, &[]).status.code(), Some(0));
+    let path = d.to_string_lossy().into_owned();
+    assert_eq!(probity(&["verify", &path]).status.code(), Some(0));
+    let file = d.join("client-credentials.client-secret-basic.md");
+    let mut bytes = std::fs::read(&file).expect("report");
+    bytes[10] ^= 1;
+    std::fs::write(&file, bytes).expect("tamper");
+    let out = probity(&["verify", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "changed: client-credentials.client-secret-basic.md"
+    );
+    // Re-rendering from report.json restores the file and re-signs the run.
+    std::fs::remove_file(d.join("summary.html")).expect("remove");
+    assert_eq!(probity(&["report", &path]).status.code(), Some(0));
+    assert!(d.join("summary.html").exists());
+    assert_eq!(probity(&["verify", &path]).status.code(), Some(0));
+    // A run directory is never mixed.
+    assert_eq!(run_into(d, &[]).status.code(), Some(2));
+    assert_eq!(run_into(d, &["--force"]).status.code(), Some(0));
+}
+
+#[test]
+fn diff_puts_new_failures_first_and_expected_failures_turn_a_known_deviation_green() {
+    let good = tempfile::tempdir().expect("tempdir");
+    let bad = tempfile::tempdir().expect("tempdir");
+    assert_eq!(run_into(good.path(), &[]).status.code(), Some(0));
+    assert_eq!(
+        run_into(bad.path(), &["--fault", "token.cacheable"])
+            .status
+            .code(),
+        Some(1)
+    );
+    let (g, b) = (
+        good.path().to_string_lossy().into_owned(),
+        bad.path().to_string_lossy().into_owned(),
+    );
+    let out = probity(&["diff", &g, &b]);
+    assert_eq!(out.status.code(), Some(1));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.contains("## New failures"), "{md}");
+    assert!(md.contains("| `client-credentials/client-secret-basic token.cache_control_no_store#1` | PASSED | FAILED |"), "{md}");
+    assert_eq!(probity(&["diff", &g, &g]).status.code(), Some(0));
+    assert_eq!(
+        probity(&["diff", &b, &g]).status.code(),
+        Some(0),
+        "fixing is no regression"
+    );
+    // Known deviations: exactly the failures listed makes the run green.
+    let list = tempfile::NamedTempFile::new().expect("file");
+    let entries: String = ["client-secret-basic", "client-secret-post", "private-key-jwt", "tls-client-auth"]
+        .iter()
+        .map(|s| format!("- {{ scenario: client-credentials/{s}, spec: token.cache_control_no_store, reason: CDN strips the header }}\n"))
+        .collect();
+    std::fs::write(list.path(), &entries).expect("write");
+    let known = list.path().to_string_lossy().into_owned();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = run_into(
+        dir.path(),
+        &["--fault", "token.cacheable", "--expect-failures", &known],
+    );
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    // An expected failure that no longer happens turns the run red.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = run_into(dir.path(), &["--expect-failures", &known]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("no longer fails (CDN strips the header)")
     );
 }

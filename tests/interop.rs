@@ -202,6 +202,7 @@ fn write_reports(target: &probity::target::Target, results: &[ScenarioResult]) -
         },
         clients: vec![],
         formats: Default::default(),
+        sign_key: None,
         templates: None,
     })
     .unwrap();

@@ -12,11 +12,13 @@ macro_rules! out {
     };
 }
 
+mod evidence;
 mod plans;
 mod run;
 mod serve;
 mod validate;
 
+pub use evidence::{diff, report, verify};
 pub use plans::{plans, PlansFormat};
 pub use run::{run, RunArgs};
 pub use serve::{serve, ServeArgs};

@@ -52,6 +52,17 @@ pub struct RunArgs {
     /// Print only failures and the final line (for CI logs).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write into a non-empty `--out` directory (its old reports are removed first).
+    #[arg(long)]
+    pub force: bool,
+    /// Private key (PEM or JWK) that signs manifest.json; default: a fresh key,
+    /// its public half written as manifest.pub.jwk.
+    #[arg(long)]
+    pub sign_key: Option<PathBuf>,
+    /// Known deviations (YAML: `- { scenario: suite/id, spec: id, reason: … }`): the run
+    /// is green when exactly these fail, red when one of them no longer does.
+    #[arg(long)]
+    pub expect_failures: Option<PathBuf>,
 }
 
 /// Runs the suites; returns the exit code.
@@ -86,8 +97,16 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
         eprintln!("warning: {}", crate::target::DEVELOPMENT_NOTICE);
     }
     let client = Arc::new(HttpClient::new(&target.tls, target.http.clone())?);
+    let expected = match &args.expect_failures {
+        Some(p) => Some(super::evidence::load_expected(p)?),
+        None => None,
+    };
+    let sign_key = match &args.sign_key {
+        Some(p) => Some(load_sign_key(p)?),
+        None => None,
+    };
     let dir = match &args.out {
-        Some(d) => d.clone(),
+        Some(d) => prepare_out(d, args.force)?,
         None => create_run_dir(&PathBuf::from("reports"))
             .map_err(|e| ConfigError::Other(format!("cannot create reports/: {e}")))?,
     };
@@ -109,6 +128,7 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
         run: run_info(&args, &dir, &target, &suites, plan_names),
         clients: credentials(&target),
         formats,
+        sign_key,
         templates: args.templates.clone(),
     })
     .map_err(ConfigError::Other)?;
@@ -128,19 +148,66 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
         _ = run => false,
         _ = tokio::signal::ctrl_c() => true,
     };
-    let verdict = reporter
+    let summary = reporter
         .join()
         .unwrap_or(Err("the report writer panicked".into()))
         .map_err(ConfigError::Other)?;
     eprintln!("reports: {}", dir.display());
+    let failed = match &expected {
+        Some(known) => {
+            let problems = super::evidence::unexpected(known, &summary);
+            for p in &problems {
+                eprintln!("expected failures: {p}");
+            }
+            !problems.is_empty()
+        }
+        None => summary.verdict == Verdict::Failed,
+    };
     Ok(if interrupted {
         eprintln!("interrupted: the reports hold what finished");
         130
-    } else if verdict == Verdict::Failed {
+    } else if failed {
         EXIT_FAILED
     } else {
         EXIT_OK
     })
+}
+
+/// The `--out` directory: created, or emptied of an earlier run's reports
+/// with `--force`; a non-empty one is refused, so no run is ever mixed.
+fn prepare_out(dir: &std::path::Path, force: bool) -> Result<PathBuf, ConfigError> {
+    let entries: Vec<_> = match std::fs::read_dir(dir) {
+        Ok(e) => e.flatten().collect(),
+        Err(_) => vec![],
+    };
+    if !entries.is_empty() && !force {
+        return Err(ConfigError::Other(format!(
+            "--out {} is not empty; choose an empty directory or add --force to replace its reports",
+            dir.display()
+        )));
+    }
+    for e in entries {
+        let p = e.path();
+        let removed = if p.is_dir() {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
+        removed
+            .map_err(|err| ConfigError::Other(format!("cannot remove {}: {err}", p.display())))?;
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| ConfigError::Other(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(dir.to_path_buf())
+}
+
+/// The manifest's signing key, checked before the run starts.
+fn load_sign_key(path: &std::path::Path) -> Result<crate::target::ClientKey, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::Other(format!("cannot read --sign-key {}: {e}", path.display()))
+    })?;
+    crate::target::parse_client_key(&text, None, None)
+        .map_err(|e| ConfigError::Other(format!("--sign-key {}: {e}", path.display())))
 }
 
 /// The embedded bank (with faults) or the target profile given.
@@ -322,7 +389,7 @@ fn report_events(
     mut writer: ReportWriter,
     rx: mpsc::Receiver<RunEvent>,
     quiet: bool,
-) -> Result<Verdict, String> {
+) -> Result<crate::report::RunSummary, String> {
     for event in rx {
         match event {
             RunEvent::RunStarted { total } if !quiet => eprintln!("running {total} scenarios"),
@@ -355,5 +422,5 @@ fn report_events(
         sc.skipped,
         sc.incomplete
     );
-    Ok(summary.verdict)
+    Ok(summary)
 }

@@ -9,6 +9,7 @@
 
 mod files;
 mod junit;
+pub mod manifest;
 pub mod model;
 mod render;
 mod writer;

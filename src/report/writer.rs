@@ -87,6 +87,8 @@ pub struct ReportOptions {
     pub clients: Vec<Credential>,
     /// Which files to write.
     pub formats: Formats,
+    /// Signs the manifest (`--sign-key`); else a generated key.
+    pub sign_key: Option<crate::target::ClientKey>,
     /// A directory of templates overriding the built-in ones.
     pub templates: Option<PathBuf>,
 }
@@ -174,9 +176,25 @@ impl ReportWriter {
         Ok(())
     }
 
-    /// Writes the summary, JUnit and the end of the JSON, then syncs once.
+    /// Writes the summary, JUnit, the end of the JSON and the signed
+    /// manifest, then syncs once.
     pub fn finish(&mut self) -> Result<RunSummary, String> {
         let summary = self.build_summary();
+        self.summary_files(&summary)?;
+        if let Some(json) = self.json.take() {
+            json.finish(&self.opts.dir, &summary)?;
+        }
+        super::manifest::write(
+            &self.opts.dir,
+            &summary.run.run_id,
+            self.opts.sign_key.as_ref(),
+        )?;
+        super::files::sync_all();
+        Ok(summary)
+    }
+
+    /// Writes the summary's markdown and HTML and the JUnit file.
+    fn summary_files(&self, summary: &RunSummary) -> Result<(), String> {
         let mut ctx = tera::Context::new();
         ctx.insert("s", &summary);
         ctx.insert("banners", &self.banners());
@@ -190,14 +208,56 @@ impl ReportWriter {
             )?;
         }
         if self.opts.formats.junit {
-            let xml = junit::render(&summary, &self.banners())?;
+            let xml = junit::render(summary, &self.banners())?;
             self.write("junit.xml", xml.as_bytes())?;
         }
-        if let Some(json) = self.json.take() {
-            json.finish(&self.opts.dir, &summary)?;
+        Ok(())
+    }
+
+    /// Renders markdown, HTML and JUnit again from `report.json` in `dir`
+    /// (`probity report DIR`), e.g. after a template change; re-signs the
+    /// manifest.
+    pub fn rerender(dir: &Path, templates: Option<PathBuf>) -> Result<RunSummary, String> {
+        #[derive(serde::Deserialize)]
+        struct ReportFile {
+            schema_version: u32,
+            scenarios: Vec<ScenarioReport>,
+            summary: RunSummary,
         }
+        let path = dir.join("report.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let file: ReportFile = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a probity report: {e}", path.display()))?;
+        if file.schema_version != SCHEMA_VERSION {
+            return Err(format!(
+                "{} has schema_version {}; this probity reads {SCHEMA_VERSION}",
+                path.display(),
+                file.schema_version
+            ));
+        }
+        let writer = ReportWriter::new(ReportOptions {
+            dir: dir.to_path_buf(),
+            redactor: Redactor::disabled(),
+            command: (String::new(), String::new()),
+            suite_files: HashMap::new(),
+            planned: vec![],
+            run: file.summary.run.clone(),
+            clients: vec![],
+            formats: Formats {
+                json: false,
+                ..Formats::default()
+            },
+            sign_key: None,
+            templates,
+        })?;
+        for report in &file.scenarios {
+            writer.scenario_files(report)?;
+        }
+        writer.summary_files(&file.summary)?;
+        super::manifest::write(dir, &file.summary.run.run_id, None)?;
         super::files::sync_all();
-        Ok(summary)
+        Ok(file.summary)
     }
 
     /// The summary of what finished so far.
