@@ -14,6 +14,7 @@ macro_rules! out {
 
 mod evidence;
 mod plans;
+mod progress;
 mod run;
 mod serve;
 mod validate;

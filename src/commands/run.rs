@@ -289,26 +289,6 @@ fn select_jobs(
     Ok((jobs, shown))
 }
 
-/// One line per finished scenario on stderr, from the redacted row.
-fn progress_line(row: &crate::report::SummaryRow) {
-    let c = row.counts;
-    eprintln!(
-        "{} {} {}/{}  {} passed, {} failed, {} warnings, {} skipped  ({:.1} ms)",
-        row.verdict.icon(),
-        row.verdict.word(),
-        row.suite,
-        row.id,
-        c.passed,
-        c.failed,
-        c.warnings,
-        c.skipped,
-        row.elapsed_ms
-    );
-    if let Some(why) = &row.not_judged {
-        eprintln!("   {}: {why}", row.verdict.word());
-    }
-}
-
 /// What identifies the run in every summary.
 fn run_info(
     args: &RunArgs,
@@ -390,19 +370,27 @@ fn report_events(
     rx: mpsc::Receiver<RunEvent>,
     quiet: bool,
 ) -> Result<crate::report::RunSummary, String> {
-    for event in rx {
+    let mut progress = super::progress::Progress::new(quiet);
+    loop {
+        let event = match rx.recv_timeout(progress.tick_every()) {
+            Ok(e) => e,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                progress.refresh();
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         match event {
-            RunEvent::RunStarted { total } if !quiet => eprintln!("running {total} scenarios"),
-            RunEvent::RunStarted { .. } | RunEvent::ScenarioStarted { .. } => {}
+            RunEvent::RunStarted { total } => progress.started(total),
+            RunEvent::ScenarioStarted { name } => progress.scenario_started(name),
             RunEvent::ScenarioFinished(r) => {
                 let row = writer.scenario(&r)?;
-                if !quiet || row.verdict == Verdict::Failed {
-                    progress_line(&row);
-                }
+                progress.scenario_finished(&row);
             }
             RunEvent::RunFinished => break,
         }
     }
+    progress.finish();
     let summary = writer.finish()?;
     let c = summary.counts;
     let sc = summary.scenario_counts;
