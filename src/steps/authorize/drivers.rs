@@ -156,6 +156,20 @@ async fn form(
     )
 }
 
+/// What the form driver makes of a page it was shown: `None` when it is
+/// neither the profile's login nor its consent page, else the request that
+/// submits the page's form (or why it cannot be submitted). Pure, so that
+/// property tests can throw arbitrary HTML at the parsing a target controls.
+pub fn parse_page(
+    url: &url::Url,
+    body: &str,
+    login: Option<&FormPage>,
+    consent: Option<&FormPage>,
+) -> Option<Result<OutgoingRequest, String>> {
+    let (_, page) = recognise(url, body, login, consent)?;
+    Some(submit(url, body, &page).map(|(request, _)| request))
+}
+
 fn failed(mut r: Reached, why: String) -> Reached {
     r.failure = Some(why);
     r
