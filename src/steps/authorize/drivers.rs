@@ -7,7 +7,7 @@
 //! - `manual`: a person authorizes in a browser; see [`super::manual`].
 
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
-use crate::steps::{Artifact, StepContext};
+use crate::steps::{shown, Artifact, StepContext};
 use crate::target::{ConsentDriver, FormPage};
 use scraper::{Html, Selector};
 
@@ -47,6 +47,28 @@ fn location(r: &RecordedResponse, base: &url::Url) -> Result<url::Url, String> {
         .map_err(|e| format!("`Location` {loc:?} is not a URL: {e}"))
 }
 
+/// Why probity will not go to `url` on the ASPSP's say-so: only http and
+/// https are followed. A `file:` or `javascript:` URL in a `Location` or a
+/// form `action` is the target trying to make the client read local files
+/// or run script; reqwest would refuse it too, but with a builder error
+/// that does not say who asked for it.
+fn refused_scheme(url: &str) -> Option<String> {
+    let scheme = match url::Url::parse(url) {
+        Ok(u) => u.scheme().to_string(),
+        Err(e) => {
+            return Some(format!(
+                "the ASPSP sent the client to {url:?}, not a URL: {e}"
+            ))
+        }
+    };
+    (scheme != "http" && scheme != "https").then(|| {
+        format!(
+            "refused to follow the ASPSP to a `{scheme}:` URL ({}): only http and https are followed",
+            shown(url)
+        )
+    })
+}
+
 /// Drives the authorization request at `url` to the callback.
 pub(super) async fn drive(
     driver: ConsentDriver,
@@ -82,8 +104,10 @@ async fn redirect(
         let to = location(r, &url)?;
         if is_callback(&to, redirect_uri) {
             Ok(to)
+        } else if let Some(why) = refused_scheme(to.as_str()) {
+            Err(format!("{why}; the redirect URI is {redirect_uri}"))
         } else {
-            Err(format!("the ASPSP redirected to {to} instead of the redirect URI: it asks for interaction (use the form driver)"))
+            Err(format!("the ASPSP redirected to {} instead of the redirect URI: it asks for interaction (use the form driver)", shown(to.as_str())))
         }
     });
     match result {
@@ -111,6 +135,9 @@ async fn form(
     let mut request = OutgoingRequest::get(start.as_str());
     let mut current = start;
     for _ in 0..settings.max_redirects + 4 {
+        if let Some(why) = refused_scheme(&request.url) {
+            return failed(reached, why);
+        }
         let exchange = ctx.session.send(stage, request).await;
         let r = match exchange.response() {
             Ok(r) => r.clone(),
