@@ -106,6 +106,15 @@ async fn redirect(
             Ok(to)
         } else if let Some(why) = refused_scheme(to.as_str()) {
             Err(format!("{why}; the redirect URI is {redirect_uri}"))
+        } else if let Some(param) = ["code", "error"]
+            .into_iter()
+            .find(|p| crate::steps::request::redirect_param(&to, p).is_some())
+        {
+            // Not a page asking for interaction: the answer went elsewhere.
+            Err(format!(
+                "the ASPSP sent an authorization response (`{param}`) to {}, not to the redirect URI {redirect_uri}",
+                shown(to.as_str())
+            ))
         } else {
             Err(format!("the ASPSP redirected to {} instead of the redirect URI: it asks for interaction (use the form driver)", shown(to.as_str())))
         }
