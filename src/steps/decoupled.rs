@@ -291,3 +291,21 @@ fn judge(step: &DecoupledStep, p: &Polled, ctx: &mut StepContext<'_>) -> Vec<Spe
     }
     specs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::expires_in_spec;
+    use crate::specs::Verdict;
+    use serde_json::json;
+
+    #[test]
+    fn expires_in_is_judged_as_sent() {
+        assert_eq!(expires_in_spec(Some(&json!(120))).verdict, Verdict::Passed);
+        for sent in [json!(-1), json!(0), json!(1.5), json!("120")] {
+            let s = expires_in_spec(Some(&sent));
+            assert_eq!(s.verdict, Verdict::Failed);
+            assert_eq!(s.actual.as_deref(), Some(sent.to_string().as_str()));
+        }
+        assert_eq!(expires_in_spec(None).actual.as_deref(), Some("absent"));
+    }
+}

@@ -141,3 +141,14 @@ pub(crate) fn shown(text: &str) -> String {
         None => text.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shown_cuts_on_a_character_boundary() {
+        assert_eq!(super::shown("kid"), "kid");
+        let cut = super::shown(&"é".repeat(64 * 1024));
+        assert_eq!(cut.chars().count(), 201);
+        assert!(cut.ends_with('…'));
+    }
+}

@@ -343,3 +343,26 @@ fn submit(
     };
     Ok((request, seen))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::refused_scheme;
+
+    #[test]
+    fn only_http_and_https_are_followed() {
+        assert_eq!(refused_scheme("https://as.example/login"), None);
+        assert_eq!(refused_scheme("http://127.0.0.1:1/x"), None);
+        for url in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "data:text/html,x",
+        ] {
+            let why = refused_scheme(url).unwrap_or_default();
+            assert!(
+                why.starts_with("refused to follow the ASPSP to a `"),
+                "{why}"
+            );
+        }
+        assert!(refused_scheme("not a url").is_some());
+    }
+}
