@@ -368,3 +368,606 @@ async fn client_credentials_are_never_sent_to_a_plain_http_token_endpoint() {
     assert!(token.response.is_none());
     assert!(token.error.as_deref().unwrap_or("").contains("not sent"));
 }
+
+// ---------------------------------------------------------------------------
+// A hostile OpenID provider: its authorization endpoint, token response and
+// JWKS are whatever the test says.
+
+/// What the provider answers.
+#[derive(Clone)]
+struct Provider {
+    /// The authorization endpoint's `Location`, from (issuer, redirect URI, state).
+    location: fn(&str, &str, &str) -> String,
+    /// The token endpoint's JSON.
+    token: serde_json::Value,
+    /// The JWKS.
+    jwks: serde_json::Value,
+}
+
+/// The usual answer: back to the redirect URI with a code.
+fn to_callback(iss: &str, redirect_uri: &str, state: &str) -> String {
+    let mut u = url::Url::parse(redirect_uri).unwrap();
+    u.query_pairs_mut()
+        .append_pair("code", "c1")
+        .append_pair("state", state)
+        .append_pair("iss", iss);
+    u.to_string()
+}
+
+const REDIRECT_URI: &str = "https://cb.example/cb";
+
+async fn provider(p: Provider) -> String {
+    use axum::extract::Query;
+    use axum::routing::post;
+    use std::collections::HashMap;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let metadata = serde_json::json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "jwks_uri": format!("{base}/jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "grant_types_supported": ["authorization_code", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+    });
+    let iss = base.clone();
+    let Provider {
+        location,
+        token,
+        jwks,
+    } = p;
+    let app = Router::new()
+        .route(WK, get(move || async move { axum::Json(metadata) }))
+        .route(
+            "/authorize",
+            get(move |Query(q): Query<HashMap<String, String>>| async move {
+                let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+                let to = location(&iss, &get("redirect_uri"), &get("state"));
+                (StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
+            }),
+        )
+        .route("/token", post(move || async move { axum::Json(token) }))
+        .route("/jwks", get(move || async move { axum::Json(jwks) }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+/// A loopback development target with a confidential client.
+fn provider_target(issuer: String) -> Target {
+    let mut t = target(issuer, TlsSettings::default());
+    t.http.insecure_http = true;
+    t.client.auth_method = ClientAuthMethod::ClientSecretBasic;
+    t.client.secret = Some("s".into());
+    t.client.redirect_uri = Some(REDIRECT_URI.into());
+    t
+}
+
+/// discovery, authorize, token, id_token.
+async fn flow(t: &Target) -> probity::runner::ScenarioResult {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flow.yaml");
+    std::fs::write(
+        &path,
+        "suite: hostile\nscenarios:\n  - id: flow\n    name: Flow\n    steps:\n      - discovery: {}\n      - authorize:\n          scope: openid\n      - token: {}\n      - id_token: {}\n",
+    )
+    .unwrap();
+    let suite = probity::suite::load_suite(&path).unwrap();
+    let started = std::time::Instant::now();
+    let r = common::run_loaded(t, &suite, "flow").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    r
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A compact JWS with this header and claims and a signature of junk.
+fn unsigned_token(header: serde_json::Value, claims: serde_json::Value) -> String {
+    format!(
+        "{}.{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes()),
+        b64(&[7u8; 64])
+    )
+}
+
+fn claims() -> serde_json::Value {
+    let now = chrono::Utc::now().timestamp();
+    serde_json::json!({"iss": "x", "sub": "u", "aud": "c", "exp": now + 60, "iat": now})
+}
+
+/// A P-256 public JWK with this kid.
+fn ec_jwk(kid: &str) -> serde_json::Value {
+    use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
+    let mut jwk = EcKeyPair::generate(EcCurve::P256)
+        .unwrap()
+        .to_jwk_public_key();
+    jwk.set_key_id(kid);
+    serde_json::to_value(jwk.as_ref()).unwrap()
+}
+
+fn token_with(id_token: String, extra: serde_json::Value) -> serde_json::Value {
+    let mut v = serde_json::json!({"access_token": "a", "token_type": "Bearer", "expires_in": 60, "id_token": id_token});
+    if let (Some(o), serde_json::Value::Object(e)) = (v.as_object_mut(), extra) {
+        o.extend(e);
+    }
+    v
+}
+
+async fn id_token_flow(
+    id_token: String,
+    jwks: serde_json::Value,
+) -> probity::runner::ScenarioResult {
+    let base = provider(Provider {
+        location: to_callback,
+        token: token_with(id_token, serde_json::json!({})),
+        jwks,
+    })
+    .await;
+    let mut t = provider_target(base);
+    t.http.max_body_bytes = 4 * 1024 * 1024;
+    flow(&t).await
+}
+
+fn failed_because(r: &probity::runner::ScenarioResult, id: &str, needle: &str) {
+    let why = reason(r, id);
+    assert_eq!(common::verdict(r, id), Verdict::Failed, "{id}: {why}");
+    assert!(why.contains(needle), "{id}: {why:?} lacks {needle:?}");
+    assert!(why.len() < 2048, "{id}: a reason of {} bytes", why.len());
+}
+
+#[tokio::test]
+async fn a_non_ascii_alg_and_absurd_typ_fail_the_alg_specs() {
+    let token = unsigned_token(
+        serde_json::json!({"alg": "PS2é6", "kid": "k1", "typ": "\u{0}\u{202e}JWT".repeat(1000)}),
+        claims(),
+    );
+    let r = id_token_flow(token, serde_json::json!({"keys": [ec_jwk("k1")]})).await;
+    assert_eq!(common::verdict(&r, "id_token.decodes"), Verdict::Passed);
+    failed_because(&r, "id_token.alg_allowed", "PS2é6");
+    failed_because(&r, "id_token.signature_valid", "unsupported alg `PS2é6`");
+}
+
+#[tokio::test]
+async fn an_absurd_kid_fails_kid_known_with_a_bounded_reason() {
+    let kid = "é".repeat(64 * 1024);
+    let token = unsigned_token(serde_json::json!({"alg": "ES256", "kid": kid}), claims());
+    let r = id_token_flow(token, serde_json::json!({"keys": [ec_jwk("k1")]})).await;
+    failed_because(&r, "id_token.kid_in_jwks", "is not published");
+    assert_eq!(
+        common::verdict(&r, "id_token.signature_valid"),
+        Verdict::Skipped
+    );
+}
+
+#[tokio::test]
+async fn a_jwks_of_absurd_keys_fails_the_signature_with_the_key_error() {
+    let token = unsigned_token(serde_json::json!({"alg": "ES256", "kid": "🔑"}), claims());
+    let jwks = serde_json::json!({"keys": [
+        {"kty": "EC🔑", "kid": "🔑", "alg": "ES2€6", "crv": "P-256", "x": "é", "y": "\u{0}"},
+        {"kty": "RSA", "kid": "🔑", "n": 5, "e": []},
+    ]});
+    let r = id_token_flow(token, jwks).await;
+    failed_because(
+        &r,
+        "id_token.signature_valid",
+        "ES256 signature does not verify with key 🔑",
+    );
+}
+
+#[tokio::test]
+async fn a_one_megabyte_id_token_is_judged_and_fails_its_signature() {
+    let mut c = claims();
+    c["padding"] = "A".repeat(1024 * 1024).into();
+    let token = unsigned_token(serde_json::json!({"alg": "ES256", "kid": "k1"}), c);
+    assert!(token.len() > 1024 * 1024);
+    let r = id_token_flow(token, serde_json::json!({"keys": [ec_jwk("k1")]})).await;
+    assert_eq!(common::verdict(&r, "id_token.decodes"), Verdict::Passed);
+    failed_because(
+        &r,
+        "id_token.signature_valid",
+        "ES256 signature does not verify with key k1",
+    );
+}
+
+async fn client_credentials_with(token: serde_json::Value) -> probity::runner::ScenarioResult {
+    let base = provider(Provider {
+        location: to_callback,
+        token,
+        jwks: serde_json::json!({"keys": []}),
+    })
+    .await;
+    let mut t = provider_target(base);
+    t.values.resource_scope = "accounts".into();
+    common::run(&t, "client-credentials.yaml", "client-secret-basic").await
+}
+
+#[tokio::test]
+async fn a_negative_token_expires_in_is_reported_as_negative() {
+    let r = client_credentials_with(
+        serde_json::json!({"access_token": "a", "token_type": "Bearer", "expires_in": -3600}),
+    )
+    .await;
+    assert_eq!(common::verdict(&r, "token.status_ok"), Verdict::Passed);
+    let s = r.spec("token.expires_in").unwrap();
+    assert_eq!(s.actual.as_deref(), Some("-3600"), "{s:?}");
+}
+
+#[tokio::test]
+async fn a_huge_token_expires_in_neither_panics_nor_overflows() {
+    let r = client_credentials_with(
+        serde_json::json!({"access_token": "a", "token_type": "Bearer", "expires_in": 1e308}),
+    )
+    .await;
+    let s = r.spec("token.expires_in").unwrap();
+    assert_eq!(s.verdict, Verdict::Passed, "{s:?}");
+    assert!(
+        s.explanation().unwrap_or_default().contains("1e+308 s"),
+        "{s:?}"
+    );
+}
+
+/// A CIBA provider that says `interval: -5` and `expires_in: -1`.
+async fn negative_ciba_server() -> String {
+    use axum::routing::post;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let metadata = serde_json::json!({
+        "issuer": base,
+        "token_endpoint": format!("{base}/token"),
+        "backchannel_authentication_endpoint": format!("{base}/bc"),
+        "backchannel_token_delivery_modes_supported": ["poll"],
+        "grant_types_supported": ["urn:openid:params:grant-type:ciba"],
+    });
+    let app = Router::new()
+        .route(WK, get(move || async move { axum::Json(metadata) }))
+        .route(
+            "/bc",
+            post(|| async {
+                axum::Json(
+                    serde_json::json!({"auth_req_id": "r1", "interval": -5, "expires_in": -1}),
+                )
+            }),
+        )
+        .route(
+            "/token",
+            post(|| async {
+                (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(serde_json::json!({"error": "authorization_pending"})),
+                )
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+#[tokio::test]
+async fn a_negative_ciba_interval_and_expires_in_are_reported_not_obeyed() {
+    let base = negative_ciba_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("ciba.yaml");
+    std::fs::write(
+        &suite,
+        "suite: ciba\nscenarios:\n  - id: negative\n    name: Negative\n    steps:\n      - discovery: {}\n      - decoupled:\n          login_hint: alice\n          timeout_s: 1\n",
+    )
+    .unwrap();
+    let suite = probity::suite::load_suite(&suite).unwrap();
+    let mut t = target(base, TlsSettings::default());
+    t.http.insecure_http = true;
+    let started = std::time::Instant::now();
+    let r = common::run_loaded(&t, &suite, "negative").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let s = r.spec("decoupled.expires_in").unwrap();
+    assert_eq!(
+        (s.verdict, s.actual.as_deref()),
+        (Verdict::Failed, Some("-1")),
+        "{s:?}"
+    );
+    failed_because(&r, "decoupled.completes", "no decision within 1 s");
+    // A negative interval is not a busy loop: CIBA's default of 5 s applies,
+    // so within the 1 s timeout there is exactly one poll.
+    let polls = r
+        .steps
+        .iter()
+        .flat_map(|s| &s.exchanges)
+        .filter(|e| e.request.url.ends_with("/token"))
+        .count();
+    assert_eq!(polls, 1);
+}
+
+/// gzip of 16 MiB of zeros, repeated into a multi-member stream of 1 GiB.
+fn gzip_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(&vec![0u8; 16 * 1024 * 1024]).unwrap();
+    let member = enc.finish().unwrap();
+    member.repeat(64)
+}
+
+#[tokio::test]
+async fn a_gzip_bomb_is_read_raw_and_cut_at_the_limit() {
+    // reqwest is built without its `gzip` feature (Cargo.toml): nothing is
+    // decompressed, so the body is the compressed bytes, capped.
+    let bomb = gzip_bomb();
+    assert!(bomb.len() > 64 * 1024);
+    let app = Router::new().route(
+        WK,
+        get(move || async move {
+            (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::CONTENT_ENCODING, "gzip"),
+                ],
+                bomb,
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let r = common::run(
+        &target(base, TlsSettings::default()),
+        "discovery.yaml",
+        "provider-metadata",
+    )
+    .await;
+    failed_because(
+        &r,
+        "discovery.status_ok",
+        "exceeds the limit of 65536 bytes",
+    );
+    let body = &r.steps[0].exchanges[0].response.as_ref().unwrap().body;
+    assert!(body.len() <= 3 * 64 * 1024, "{} bytes kept", body.len());
+}
+
+/// A raw TCP server that answers every connection with `respond`.
+async fn raw_server<F, Fut>(respond: F) -> String
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            use tokio::io::AsyncReadExt;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            tokio::spawn(respond(stream));
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn headers_trickled_a_byte_at_a_time_time_out() {
+    let base = raw_server(|mut s| async move {
+        use tokio::io::AsyncWriteExt;
+        if s.write_all(b"HTTP/1.1 200 OK\r\n").await.is_err() {
+            return;
+        }
+        for _ in 0..600 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if s.write_all(b"x").await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let r = common::run(
+        &target(base, TlsSettings::default()),
+        "discovery.yaml",
+        "provider-metadata",
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    failed_because(&r, "discovery.status_ok", "timed out");
+}
+
+#[tokio::test]
+async fn ten_thousand_headers_are_refused() {
+    let base = raw_server(|mut s| async move {
+        use tokio::io::AsyncWriteExt;
+        let mut head = String::from("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n");
+        for i in 0..10_000 {
+            head.push_str(&format!("x-h{i}: v\r\n"));
+        }
+        head.push_str("content-length: 2\r\n\r\n{}");
+        let _ = s.write_all(head.as_bytes()).await;
+    })
+    .await;
+    let r = common::run(
+        &target(base, TlsSettings::default()),
+        "discovery.yaml",
+        "provider-metadata",
+    )
+    .await;
+    failed_because(&r, "discovery.status_ok", "message head is too large");
+}
+
+async fn authorize_to(
+    location: fn(&str, &str, &str) -> String,
+    driver: probity::target::ConsentDriver,
+) -> probity::runner::ScenarioResult {
+    let base = provider(Provider {
+        location,
+        token: serde_json::json!({}),
+        jwks: serde_json::json!({"keys": []}),
+    })
+    .await;
+    let mut t = provider_target(base);
+    t.consent.driver = driver;
+    flow(&t).await
+}
+
+/// The exchanges of the authorize step.
+fn authorize_urls(r: &probity::runner::ScenarioResult) -> Vec<String> {
+    r.steps[1]
+        .exchanges
+        .iter()
+        .map(|e| e.request.url.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_host_is_not_the_callback() {
+    use probity::target::ConsentDriver;
+    let r = authorize_to(
+        |_, _, state| format!("https://evil.example/cb?code=c1&state={state}"),
+        ConsentDriver::Redirect,
+    )
+    .await;
+    failed_because(
+        &r,
+        "authorize.redirected_to_client",
+        "the ASPSP sent an authorization response (`code`) to https://evil.example/cb?code=c1",
+    );
+    assert_eq!(authorize_urls(&r).len(), 1, "not followed");
+    assert_eq!(common::verdict(&r, "token.status_ok"), Verdict::Skipped);
+}
+
+#[tokio::test]
+async fn a_redirect_to_a_file_url_is_refused_by_the_form_driver() {
+    use probity::target::ConsentDriver;
+    let r = authorize_to(|_, _, _| "file:///etc/passwd".into(), ConsentDriver::Form).await;
+    failed_because(
+        &r,
+        "authorize.redirected_to_client",
+        "refused to follow the ASPSP to a `file:` URL (file:///etc/passwd)",
+    );
+    assert!(authorize_urls(&r).iter().all(|u| u.starts_with("http")));
+}
+
+#[tokio::test]
+async fn a_redirect_to_javascript_is_refused_by_both_drivers() {
+    use probity::target::ConsentDriver;
+    for driver in [ConsentDriver::Redirect, ConsentDriver::Form] {
+        let r = authorize_to(|_, _, _| "javascript:alert(document.cookie)".into(), driver).await;
+        failed_because(
+            &r,
+            "authorize.redirected_to_client",
+            "refused to follow the ASPSP to a `javascript:` URL (javascript:alert(document.cookie))",
+        );
+        assert!(authorize_urls(&r).iter().all(|u| u.starts_with("http")));
+    }
+}
+
+/// An https server on 127.0.0.1 with a certificate from `pki`.
+async fn tls_server(pki: &probity::bank::Pki) -> String {
+    let tls = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    tls.set_nonblocking(true).unwrap();
+    let base = format!("https://{}", tls.local_addr().unwrap());
+    let app = Router::new().route(WK, get(|| async { axum::Json(serde_json::json!({})) }));
+    let config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(
+        pki.server_config(false).unwrap(),
+    ));
+    tokio::spawn(async move {
+        axum_server::tls_rustls::from_tcp_rustls(tls, config)
+            .serve(app.into_make_service())
+            .await
+    });
+    base
+}
+
+async fn discovery_trusting(base: String, ca_pem: String) -> probity::runner::ScenarioResult {
+    let t = target(
+        base,
+        TlsSettings {
+            ca_pem: Some(ca_pem),
+            identity_pem: None,
+        },
+    );
+    common::run(&t, "discovery.yaml", "provider-metadata").await
+}
+
+#[tokio::test]
+async fn a_certificate_for_another_name_fails_with_the_name() {
+    let pki = probity::bank::Pki::generate(&["wrong.example".to_string()]).unwrap();
+    let base = tls_server(&pki).await;
+    let r = discovery_trusting(base, pki.ca_pem.clone()).await;
+    failed_because(&r, "discovery.status_ok", "not valid for name");
+}
+
+#[tokio::test]
+async fn a_certificate_from_an_unknown_ca_fails_with_unknown_issuer() {
+    let pki = probity::bank::Pki::generate(&["127.0.0.1".to_string()]).unwrap();
+    let base = tls_server(&pki).await;
+    // Trust some other CA, with another name.
+    let other = rcgen::generate_simple_self_signed(vec!["other-ca.example".to_string()]).unwrap();
+    let r = discovery_trusting(base, other.cert.pem()).await;
+    failed_because(&r, "discovery.status_ok", "UnknownIssuer");
+}
+
+#[tokio::test]
+async fn a_certificate_from_a_ca_impersonating_the_trusted_name_fails_its_signature() {
+    // Two generated PKIs share the CA's distinguished name but not its key:
+    // a rogue CA that copies the trusted CA's name.
+    let pki = probity::bank::Pki::generate(&["127.0.0.1".to_string()]).unwrap();
+    let rogue = probity::bank::Pki::generate(&["127.0.0.1".to_string()]).unwrap();
+    let base = tls_server(&rogue).await;
+    let r = discovery_trusting(base, pki.ca_pem.clone()).await;
+    failed_because(
+        &r,
+        "discovery.status_ok",
+        "invalid peer certificate: BadSignature",
+    );
+}
+
+/// An https server speaking only HTTP/2 that resets every stream.
+async fn h2_resetting_server(pki: &probity::bank::Pki) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("https://{}", listener.local_addr().unwrap());
+    let mut config = pki.server_config(false).unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let Ok(mut conn) = h2::server::handshake(tls).await else {
+                    return;
+                };
+                while let Some(Ok((_, mut respond))) = conn.accept().await {
+                    respond.send_reset(h2::Reason::INTERNAL_ERROR);
+                }
+            });
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn an_http2_stream_reset_fails_with_the_reset() {
+    let pki = probity::bank::Pki::generate(&["127.0.0.1".to_string()]).unwrap();
+    let base = h2_resetting_server(&pki).await;
+    let started = std::time::Instant::now();
+    let r = discovery_trusting(base, pki.ca_pem.clone()).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    failed_because(&r, "discovery.status_ok", "stream error received");
+}

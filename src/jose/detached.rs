@@ -147,7 +147,9 @@ pub fn verify_detached(
     if !allowed.contains(&info.alg.as_str()) {
         return Err(JoseFailure::UnsupportedAlg(info.alg.clone()));
     }
-    let (encoded_header, signature) = jws.split_once("..").expect("checked by detached_header");
+    let (encoded_header, signature) = jws
+        .split_once("..")
+        .ok_or_else(|| JoseFailure::Malformed("no `..` in the detached JWS".into()))?;
     let signature = B64
         .decode(signature)
         .map_err(|e| JoseFailure::Malformed(format!("signature is not base64url: {e}")))?;

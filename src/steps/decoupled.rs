@@ -25,16 +25,25 @@ pub(crate) async fn run(step: &DecoupledStep, stage: &str, ctx: &mut StepContext
         Err(spec) => return early(spec),
     };
     let mut specs = vec![ACCEPTED.pass()];
-    specs.push(match started.expires_in {
-        Some(e) => EXPIRES_IN.pass_with(format!("{e} s")),
-        None => EXPIRES_IN.fail("`expires_in`", "absent"),
-    });
+    specs.push(expires_in_spec(started.expires_in_sent.as_ref()));
     let polled = poll(step, &client, &started, stage, ctx).await;
     specs.extend(judge(step, &polled, ctx));
     Outcome {
         specs,
         artifacts: vec![],
         ok: polled.tokens.is_some(),
+    }
+}
+
+/// Judges `expires_in` as sent: a negative, zero, fractional or textual
+/// value is reported as what it is, not as absent.
+fn expires_in_spec(sent: Option<&Value>) -> SpecResult {
+    match sent {
+        Some(v) => match v.as_u64().filter(|e| *e > 0) {
+            Some(e) => EXPIRES_IN.pass_with(format!("{e} s")),
+            None => EXPIRES_IN.fail("a positive integer number of seconds", v.to_string()),
+        },
+        None => EXPIRES_IN.fail("`expires_in`", "absent"),
     }
 }
 
@@ -48,7 +57,11 @@ fn early(spec: SpecResult) -> Outcome {
 
 struct Started {
     id: String,
+    /// Usable for timing: a positive integer, else `None` (no limit).
     expires_in: Option<u64>,
+    /// As the target sent it, for the spec.
+    expires_in_sent: Option<Value>,
+    /// Usable for timing: a non-negative integer, else `None` (CIBA's 5 s).
     interval: Option<u64>,
 }
 
@@ -106,7 +119,11 @@ async fn start(
     match (r.status, id) {
         (200, Some(id)) => Ok(Started {
             id: id.to_string(),
-            expires_in: body.get("expires_in").and_then(Value::as_u64),
+            expires_in: body
+                .get("expires_in")
+                .and_then(Value::as_u64)
+                .filter(|e| *e > 0),
+            expires_in_sent: body.get("expires_in").cloned(),
             interval: body.get("interval").and_then(Value::as_u64),
         }),
         (status, _) => {
@@ -273,4 +290,22 @@ fn judge(step: &DecoupledStep, p: &Polled, ctx: &mut StepContext<'_>) -> Vec<Spe
         None => specs.push(COMPLETES.fail_because(p.final_error.clone().unwrap_or_default())),
     }
     specs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expires_in_spec;
+    use crate::specs::Verdict;
+    use serde_json::json;
+
+    #[test]
+    fn expires_in_is_judged_as_sent() {
+        assert_eq!(expires_in_spec(Some(&json!(120))).verdict, Verdict::Passed);
+        for sent in [json!(-1), json!(0), json!(1.5), json!("120")] {
+            let s = expires_in_spec(Some(&sent));
+            assert_eq!(s.verdict, Verdict::Failed);
+            assert_eq!(s.actual.as_deref(), Some(sent.to_string().as_str()));
+        }
+        assert_eq!(expires_in_spec(None).actual.as_deref(), Some("absent"));
+    }
 }

@@ -82,8 +82,12 @@ fn signature(token: &str, header: &Claims, step: &IdTokenStep, jwks: &[Claims]) 
         .clone()
         .unwrap_or_else(|| vec!["PS256".into(), "ES256".into(), "RS256".into()]);
     let mut out = vec![
-        ALG_NOT_NONE.check(alg != "none", "a signing alg", alg),
-        ALG_ALLOWED.check(allowed.iter().any(|a| a == alg), allowed.join(" or "), alg),
+        ALG_NOT_NONE.check(alg != "none", "a signing alg", super::shown(alg)),
+        ALG_ALLOWED.check(
+            allowed.iter().any(|a| a == alg),
+            allowed.join(" or "),
+            super::shown(alg),
+        ),
     ];
     let keys = jwks;
     if keys.is_empty() {
@@ -101,7 +105,14 @@ fn signature(token: &str, header: &Claims, step: &IdTokenStep, jwks: &[Claims]) 
             .find(|j| crate::steps::discovery::alg_fits_key(alg, j)),
     };
     let Some(key) = key else {
-        out.push(KID_KNOWN.fail("a key in the JWKS", format!("kid {kid:?} is not published")));
+        let kid = kid.map(|k| format!("{:?}", super::shown(k)));
+        out.push(KID_KNOWN.fail(
+            "a key in the JWKS",
+            format!(
+                "kid {} is not published",
+                kid.as_deref().unwrap_or("(none)")
+            ),
+        ));
         out.push(SIGNATURE.skip("no key to verify with"));
         return out;
     };

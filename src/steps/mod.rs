@@ -131,3 +131,24 @@ pub async fn run_step(step: &Step, location: String, ctx: &mut StepContext<'_>) 
         ok: outcome.ok,
     }
 }
+
+/// At most 200 characters of target-controlled text, for a reason: a
+/// hostile target may send a megabyte where a short name belongs, and a
+/// reason is read by a person. Cut on a character boundary.
+pub(crate) fn shown(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((end, _)) => format!("{}…", text.get(..end).unwrap_or(text)),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shown_cuts_on_a_character_boundary() {
+        assert_eq!(super::shown("kid"), "kid");
+        let cut = super::shown(&"é".repeat(64 * 1024));
+        assert_eq!(cut.chars().count(), 201);
+        assert!(cut.ends_with('…'));
+    }
+}

@@ -7,7 +7,7 @@
 //! - `manual`: a person authorizes in a browser; see [`super::manual`].
 
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
-use crate::steps::{Artifact, StepContext};
+use crate::steps::{shown, Artifact, StepContext};
 use crate::target::{ConsentDriver, FormPage};
 use scraper::{Html, Selector};
 
@@ -47,6 +47,28 @@ fn location(r: &RecordedResponse, base: &url::Url) -> Result<url::Url, String> {
         .map_err(|e| format!("`Location` {loc:?} is not a URL: {e}"))
 }
 
+/// Why probity will not go to `url` on the ASPSP's say-so: only http and
+/// https are followed. A `file:` or `javascript:` URL in a `Location` or a
+/// form `action` is the target trying to make the client read local files
+/// or run script; reqwest would refuse it too, but with a builder error
+/// that does not say who asked for it.
+fn refused_scheme(url: &str) -> Option<String> {
+    let scheme = match url::Url::parse(url) {
+        Ok(u) => u.scheme().to_string(),
+        Err(e) => {
+            return Some(format!(
+                "the ASPSP sent the client to {url:?}, not a URL: {e}"
+            ))
+        }
+    };
+    (scheme != "http" && scheme != "https").then(|| {
+        format!(
+            "refused to follow the ASPSP to a `{scheme}:` URL ({}): only http and https are followed",
+            shown(url)
+        )
+    })
+}
+
 /// Drives the authorization request at `url` to the callback.
 pub(super) async fn drive(
     driver: ConsentDriver,
@@ -82,8 +104,19 @@ async fn redirect(
         let to = location(r, &url)?;
         if is_callback(&to, redirect_uri) {
             Ok(to)
+        } else if let Some(why) = refused_scheme(to.as_str()) {
+            Err(format!("{why}; the redirect URI is {redirect_uri}"))
+        } else if let Some(param) = ["code", "error"]
+            .into_iter()
+            .find(|p| crate::steps::request::redirect_param(&to, p).is_some())
+        {
+            // Not a page asking for interaction: the answer went elsewhere.
+            Err(format!(
+                "the ASPSP sent an authorization response (`{param}`) to {}, not to the redirect URI {redirect_uri}",
+                shown(to.as_str())
+            ))
         } else {
-            Err(format!("the ASPSP redirected to {to} instead of the redirect URI: it asks for interaction (use the form driver)"))
+            Err(format!("the ASPSP redirected to {} instead of the redirect URI: it asks for interaction (use the form driver)", shown(to.as_str())))
         }
     });
     match result {
@@ -111,6 +144,9 @@ async fn form(
     let mut request = OutgoingRequest::get(start.as_str());
     let mut current = start;
     for _ in 0..settings.max_redirects + 4 {
+        if let Some(why) = refused_scheme(&request.url) {
+            return failed(reached, why);
+        }
         let exchange = ctx.session.send(stage, request).await;
         let r = match exchange.response() {
             Ok(r) => r.clone(),
@@ -154,6 +190,20 @@ async fn form(
             settings.max_redirects + 4
         ),
     )
+}
+
+/// What the form driver makes of a page it was shown: `None` when it is
+/// neither the profile's login nor its consent page, else the request that
+/// submits the page's form (or why it cannot be submitted). Pure, so that
+/// property tests can throw arbitrary HTML at the parsing a target controls.
+pub fn parse_page(
+    url: &url::Url,
+    body: &str,
+    login: Option<&FormPage>,
+    consent: Option<&FormPage>,
+) -> Option<Result<OutgoingRequest, String>> {
+    let (_, page) = recognise(url, body, login, consent)?;
+    Some(submit(url, body, &page).map(|(request, _)| request))
 }
 
 fn failed(mut r: Reached, why: String) -> Reached {
@@ -292,4 +342,27 @@ fn submit(
         OutgoingRequest::get(target.as_str())
     };
     Ok((request, seen))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refused_scheme;
+
+    #[test]
+    fn only_http_and_https_are_followed() {
+        assert_eq!(refused_scheme("https://as.example/login"), None);
+        assert_eq!(refused_scheme("http://127.0.0.1:1/x"), None);
+        for url in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "data:text/html,x",
+        ] {
+            let why = refused_scheme(url).unwrap_or_default();
+            assert!(
+                why.starts_with("refused to follow the ASPSP to a `"),
+                "{why}"
+            );
+        }
+        assert!(refused_scheme("not a url").is_some());
+    }
 }

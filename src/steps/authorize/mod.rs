@@ -8,6 +8,8 @@ mod drivers;
 mod manual;
 mod request;
 
+pub use drivers::parse_page;
+
 use super::{Outcome, StepContext};
 use crate::http::{OutgoingRequest, RequestBody};
 use crate::specs::authorize::*;
