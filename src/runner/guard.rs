@@ -22,14 +22,6 @@ pub(crate) async fn catching<T>(fut: impl Future<Output = T>) -> Result<T, Strin
         .map_err(|payload| panic_message(&*payload))
 }
 
-/// Why a scenario task ended without a result.
-pub(crate) fn join_failure(e: tokio::task::JoinError) -> String {
-    match e.try_into_panic() {
-        Ok(payload) => panic_message(&*payload),
-        Err(e) => e.to_string(),
-    }
-}
-
 /// The text a panic carried (`panic!("…")` gives a `&str` or a `String`).
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     payload

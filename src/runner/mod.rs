@@ -16,7 +16,6 @@ use crate::plans::Conformance;
 use crate::suite::{Scenario, Suite};
 use crate::target::Target;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 
 /// One scenario to run, with its suite and the profile it is judged under.
 #[derive(Clone)]
@@ -61,54 +60,42 @@ pub fn plan_under(suites: &[Suite], only: &[String], conformance: Conformance) -
     jobs
 }
 
-/// Runs the jobs, at most `jobs` at a time, sending events as they happen.
-/// Returns the results in plan order.
+/// Runs the jobs, at most `jobs` at a time, sending events as they happen;
+/// results go to the reporters only. A scenario is spawned only when a slot
+/// is free, so memory stays bounded by the scenarios in flight, not by the
+/// size of the run. Returns how many scenarios ended.
 pub async fn run(
     plan: Vec<Job>,
     target: Arc<Target>,
     client: Arc<HttpClient>,
     jobs: usize,
     events: impl Fn(RunEvent) + Send + Sync + 'static,
-) -> Vec<Arc<ScenarioResult>> {
+) -> usize {
     let events = Arc::new(events);
     events(RunEvent::RunStarted { total: plan.len() });
-    let permits = Arc::new(Semaphore::new(jobs.max(1)));
-    let mut handles = Vec::with_capacity(plan.len());
+    let jobs = jobs.max(1);
+    let mut running = tokio::task::JoinSet::new();
+    let mut finished = 0;
     for job in plan {
-        let (target, client, permits, events) = (
-            target.clone(),
-            client.clone(),
-            permits.clone(),
-            events.clone(),
-        );
-        let task_job = job.clone();
-        let handle = tokio::spawn(async move {
-            // The semaphore is never closed, so acquiring cannot fail.
-            let _permit = permits.acquire_owned().await.ok();
-            events(RunEvent::ScenarioStarted {
-                name: task_job.name(),
-            });
-            let result = Arc::new(run_scenario(&task_job, &target, client).await);
-            events(RunEvent::ScenarioFinished(result.clone()));
-            result
-        });
-        handles.push((job, handle));
-    }
-    let mut results = Vec::with_capacity(handles.len());
-    for (job, h) in handles {
-        match h.await {
-            Ok(r) => results.push(r),
+        while running.len() >= jobs {
+            finished += usize::from(running.join_next().await.is_some());
+        }
+        let (target, client, events) = (target.clone(), client.clone(), events.clone());
+        running.spawn(async move {
+            events(RunEvent::ScenarioStarted { name: job.name() });
+            let started_at = scenario::now_rfc3339();
             // A panic outside the steps is a bug in probity: the scenario is
             // reported FAILED with the message, and the others still count.
-            Err(e) => {
-                let message = guard::join_failure(e);
-                let started_at = scenario::now_rfc3339();
-                let result = Arc::new(guard::panicked_scenario(&job, started_at, &message));
-                events(RunEvent::ScenarioFinished(result.clone()));
-                results.push(result);
-            }
-        }
+            let result = match guard::catching(run_scenario(&job, &target, client)).await {
+                Ok(r) => r,
+                Err(message) => guard::panicked_scenario(&job, started_at, &message),
+            };
+            events(RunEvent::ScenarioFinished(Arc::new(result)));
+        });
+    }
+    while running.join_next().await.is_some() {
+        finished += 1;
     }
     events(RunEvent::RunFinished);
-    results
+    finished
 }
