@@ -584,6 +584,47 @@ async fn refresh_tokens_rotate_and_revoked_tokens_die() {
     assert_eq!(noauth.status(), 401);
 }
 
+#[tokio::test]
+async fn userinfo_answers_post_with_the_token_in_the_header_or_the_body_but_not_both() {
+    let bank = common::bank(&[]).await;
+    let (params, verifier) = headless_code(&bank, BASIC, "code").await;
+    let (_, body) = token(&bank, BASIC, code_form(&params["code"], &verifier)).await;
+    let at = body["access_token"].as_str().unwrap().to_string();
+    let url = format!("{}/userinfo", bank.issuer);
+    let header = http(&bank)
+        .post(&url)
+        .bearer_auth(&at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header.status(), 200);
+    assert_eq!(header.json::<Value>().await.unwrap()["sub"], "psu-alice");
+    let in_body = http(&bank)
+        .post(&url)
+        .form(&[("access_token", at.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_body.status(), 200);
+    assert_eq!(in_body.json::<Value>().await.unwrap()["sub"], "psu-alice");
+    // RFC 6750 §2: one method per request.
+    let both = http(&bank)
+        .post(&url)
+        .bearer_auth(&at)
+        .form(&[("access_token", at.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(both.status(), 400);
+    let wrong = http(&bank)
+        .post(&url)
+        .form(&[("access_token", "not-a-token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+}
+
 // ---- every OAuth fault makes the bank misbehave as its sentence says ----
 
 #[tokio::test]

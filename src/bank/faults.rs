@@ -70,6 +70,7 @@ faults! {
     ParRequestUriReusable => "par.request_uri_reusable", "accepts a pushed `request_uri` more than once";
     ParWrongStatus => "par.wrong_status", "answers pushed authorization requests with 200 instead of 201";
     TokenServerError => "token.server_error", "answers every token request with 500";
+    TokenErrorWrongFormat => "token.error_wrong_format", "answers refused token requests with 403 and the error as `text/plain`";
     TokenNotJson => "token.not_json", "answers token requests with a body that is not JSON";
     TokenNoAccessToken => "token.no_access_token", "leaves `access_token` out of token responses";
     TokenWrongTokenType => "token.wrong_token_type", "answers `token_type: mac`";
@@ -104,6 +105,8 @@ faults! {
     ClientAuthAssertionsRefused => "client_auth.assertions_refused", "refuses every client assertion, valid or not, with `invalid_client`";
     UserinfoServerError => "userinfo.server_error", "answers UserInfo requests with 500";
     UserinfoWrongSub => "userinfo.wrong_sub", "returns another `sub` from UserInfo than in the ID token";
+    UserinfoGetOnly => "userinfo.get_only", "answers POST requests to the UserInfo endpoint with 405 Method Not Allowed";
+    UserinfoBodyTokenIgnored => "userinfo.body_token_ignored", "reads the UserInfo access token only from the `Authorization` header, not from a form body";
     PaymentServerError => "payment.server_error", "answers every payment consent request with 500";
     PaymentUnsignedResponse => "payment.unsigned_response", "answers payment APIs without `x-jws-signature`";
     PaymentBadResponseSignature => "payment.bad_response_signature", "signs payment responses with a signature that does not verify";

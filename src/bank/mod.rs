@@ -350,7 +350,10 @@ fn router(bank: Arc<Bank>) -> Router {
             "/consent",
             get(oauth::interactive::consent_page).post(oauth::interactive::consent),
         )
-        .route("/userinfo", get(oauth::resources::userinfo))
+        .route(
+            "/userinfo",
+            get(oauth::resources::userinfo).post(oauth::resources::userinfo_post),
+        )
         .route(
             &format!("{}/domestic-payment-consents", obie::BASE),
             post(obie::create_consent),

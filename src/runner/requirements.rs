@@ -66,6 +66,14 @@ impl Requirements {
                         r.values.push(v.clone());
                     }
                 }
+                // A metadata member a template names must be advertised.
+                for m in t.refs().filter_map(|r| match r {
+                    Ref::Discovery(m) => Some(m.clone()),
+                    _ => None,
+                }) {
+                    let why = format!("`{{{{ discovery.{m} }}}}`");
+                    r.need(&m, Want::Present, why);
+                }
             }
         }
         for (member, value) in &scenario.requires.metadata {

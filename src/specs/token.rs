@@ -46,4 +46,7 @@ specs! {
 
     REJECTED = "token.rejected", Failure, "RFC6749-5.2", R5_2,
         "should reject the invalid token request with the expected OAuth error";
+
+    ERROR_RESPONSE = "token.error_response", Failure, "RFC6749-5.2", R5_2,
+        "should send a token error with 400 (401 allowed for `invalid_client`) and an `application/json` body";
 }

@@ -108,7 +108,7 @@ pub async fn run_step(step: &Step, location: String, ctx: &mut StepContext<'_>) 
         Step::Token(s) => token::token(s, &stage, ctx).await,
         Step::IdToken(s) => id_token::run(s, &stage, ctx).await,
         Step::Decoupled(s) => decoupled::run(s, &stage, ctx).await,
-        Step::Userinfo(_) => userinfo::run(&stage, ctx).await,
+        Step::Userinfo(s) => userinfo::run(s, &stage, ctx).await,
         Step::Payment(s) => payment::run(s, &stage, false, ctx).await,
         Step::Submit(s) => payment::run(s, &stage, true, ctx).await,
         Step::VerifyResponseSignature(s) => payment::run(s, &stage, false, ctx).await,

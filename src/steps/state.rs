@@ -167,6 +167,13 @@ impl Values for ScenarioState {
                 Value::String(s) => Some(Cow::Borrowed(s.as_str())),
                 Value::Bool(b) => Some(Cow::Owned(b.to_string())),
                 Value::Number(n) => Some(Cow::Owned(n.to_string())),
+                // A list of strings, space-separated as OAuth lists are
+                // (`acr_values`, `scope`); an empty list is no value.
+                Value::Array(items) if !items.is_empty() => items
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| Cow::Owned(v.join(" "))),
                 _ => None,
             },
             Ref::Authorize(f) => authorize_value(self.authorization.as_ref()?, *f),

@@ -296,6 +296,7 @@ fn judge_rejection(r: &RecordedResponse, code: &str) -> Outcome {
         .json()
         .ok()
         .and_then(|b| b.get("error").and_then(Value::as_str).map(str::to_string));
+    let got_code = got.clone();
     let ok = (400..500).contains(&r.status) && got.as_deref() == Some(code);
     let actual = format!(
         "{} with error {}",
@@ -303,10 +304,32 @@ fn judge_rejection(r: &RecordedResponse, code: &str) -> Outcome {
         got.unwrap_or_else(|| "(none)".into())
     );
     Outcome {
-        specs: vec![REJECTED.check(ok, format!("4xx with error {code}"), actual)],
+        specs: vec![
+            REJECTED.check(ok, format!("4xx with error {code}"), actual),
+            error_format(r, got_code.as_deref()),
+        ],
         artifacts: vec![],
         ok: true,
     }
+}
+
+/// RFC 6749 §5.2: 400 unless specified otherwise (401 may answer
+/// `invalid_client`), the parameters in an `application/json` body.
+fn error_format(r: &RecordedResponse, code: Option<&str>) -> SpecResult {
+    if (200..300).contains(&r.status) {
+        return ERROR_RESPONSE.skip("the request was accepted, so no error response was sent");
+    }
+    let content_type = r.header("content-type").unwrap_or("(none)");
+    let json = content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    let status_ok = r.status == 400 || (r.status == 401 && code == Some("invalid_client"));
+    ERROR_RESPONSE.check(
+        status_ok && json,
+        "400 (or 401 for invalid_client) with application/json",
+        format!("{} with {content_type}", r.status),
+    )
 }
 
 pub(super) fn judge_tokens(

@@ -55,6 +55,13 @@ fn validate_step(path: &Path, step: &Spanned<Step>) -> Result<(), ConfigError> {
             let m = "a request step has both `form` and `json`; choose one".to_string();
             Err(invalid(path, &step.referenced, m))
         }
+        Step::Userinfo(u)
+            if u.token_in == crate::suite::TokenPlacement::Body
+                && u.method != crate::suite::UserinfoMethod::Post =>
+        {
+            let m = "`token_in: body` needs `method: post` (RFC 6750 §2.2: a form body is never sent with GET)".to_string();
+            Err(invalid(path, &step.referenced, m))
+        }
         _ => Ok(()),
     }
 }

@@ -17,7 +17,7 @@ pub use model::{
     ClientCredentialsStep, ClientRole, ConsentKind, ConsentStep, DecoupledMode, DecoupledStep,
     DiscoveryStep, Expect, HttpMethod, IdTokenSource, IdTokenStep, JsonPathExpr, PaymentStep,
     PollStatusStep, RequestObjectMode, RequestStep, Requires, Scenario, Signing, Step, StepKind,
-    Suite, TokenGrant, TokenStep, UserinfoStep,
+    Suite, TokenGrant, TokenPlacement, TokenStep, UserinfoMethod, UserinfoStep,
 };
 pub use plan::{client_roles, templates, uses_default_client};
 pub use template::{AuthorizeField, JsonTemplate, Ref, TargetField, Template, TokenField, Values};

@@ -398,6 +398,11 @@ pub struct AuthorizeStep {
     /// Send the `request_uri` pushed by the previous authorize step again.
     #[serde(default)]
     pub reuse_request_uri: bool,
+    /// Reverse the order of the scope values (`openid` no longer first) and
+    /// of the query parameters: the server must not depend on either
+    /// (RFC 6749 §3.1, §3.3).
+    #[serde(default)]
+    pub reverse_order: bool,
 }
 
 fn default_response_type() -> String {
@@ -534,6 +539,35 @@ pub struct DecoupledStep {
 pub struct UserinfoStep {
     /// Stage name in reports.
     pub stage: Option<String>,
+    /// `get` (default) or `post` (OIDC Core §5.3: the endpoint must support both).
+    #[serde(default)]
+    pub method: UserinfoMethod,
+    /// Where the access token travels: the `Authorization` header (default,
+    /// RFC 6750 §2.1) or the form body of a POST (RFC 6750 §2.2).
+    #[serde(default)]
+    pub token_in: TokenPlacement,
+}
+
+/// The HTTP method of a UserInfo request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserinfoMethod {
+    /// GET.
+    #[default]
+    Get,
+    /// POST.
+    Post,
+}
+
+/// Where a Bearer token is sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPlacement {
+    /// `Authorization: Bearer …` (RFC 6750 §2.1).
+    #[default]
+    Header,
+    /// `access_token` in an `application/x-www-form-urlencoded` body (RFC 6750 §2.2).
+    Body,
 }
 
 /// How a request body is signed.

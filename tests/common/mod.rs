@@ -493,6 +493,24 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         "userinfo.sub_matches",
     ),
     (
+        UserinfoGetOnly,
+        "oidcc.yaml",
+        "userinfo-post-header",
+        "userinfo.status_ok",
+    ),
+    (
+        UserinfoBodyTokenIgnored,
+        "oidcc.yaml",
+        "userinfo-post-body",
+        "userinfo.form_body_token",
+    ),
+    (
+        TokenErrorWrongFormat,
+        "negative.yaml",
+        "code-reuse",
+        "token.error_response",
+    ),
+    (
         PaymentUnsignedResponse,
         "payments-obie.yaml",
         "domestic-payment",

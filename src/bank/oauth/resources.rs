@@ -16,12 +16,17 @@ use std::sync::Arc;
 /// The live grant behind a Bearer access token; a certificate-bound token
 /// counts only on a connection with the same client certificate (RFC 8705 §3).
 pub fn bearer(bank: &Bank, headers: &HeaderMap, peer: &PeerCertificate) -> Option<TokenGrant> {
+    grant_of(bank, header_token(headers)?, peer)
+}
+
+/// The token of an `Authorization: Bearer …` header (RFC 6750 §2.1).
+fn header_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = value.strip_prefix("Bearer ")?;
-    let grant = bank
-        .access_tokens
-        .get(token.trim())
-        .filter(|g| g.exp > now())?;
+    value.strip_prefix("Bearer ").map(str::trim)
+}
+
+fn grant_of(bank: &Bank, token: &str, peer: &PeerCertificate) -> Option<TokenGrant> {
+    let grant = bank.access_tokens.get(token).filter(|g| g.exp > now())?;
     match &grant.cnf {
         Some(bound) if peer.thumbprint().as_ref() != Some(bound) => None,
         _ => Some(grant),
@@ -43,10 +48,61 @@ pub async fn userinfo(
     Extension(peer): Extension<PeerCertificate>,
     headers: HeaderMap,
 ) -> Response {
-    let grant = match bearer(&bank, &headers, &peer) {
-        Some(g) => g,
-        None => return unauthorized(),
+    match bearer(&bank, &headers, &peer) {
+        Some(g) => claims(&bank, g),
+        None => unauthorized(),
+    }
+}
+
+/// `POST /userinfo` (OIDC Core §5.3.1): the token in the `Authorization`
+/// header or, as `access_token`, in a form body (RFC 6750 §2.2), never both.
+pub async fn userinfo_post(
+    State(bank): State<Arc<Bank>>,
+    Extension(peer): Extension<PeerCertificate>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if bank.faults.has(Fault::UserinfoGetOnly) {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET")],
+            "method not allowed",
+        )
+            .into_response();
+    }
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let in_body = form
+        .then(|| {
+            url::form_urlencoded::parse(&body)
+                .find(|(k, _)| k == "access_token")
+                .map(|(_, v)| v.into_owned())
+        })
+        .flatten()
+        .filter(|_| !bank.faults.has(Fault::UserinfoBodyTokenIgnored));
+    let token = match (header_token(&headers), in_body.as_deref()) {
+        (Some(_), Some(_)) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_request\"")],
+                axum::Json(json!({"error": "invalid_request",
+                    "error_description": "the access token was sent in more than one way"})),
+            )
+                .into_response()
+        }
+        (Some(t), None) | (None, Some(t)) => t,
+        (None, None) => return unauthorized(),
     };
+    match grant_of(&bank, token, &peer) {
+        Some(g) => claims(&bank, g),
+        None => unauthorized(),
+    }
+}
+
+/// The UserInfo claims of a grant: the PSU's, for an `openid` grant.
+fn claims(bank: &Bank, grant: TokenGrant) -> Response {
     let (Some(sub), true) = (
         grant.sub,
         grant.scope.split_whitespace().any(|s| s == "openid"),

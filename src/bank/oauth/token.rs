@@ -49,6 +49,12 @@ pub async fn token(
             grant.cnf = peer.thumbprint();
             respond(&bank, issue(&bank, grant, with_refresh))
         }
+        Err(e) if bank.faults.has(Fault::TokenErrorWrongFormat) => (
+            axum::http::StatusCode::FORBIDDEN,
+            [("content-type", "text/plain")],
+            json!({ "error": e.error, "error_description": e.description }).to_string(),
+        )
+            .into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -39,7 +39,10 @@ pub(super) fn prepare(
     let state = step.state.then(random_id);
     let nonce = step.nonce.then(random_id);
     let verifier = step.pkce.then(random_id);
-    let scope = step.scope.render(values)?;
+    let mut scope = step.scope.render(values)?;
+    if step.reverse_order {
+        scope = scope.split_whitespace().rev().collect::<Vec<_>>().join(" ");
+    }
     let details = match &step.authorization_details {
         Some(d) => Some(d.render(values)?),
         None => None,
@@ -73,6 +76,9 @@ pub(super) fn prepare(
     add("max_age", step.max_age.map(|m| m.to_string()));
     for (k, v) in &step.params {
         add(k, Some(v.render(values)?));
+    }
+    if step.reverse_order {
+        params.reverse();
     }
     Ok(Prepared {
         params,

@@ -42,6 +42,8 @@ const configuration = {
     { ...common, client_id: 'probity-public', token_endpoint_auth_method: 'none', grant_types: codeGrants },
   ],
   scopes: ['openid', 'offline_access', 'accounts', 'payments'],
+  // advertised as acr_values_supported, which oidcc/acr-values requests
+  acrValues: ['urn:probity:loa:1', 'urn:probity:loa:2'],
   claims: { openid: ['sub'], profile: ['name'] },
   findAccount: async (ctx, sub) => ({ accountId: sub, claims: async () => ({ sub, name: 'Alice Example' }) }),
   features: {
