@@ -86,14 +86,6 @@ mod tests {
         assert_eq!(caught, Err("hostile input".to_string()));
     }
 
-    #[tokio::test]
-    async fn a_panicked_task_keeps_its_message() {
-        let e = tokio::spawn(async { panic!("task boom") })
-            .await
-            .unwrap_err();
-        assert_eq!(join_failure(e), "task boom");
-    }
-
     #[test]
     fn a_panicked_step_fails_runner_completed_with_the_message() {
         let step = panicked_step(
