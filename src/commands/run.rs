@@ -137,12 +137,16 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
             .map(|n| n.get())
             .unwrap_or(2)
     });
-    let (tx, rx) = mpsc::channel::<RunEvent>();
+    // A bounded queue: when the reports are slower to write than the
+    // scenarios to run, the runner waits instead of piling results up.
+    let (tx, rx) = mpsc::sync_channel::<RunEvent>(jobs.saturating_mul(2).max(4));
     let quiet = args.quiet;
     let reporter = std::thread::spawn(move || report_events(writer, rx, quiet));
     let tx = Mutex::new(tx);
     let run = runner::run(plan, Arc::new(target), client, jobs, move |e| {
-        let _ = tx.lock().map(|t| t.send(e));
+        tokio::task::block_in_place(|| {
+            let _ = tx.lock().map(|t| t.send(e));
+        });
     });
     let interrupted = tokio::select! {
         _ = run => false,

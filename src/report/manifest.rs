@@ -29,8 +29,13 @@ fn digests(dir: &Path) -> Result<BTreeMap<String, String>, String> {
         if !regular || is_manifest(&name) || name.starts_with('.') {
             continue;
         }
-        let bytes = std::fs::read(entry.path()).map_err(|e| format!("cannot read {name}: {e}"))?;
-        let hex: String = sha2::Sha256::digest(&bytes)
+        // Streamed: a large run's report.json must not be read into memory.
+        let mut hasher = sha2::Sha256::new();
+        std::fs::File::open(entry.path())
+            .and_then(|mut f| std::io::copy(&mut f, &mut hasher))
+            .map_err(|e| format!("cannot read {name}: {e}"))?;
+        let hex: String = hasher
+            .finalize()
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
