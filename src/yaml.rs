@@ -6,14 +6,48 @@ use crate::ConfigError;
 use serde_saphyr::Location;
 use std::path::Path;
 
+/// The largest YAML file read: a 10,000-scenario suite is about 3 MiB.
+const MAX_YAML_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Reads and parses a YAML file into `T`, rendering errors rustc-style with
-/// `file:line:col`.
+/// `file:line:col`. Only regular files are read, and at most 64 MiB, so
+/// `/dev/zero` or a FIFO is refused at once.
 pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    use std::io::Read;
+    let read_err = |source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(ConfigError::Other(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_YAML_BYTES + 1).read_to_string(&mut text))
+        .map_err(read_err)?;
+    if text.len() as u64 > MAX_YAML_BYTES {
+        return Err(ConfigError::Other(format!(
+            "{} is larger than 64 MiB; split it into several files",
+            path.display()
+        )));
+    }
     parse_yaml_str(path, &text)
+}
+
+/// The parser's limits: aliases and anchors (the YAML bomb) stay at the
+/// library's defaults; node and event counts are raised so a suite of
+/// 10,000 scenarios loads.
+fn options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    if let Some(budget) = options.budget.as_mut() {
+        budget.max_nodes = 8_000_000;
+        budget.max_events = 32_000_000;
+    }
+    options
 }
 
 /// Parses YAML text that came from `path`.
@@ -21,12 +55,22 @@ pub(crate) fn parse_yaml_str<T: serde::de::DeserializeOwned>(
     path: &Path,
     text: &str,
 ) -> Result<T, ConfigError> {
-    serde_saphyr::from_str(text).map_err(|e| {
+    serde_saphyr::from_str_with_options(text, options()).map_err(|e| {
         let name = path.display().to_string();
         let options = serde_saphyr::render_options! { source_name: Some(name.as_str()) };
+        let rendered = e.render_with_options(options);
+        // The parser's own words for a breached limit are Rust debug text.
+        let rendered = match rendered.find("budget breached:") {
+            Some(_) => rendered.replacen(
+                "budget breached:",
+                "the file is too large or too deeply nested for a suite (a YAML resource limit was reached:",
+                1,
+            ),
+            None => rendered,
+        };
         ConfigError::Yaml {
             path: path.to_path_buf(),
-            rendered: e.render_with_options(options),
+            rendered,
         }
     })
 }

@@ -132,6 +132,8 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
         templates: args.templates.clone(),
     })
     .map_err(ConfigError::Other)?;
+    // The jobs share their own copy of each suite; this one is no longer needed.
+    drop(suites);
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())

@@ -1,7 +1,7 @@
 //! `probity serve`: the reference bank, standalone.
 
 use super::{EXIT_CONFIG, EXIT_OK};
-use crate::bank::{BankConfig, Fault, FaultSet, RunningBank, BASIC_CLIENT_ID};
+use crate::bank::{BankConfig, Fault, FaultSet, RunningBank};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `probity serve`, parsed by clap in `main.rs` and built
@@ -239,13 +239,67 @@ fn write_profile(bank: &RunningBank, dir: &Path, http: bool) -> std::io::Result<
     } else {
         "tls:\n  ca: ca.pem\n  client_cert: client.pem\n  client_key: client.key\n".to_string()
     };
+    // Every role the shipped suites use, as `RunningBank::target` has them,
+    // each signing key in its own private file.
+    let target = bank.target();
+    let mut clients = String::new();
+    for (role, c) in std::iter::once(("default", &target.client))
+        .chain(target.clients.iter().map(|(r, c)| (r.as_str(), c)))
+    {
+        let key_file = format!("{role}.jwk");
+        if let Some(k) = &c.key {
+            write_private(&dir.join(&key_file), &k.jwk.to_string())?;
+        }
+        let indent = if role == "default" { "  " } else { "    " };
+        let mut entry = format!("{indent}id: {}\n{indent}auth_method: {}\n", c.id, method(c));
+        if let Some(secret) = &c.secret {
+            entry.push_str(&format!("{indent}secret: {secret}\n"));
+        }
+        entry.push_str(&format!(
+            "{indent}redirect_uri: {}\n",
+            crate::bank::REDIRECT_URI
+        ));
+        if let Some(k) = &c.key {
+            entry.push_str(&format!(
+                "{indent}signing_key: {key_file}\n{indent}signing_alg: {}\n{indent}kid: {}\n",
+                k.alg, k.kid
+            ));
+        }
+        if role == "default" {
+            clients = format!("client:\n{entry}clients:\n{clients}");
+        } else {
+            clients.push_str(&format!("  {role}:\n{entry}"));
+        }
+    }
+    let v = &target.values;
     let profile = format!(
-        "# Written by `probity serve`: a target profile for this bank instance.\nname: probity reference bank\nissuer: {}\nclient:\n  id: {}\n  auth_method: client_secret_basic\n  secret: {}\n  redirect_uri: {}\n{tls}",
-        bank.issuer, BASIC_CLIENT_ID, crate::bank::BASIC_CLIENT_SECRET, crate::bank::REDIRECT_URI
+        "# Written by `probity serve`: a target profile for this bank instance, with every\n\
+         # client role the shipped suites use (`probity plans --roles`).\n\
+         name: probity reference bank\nissuer: {}\n{clients}{tls}\
+         consent:\n  driver: redirect\n  \
+         login: {{ url_contains: /login, form: \"form#login-form\", fields: {{ username: {}, password: {} }} }}\n  \
+         consent: {{ url_contains: /consent, form: \"form#consent-form\", fields: {{ decision: approve }} }}\n\
+         values:\n  scope: {}\n  resource_scope: {}\n  login_hint: \"{}\"\n  login_hint_denied: \"{}\"\n  login_hint_expired: \"{}\"\n",
+        bank.issuer,
+        crate::bank::clients::PSU_USERNAME,
+        crate::bank::clients::PSU_PASSWORD,
+        v.scope,
+        v.resource_scope,
+        v.login_hint.as_deref().unwrap_or_default(),
+        v.login_hint_denied.as_deref().unwrap_or_default(),
+        v.login_hint_expired.as_deref().unwrap_or_default(),
     );
     let path = dir.join("target.yaml");
     write_private(&path, &profile)?;
     Ok(path)
+}
+
+/// A client's authentication method as profiles write it.
+fn method(c: &crate::target::ClientProfile) -> String {
+    serde_json::to_value(c.auth_method)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn print_quick_start(bank: &RunningBank, dir: &Path, target: &Path, http: bool, temporary: bool) {

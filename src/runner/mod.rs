@@ -22,8 +22,9 @@ use std::sync::Arc;
 pub struct Job {
     /// The suite it belongs to.
     pub suite: Arc<Suite>,
-    /// The scenario.
-    pub scenario: Scenario,
+    /// Which of the suite's scenarios: jobs share the loaded suite instead
+    /// of each holding a copy, so a 10,000-scenario plan stays small.
+    index: usize,
     /// The conformance profile of the plan that selected it.
     pub conformance: Conformance,
 }
@@ -31,7 +32,13 @@ pub struct Job {
 impl Job {
     /// `suite/scenario`, the name `--only` and the tests use.
     pub fn name(&self) -> String {
-        format!("{}/{}", self.suite.name, self.scenario.id.value)
+        format!("{}/{}", self.suite.name, self.scenario().id.value)
+    }
+
+    /// The scenario.
+    pub fn scenario(&self) -> &Scenario {
+        // `index` comes from enumerating this suite's scenarios.
+        &self.suite.scenarios[self.index]
     }
 }
 
@@ -45,10 +52,10 @@ pub fn plan_under(suites: &[Suite], only: &[String], conformance: Conformance) -
     let mut jobs = Vec::new();
     for suite in suites {
         let suite_arc = Arc::new(suite.clone());
-        for scenario in &suite.scenarios {
+        for index in 0..suite.scenarios.len() {
             let job = Job {
                 suite: suite_arc.clone(),
-                scenario: scenario.clone(),
+                index,
                 conformance,
             };
             let name = job.name();

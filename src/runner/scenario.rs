@@ -21,7 +21,7 @@ use std::time::Instant;
 pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -> ScenarioResult {
     let started_at = now_rfc3339();
     let start = Instant::now();
-    let needs = Requirements::of(&job.scenario, target);
+    let needs = Requirements::of(job.scenario(), target);
     if let Some(why) = needs.unmet_by_profile(target) {
         let mut r = result(job, started_at, 0.0, vec![]);
         r.skipped = Some(why);
@@ -29,11 +29,11 @@ pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -
     }
     let mut session = Session::new(client);
     let mut state = ScenarioState::new(target);
-    let mut steps = Vec::with_capacity(job.scenario.steps.len());
+    let mut steps = Vec::with_capacity(job.scenario().steps.len());
     let mut skipped = None;
     let mut metadata_checked = false;
     let mut earlier_failed = false;
-    for step in &job.scenario.steps {
+    for step in &job.scenario().steps {
         if !metadata_checked {
             if let Some(d) = &state.discovery {
                 metadata_checked = true;
@@ -133,13 +133,13 @@ pub(crate) fn result(
     ScenarioResult {
         suite: job.suite.name.clone(),
         feature: job.suite.feature.clone(),
-        id: job.scenario.id.value.clone(),
-        name: job.scenario.name.clone(),
-        description: job.scenario.description.clone(),
+        id: job.scenario().id.value.clone(),
+        name: job.scenario().name.clone(),
+        description: job.scenario().description.clone(),
         started_at,
         elapsed_ms,
         steps,
         skipped: None,
-        roles: roles_of(&job.scenario),
+        roles: roles_of(job.scenario()),
     }
 }
