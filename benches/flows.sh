@@ -6,6 +6,8 @@
 #   benches/flows.sh [N...]        (default: 10 100 1000)
 # Prints N, jobs, wall seconds, flows/s and peak RSS (MiB). Needs a release
 # build (cargo build --release) and GNU time (/usr/bin/time).
+# EXTERNAL=1 runs the bank as a separate `probity serve` process, so the RSS
+# is probity's alone (the embedded bank keeps up to 10,000 tokens per store).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=target/release/probity
@@ -31,12 +33,20 @@ YAML
   } > "$f"
   echo "$f"
 }
+target_args=()
+if [ "${EXTERNAL:-0}" = 1 ]; then
+  "$bin" serve --out "$work/bank" > "$work/serve.log" 2>&1 &
+  bank_pid=$!
+  trap 'kill $bank_pid 2>/dev/null; rm -rf "$work"' EXIT
+  for _ in $(seq 50); do [ -f "$work/bank/target.yaml" ] && break; sleep 0.1; done
+  target_args=(--target "$work/bank/target.yaml")
+fi
 printf '%8s %5s %9s %9s %9s\n' N jobs seconds flows/s rss_MiB
-for n in "${@:-10 100 1000}"; do
+for n in ${@:-10 100 1000}; do
   for jobs in ${JOBS:-1 2 8}; do
     f=$(suite "$n")
     out="$work/out-$n-$jobs"
-    /usr/bin/time -f '%e %M' -o "$work/time" "$bin" run "$f" --jobs "$jobs" --out "$out" -q >/dev/null 2>"$work/err" || {
+    /usr/bin/time -f '%e %M' -o "$work/time" "$bin" run "$f" "${target_args[@]}" --jobs "$jobs" --out "$out" -q >/dev/null 2>"$work/err" || {
       cat "$work/err" >&2; exit 1; }
     read -r secs kib < "$work/time"
     awk -v n="$n" -v j="$jobs" -v s="$secs" -v k="$kib" \

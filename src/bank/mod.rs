@@ -118,15 +118,20 @@ impl RunningBank {
         let h = handle.clone();
         if config.plain_http {
             let app = app.layer(axum::Extension(mtls::PeerCertificate(None)));
-            let server = axum_server::from_tcp(listener).handle(h);
+            let server = axum_server::from_tcp(listener)
+                .acceptor(mtls::NoDelay::new(
+                    axum_server::accept::DefaultAcceptor::new(),
+                ))
+                .handle(h);
             tokio::spawn(async move { server.serve(app.into_make_service()).await });
         } else {
             let tls = pki
                 .server_config(config.require_client_cert)
                 .map_err(BankError::Crypto)?;
             let rustls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls));
-            let acceptor =
-                mtls::PeerCertAcceptor::new(axum_server::tls_rustls::RustlsAcceptor::new(rustls));
+            let acceptor = mtls::NoDelay::new(mtls::PeerCertAcceptor::new(
+                axum_server::tls_rustls::RustlsAcceptor::new(rustls),
+            ));
             let server = axum_server::from_tcp(listener).acceptor(acceptor).handle(h);
             tokio::spawn(async move { server.serve(app.into_make_service()).await });
         }

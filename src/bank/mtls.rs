@@ -64,3 +64,33 @@ where
         })
     }
 }
+
+/// Sets `TCP_NODELAY` on every accepted connection before `inner` sees it:
+/// without it a response written in two segments waits for the client's
+/// delayed ACK (40 ms on Linux) — most of a one-flow run's time.
+#[derive(Clone)]
+pub struct NoDelay<A> {
+    inner: A,
+}
+
+impl<A> NoDelay<A> {
+    /// Wraps an acceptor.
+    pub fn new(inner: A) -> Self {
+        NoDelay { inner }
+    }
+}
+
+impl<A, S> Accept<tokio::net::TcpStream, S> for NoDelay<A>
+where
+    A: Accept<tokio::net::TcpStream, S>,
+{
+    type Stream = A::Stream;
+    type Service = A::Service;
+    type Future = A::Future;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        // Best effort: a socket that refuses the option still serves.
+        let _ = stream.set_nodelay(true);
+        self.inner.accept(stream, service)
+    }
+}

@@ -31,7 +31,7 @@ pub struct RunArgs {
     /// Run only this suite or suite/scenario (repeatable).
     #[arg(long)]
     pub only: Vec<String>,
-    /// Scenarios run at once (default: number of CPUs).
+    /// Scenarios run at once (default: the number of CPUs, at least 8).
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Write reports exactly here (default: reports/<run-id>/, linked from reports/latest).
@@ -134,10 +134,13 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
     .map_err(ConfigError::Other)?;
     // The jobs share their own copy of each suite; this one is no longer needed.
     drop(suites);
+    // Scenarios mostly wait on the target (polling, status progressions),
+    // so more run at once than there are CPUs.
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
+            .max(8)
     });
     // A bounded queue: when the reports are slower to write than the
     // scenarios to run, the runner waits instead of piling results up.
