@@ -95,6 +95,7 @@ pub enum BankError {
 impl RunningBank {
     /// Starts a bank on the current tokio runtime.
     pub async fn start(config: BankConfig) -> Result<RunningBank, BankError> {
+        crate::jose::warm_up();
         crate::install_crypto_provider();
         let addr = SocketAddr::new(config.bind, config.port);
         let listener =

@@ -4,6 +4,7 @@
 mod detached;
 mod hash;
 mod sign;
+mod warm;
 
 pub use detached::{
     detached_header, sign_detached, verify_detached, DetachedForm, DetachedInfo, OB_IAT, OB_ISS,
@@ -11,3 +12,4 @@ pub use detached::{
 };
 pub use hash::oidc_hash;
 pub use sign::{decode_unverified, sign_jwt, signer_alg_for, verify_jwt, JoseFailure};
+pub use warm::warm_up;

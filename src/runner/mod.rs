@@ -78,6 +78,7 @@ pub async fn run(
     jobs: usize,
     events: impl Fn(RunEvent) + Send + Sync + 'static,
 ) -> usize {
+    crate::jose::warm_up();
     let events = Arc::new(events);
     events(RunEvent::RunStarted { total: plan.len() });
     let jobs = jobs.max(1);

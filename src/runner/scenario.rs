@@ -19,6 +19,7 @@ use std::time::Instant;
 /// capability the metadata does not advertise) stops there and is SKIPPED
 /// with the reason: never FAILED, never PASSED.
 pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -> ScenarioResult {
+    crate::jose::warm_up();
     let started_at = now_rfc3339();
     let start = Instant::now();
     let needs = Requirements::of(job.scenario(), target);
