@@ -148,15 +148,22 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
     let quiet = args.quiet;
     let reporter = std::thread::spawn(move || report_events(writer, rx, quiet));
     let tx = Mutex::new(tx);
-    let run = runner::run(plan, Arc::new(target), client, jobs, move |e| {
-        tokio::task::block_in_place(|| {
-            let _ = tx.lock().map(|t| t.send(e));
-        });
-    });
-    let interrupted = tokio::select! {
-        _ = run => false,
-        _ = tokio::signal::ctrl_c() => true,
-    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(stop_on_signals(stop_tx));
+    runner::run(
+        plan,
+        Arc::new(target),
+        client,
+        jobs,
+        stop_rx.clone(),
+        move |e| {
+            tokio::task::block_in_place(|| {
+                let _ = tx.lock().map(|t| t.send(e));
+            });
+        },
+    )
+    .await;
+    let interrupted = *stop_rx.borrow();
     let summary = reporter
         .join()
         .unwrap_or(Err("the report writer panicked".into()))
@@ -180,6 +187,45 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
     } else {
         EXIT_OK
     })
+}
+
+/// The first SIGINT or SIGTERM asks the runner to stop (no new scenario;
+/// the running ones get a short grace, then are cancelled; the reports are
+/// written); a second one exits at once.
+async fn stop_on_signals(stop: tokio::sync::watch::Sender<bool>) {
+    signal().await;
+    eprintln!(
+        "interrupted: no new scenario starts; running ones get {} s, then the reports are written \
+         (interrupt again to quit now)",
+        runner::STOP_GRACE.as_secs()
+    );
+    let _ = stop.send(true);
+    signal().await;
+    eprintln!("interrupted twice: quitting without finishing the reports");
+    std::process::exit(130);
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM.
+async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// The `--out` directory: created, or emptied of an earlier run's reports

@@ -71,6 +71,9 @@ fn new_suite(name: &str, summary: &RunSummary, banners: &[String]) -> TestSuite 
     if summary.run.development_notice.is_some() {
         suite.add_property(Property::new("development_target", "true"));
     }
+    if summary.interrupted {
+        suite.add_property(Property::new("interrupted", "true"));
+    }
     if summary.run.unredacted {
         suite.add_property(Property::new("unredacted", "true"));
     }

@@ -67,15 +67,23 @@ pub fn plan_under(suites: &[Suite], only: &[String], conformance: Conformance) -
     jobs
 }
 
+/// How long scenarios already running may go on after a stop request
+/// before they are cancelled.
+pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Runs the jobs, at most `jobs` at a time, sending events as they happen;
 /// results go to the reporters only. A scenario is spawned only when a slot
 /// is free, so memory stays bounded by the scenarios in flight, not by the
-/// size of the run. Returns how many scenarios ended.
+/// size of the run. When `stop` turns true (Ctrl-C), no scenario starts any
+/// more, the running ones get [`STOP_GRACE`] to end, and the rest are
+/// cancelled: they never report, so the reports list them as unfinished.
+/// Returns how many scenarios ended.
 pub async fn run(
     plan: Vec<Job>,
     target: Arc<Target>,
     client: Arc<HttpClient>,
     jobs: usize,
+    mut stop: tokio::sync::watch::Receiver<bool>,
     events: impl Fn(RunEvent) + Send + Sync + 'static,
 ) -> usize {
     crate::jose::warm_up();
@@ -84,9 +92,15 @@ pub async fn run(
     let jobs = jobs.max(1);
     let mut running = tokio::task::JoinSet::new();
     let mut finished = 0;
-    for job in plan {
+    'plan: for job in plan {
         while running.len() >= jobs {
-            finished += usize::from(running.join_next().await.is_some());
+            tokio::select! {
+                done = running.join_next() => finished += usize::from(done.is_some()),
+                _ = stop.wait_for(|s| *s) => break 'plan,
+            }
+        }
+        if *stop.borrow() {
+            break;
         }
         let (target, client, events) = (target.clone(), client.clone(), events.clone());
         running.spawn(async move {
@@ -101,9 +115,38 @@ pub async fn run(
             events(RunEvent::ScenarioFinished(Arc::new(result)));
         });
     }
-    while running.join_next().await.is_some() {
-        finished += 1;
+    loop {
+        tokio::select! {
+            done = running.join_next() => match done {
+                Some(_) => finished += 1,
+                None => break,
+            },
+            _ = stop.wait_for(|s| *s) => {
+                finished += drain_within(&mut running, STOP_GRACE).await;
+                break;
+            }
+        }
     }
     events(RunEvent::RunFinished);
     finished
+}
+
+/// Lets the running scenarios end within `grace`, then cancels the others.
+async fn drain_within(running: &mut tokio::task::JoinSet<()>, grace: std::time::Duration) -> usize {
+    let mut finished = 0;
+    let deadline = tokio::time::sleep(grace);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            done = running.join_next() => match done {
+                Some(_) => finished += 1,
+                None => return finished,
+            },
+            _ = &mut deadline => {
+                running.abort_all();
+                while running.join_next().await.is_some() {}
+                return finished;
+            }
+        }
+    }
 }
