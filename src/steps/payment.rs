@@ -3,7 +3,6 @@
 //! verification. The three kinds share [`PaymentStep`]; they differ in the
 //! default method and in what the step is for.
 
-use super::client_auth::random_id;
 use super::request::extract;
 use super::{Outcome, StepContext};
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
@@ -92,6 +91,12 @@ pub(crate) async fn call(
     (outcome, Some(r))
 }
 
+/// A fresh `x-idempotency-key`: the OBIE OpenAPI (v3.1.11 and v4.0) caps it
+/// at 40 characters with no leading or trailing space; 32 hex digits fit.
+fn idempotency_key() -> String {
+    crate::ids::uuid().replace('-', "")
+}
+
 fn failed(spec: SpecResult) -> Outcome {
     Outcome {
         specs: vec![spec],
@@ -125,7 +130,7 @@ fn build(
     };
     if let Some(text) = &body {
         if !headers.iter().any(|(k, _)| k == "x-idempotency-key") {
-            headers.push(("x-idempotency-key".into(), random_id()));
+            headers.push(("x-idempotency-key".into(), idempotency_key()));
         }
         if let Some(jws) = sign(step, text, ctx)? {
             headers.push(("x-jws-signature".into(), jws));
@@ -192,5 +197,19 @@ fn idempotency(
             second,
         ),
         Err(e) => IDEMPOTENT.fail_because(format!("the repeated request failed: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn idempotency_keys_fit_the_obie_schema() {
+        // OBIE: maxLength 40, pattern ^(?!\s)(.*)(\S)$.
+        for _ in 0..100 {
+            let k = super::idempotency_key();
+            assert!(k.len() <= 40 && !k.is_empty(), "{k}");
+            assert!(!k.starts_with(char::is_whitespace) && !k.ends_with(char::is_whitespace));
+        }
+        assert_ne!(super::idempotency_key(), super::idempotency_key());
     }
 }
