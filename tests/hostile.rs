@@ -971,3 +971,51 @@ async fn an_http2_stream_reset_fails_with_the_reset() {
     );
     failed_because(&r, "discovery.status_ok", "stream error received");
 }
+
+#[test]
+fn an_unreachable_target_is_reported_once_and_the_other_scenarios_are_not_run() {
+    // Nothing listens on this port: every connection is refused at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = dir.path().join("dead.yaml");
+    std::fs::write(
+        &profile,
+        format!("issuer: https://127.0.0.1:{port}\nclient:\n  id: x\n  auth_method: none\n  redirect_uri: https://127.0.0.1/cb\n"),
+    )
+    .expect("profile");
+    let out = dir.path().join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_probity"))
+        .args([
+            "run",
+            "suites/discovery.yaml",
+            "suites/auth-code.yaml",
+            "--jobs",
+            "1",
+            "--target",
+        ])
+        .arg(&profile)
+        .arg("--out")
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("probity runs");
+    assert_eq!(run.status.code(), Some(1), "{run:?}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("json"))
+            .expect("json");
+    let rows = json["summary"]["scenarios"].as_array().expect("rows");
+    let failed = rows.iter().filter(|r| r["verdict"] == "FAILED").count();
+    let not_run: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r["not_judged"].as_str())
+        .filter(|w| {
+            w.starts_with("not run: the target is unreachable (")
+                && w.contains("Connection refused")
+        })
+        .collect();
+    assert_eq!(failed, 1, "the unreachable target is failed once: {rows:?}");
+    assert_eq!(not_run.len(), rows.len() - 1, "{rows:?}");
+}

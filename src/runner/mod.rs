@@ -92,6 +92,7 @@ pub async fn run(
     let jobs = jobs.max(1);
     let mut running = tokio::task::JoinSet::new();
     let mut finished = 0;
+    let unreachable: Arc<std::sync::OnceLock<String>> = Arc::default();
     'plan: for job in plan {
         while running.len() >= jobs {
             tokio::select! {
@@ -102,7 +103,22 @@ pub async fn run(
         if *stop.borrow() {
             break;
         }
-        let (target, client, events) = (target.clone(), client.clone(), events.clone());
+        if let Some(why) = unreachable.get() {
+            // Said once, in the scenario that found it; the others are not
+            // run instead of each waiting out the same failure.
+            let mut r = scenario::result(&job, scenario::now_rfc3339(), 0.0, vec![]);
+            r.skipped = Some(format!("not run: the target is unreachable ({why})"));
+            events(RunEvent::ScenarioStarted { name: job.name() });
+            events(RunEvent::ScenarioFinished(Arc::new(r)));
+            finished += 1;
+            continue;
+        }
+        let (target, client, events, down) = (
+            target.clone(),
+            client.clone(),
+            events.clone(),
+            unreachable.clone(),
+        );
         running.spawn(async move {
             events(RunEvent::ScenarioStarted { name: job.name() });
             let started_at = scenario::now_rfc3339();
@@ -112,6 +128,9 @@ pub async fn run(
                 Ok(r) => r,
                 Err(message) => guard::panicked_scenario(&job, started_at, &message),
             };
+            if let Some(why) = unreachable_reason(&result) {
+                let _ = down.set(format!("{why}, first seen in {}", job.name()));
+            }
             events(RunEvent::ScenarioFinished(Arc::new(result)));
         });
     }
@@ -129,6 +148,29 @@ pub async fn run(
     }
     events(RunEvent::RunFinished);
     finished
+}
+
+/// Why a scenario shows the target cannot be reached at all: not one
+/// response, and a connection or name-resolution failure.
+fn unreachable_reason(r: &ScenarioResult) -> Option<String> {
+    let exchanges: Vec<&crate::http::Exchange> =
+        r.steps.iter().flat_map(|s| s.exchanges.iter()).collect();
+    if exchanges.is_empty() || exchanges.iter().any(|e| e.response.is_some()) {
+        return None;
+    }
+    let error = exchanges.first()?.error.as_deref()?;
+    let cause = ["tcp connect error", "dns error", "failed to lookup address"]
+        .iter()
+        .any(|c| error.contains(c));
+    cause.then(|| {
+        error
+            .rsplit(": ")
+            .next()
+            .unwrap_or(error)
+            .chars()
+            .take(200)
+            .collect()
+    })
 }
 
 /// Lets the running scenarios end within `grace`, then cancels the others.
