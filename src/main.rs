@@ -48,10 +48,18 @@ enum Command {
     },
     /// Serve the embedded reference bank.
     Serve(ServeArgs),
-    /// Render a run directory's markdown, HTML and JUnit again from its report.json.
+    /// Render a run directory's markdown, HTML and JUnit again from its report.json, or
+    /// `probity report merge SHARD_DIR… --out DIR` to join the reports of `run --shard` jobs.
     Report {
-        /// The run directory.
-        dir: PathBuf,
+        /// The run directory; or `merge` followed by the shard directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where `merge` writes the joined run.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace a non-empty `--out`.
+        #[arg(long)]
+        force: bool,
         /// Directory with templates overriding the built-in ones.
         #[arg(long)]
         templates: Option<PathBuf>,
@@ -112,7 +120,25 @@ fn main() -> ExitCode {
         Command::Specs { format } => commands::specs(format == SpecsFormat::Md),
         Command::Plans { format, roles } => commands::plans(format, roles),
         Command::Serve(args) => runtime.block_on(commands::serve(args)),
-        Command::Report { dir, templates } => commands::report(&dir, templates),
+        Command::Report {
+            dirs,
+            out,
+            force,
+            templates,
+        } => match (dirs.split_first(), out) {
+            (Some((first, shards)), Some(out)) if first.as_os_str() == "merge" => {
+                commands::merge(shards, &out, force)
+            }
+            (Some((first, _)), None) if first.as_os_str() == "merge" => {
+                eprintln!("error: `probity report merge SHARD_DIR… --out DIR` needs --out");
+                commands::EXIT_CONFIG
+            }
+            (Some((dir, [])), _) => commands::report(dir, templates),
+            _ => {
+                eprintln!("error: `probity report DIR` takes one directory; to join shards use `probity report merge DIR… --out DIR`");
+                commands::EXIT_CONFIG
+            }
+        },
         Command::Diff { old, new } => commands::diff(&old, &new),
         Command::Verify { dir, key } => commands::verify(&dir, key.as_deref()),
     };

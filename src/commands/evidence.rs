@@ -28,6 +28,46 @@ pub fn report(dir: &Path, templates: Option<std::path::PathBuf>) -> u8 {
     }
 }
 
+/// Joins the run directories of shards into `out`.
+pub fn merge(shards: &[std::path::PathBuf], out: &Path, force: bool) -> u8 {
+    let empty = std::fs::read_dir(out)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(true);
+    if !empty && !force {
+        eprintln!(
+            "error: --out {} is not empty; add --force to replace it",
+            out.display()
+        );
+        return EXIT_CONFIG;
+    }
+    match ReportWriter::merge(shards, out) {
+        Ok(s) => {
+            let c = s.scenario_counts;
+            out!(
+                "{} {}: {} scenarios from {} shards into {} ({} passed, {} failed, {} skipped, {} incomplete)",
+                s.verdict.icon(),
+                s.verdict.word(),
+                s.scenarios.len(),
+                shards.len(),
+                out.display(),
+                c.passed,
+                c.failed,
+                c.skipped,
+                c.incomplete
+            );
+            if s.verdict == Verdict::Failed {
+                EXIT_FAILED
+            } else {
+                EXIT_OK
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_CONFIG
+        }
+    }
+}
+
 /// Checks a run directory against its signed manifest.
 pub fn verify(dir: &Path, key: Option<&Path>) -> u8 {
     match manifest::verify(dir, key) {

@@ -17,9 +17,10 @@ mod plans;
 mod progress;
 mod run;
 mod serve;
+mod shard;
 mod validate;
 
-pub use evidence::{diff, report, verify};
+pub use evidence::{diff, merge, report, verify};
 pub use plans::{plans, PlansFormat};
 pub use run::{run, RunArgs};
 pub use serve::{serve, ServeArgs};

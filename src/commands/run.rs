@@ -52,6 +52,13 @@ pub struct RunArgs {
     /// Print only failures and the final line (for CI logs).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run only shard K of N (`2/5`): a stable share of the scenarios, chosen by a hash of
+    /// their names, or balanced by `--shard-durations`. `probity report merge` joins the shards.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// An earlier run's report.json: shards are balanced by its scenario durations.
+    #[arg(long)]
+    pub shard_durations: Option<PathBuf>,
     /// Write into a non-empty `--out` directory (its old reports are removed first).
     #[arg(long)]
     pub force: bool,
@@ -326,6 +333,16 @@ fn select_jobs(
                     jobs.push(job);
                 }
             }
+        }
+    }
+    if let Some(spec) = &args.shard {
+        let durations = match &args.shard_durations {
+            Some(p) => super::shard::durations(p)?,
+            None => Default::default(),
+        };
+        jobs = super::shard::select(jobs, spec, &durations)?;
+        if jobs.is_empty() {
+            return Ok((jobs, shown));
         }
     }
     if jobs.is_empty() {

@@ -151,11 +151,17 @@ impl ReportWriter {
         let command = format!("{before} {file} --only {name}{after}").replace("  ", " ");
         let report =
             ScenarioReport::build(result, command, &self.opts.redactor, &self.opts.clients);
-        self.scenario_files(&report)?;
+        self.add(&report)
+    }
+
+    /// Writes a built report (a scenario just run, or one of a shard being
+    /// merged) and keeps its summary row.
+    pub fn add(&mut self, report: &ScenarioReport) -> Result<SummaryRow, String> {
+        self.scenario_files(report)?;
         if let Some(json) = &mut self.json {
-            json.push(&report)?;
+            json.push(report)?;
         }
-        let row = SummaryRow::of(&report);
+        let row = SummaryRow::of(report);
         self.rows.push(row.clone());
         Ok(row)
     }
@@ -214,28 +220,67 @@ impl ReportWriter {
         Ok(())
     }
 
+    /// Merges the run directories of shards into `out`: one summary,
+    /// HTML, JUnit, JSON and manifest, as if the scenarios had run together.
+    pub fn merge(shards: &[PathBuf], out: &Path) -> Result<RunSummary, String> {
+        let files: Vec<ReportFile> = shards
+            .iter()
+            .map(|d| read_report(d))
+            .collect::<Result<_, _>>()?;
+        let Some(first) = files.first() else {
+            return Err("name the shard directories to merge".into());
+        };
+        let mut run = first.summary.run.clone();
+        run.run_id = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        run.started_at = files
+            .iter()
+            .map(|f| f.summary.run.started_at.clone())
+            .min()
+            .unwrap_or_default();
+        for f in &files[1..] {
+            for s in &f.summary.run.suites {
+                if !run.suites.iter().any(|x| x.path == s.path) {
+                    run.suites.push(s.clone());
+                }
+            }
+        }
+        let planned = files
+            .iter()
+            .flat_map(|f| {
+                f.scenarios
+                    .iter()
+                    .map(|s| format!("{}/{}", s.suite, s.id))
+                    .chain(f.summary.unfinished.iter().cloned())
+            })
+            .collect();
+        let mut writer = ReportWriter::new(ReportOptions {
+            dir: out.to_path_buf(),
+            redactor: Redactor::disabled(),
+            command: (String::new(), String::new()),
+            suite_files: HashMap::new(),
+            planned,
+            run,
+            clients: vec![],
+            formats: Formats::default(),
+            sign_key: None,
+            templates: None,
+        })?;
+        for f in &files {
+            for report in &f.scenarios {
+                writer.add(report)?;
+            }
+        }
+        writer.finish()
+    }
+
     /// Renders markdown, HTML and JUnit again from `report.json` in `dir`
     /// (`probity report DIR`), e.g. after a template change; re-signs the
     /// manifest.
     pub fn rerender(dir: &Path, templates: Option<PathBuf>) -> Result<RunSummary, String> {
-        #[derive(serde::Deserialize)]
-        struct ReportFile {
-            schema_version: u32,
-            scenarios: Vec<ScenarioReport>,
-            summary: RunSummary,
-        }
-        let path = dir.join("report.json");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let file: ReportFile = serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not a probity report: {e}", path.display()))?;
-        if file.schema_version != SCHEMA_VERSION {
-            return Err(format!(
-                "{} has schema_version {}; this probity reads {SCHEMA_VERSION}",
-                path.display(),
-                file.schema_version
-            ));
-        }
+        let file = read_report(dir)?;
         let writer = ReportWriter::new(ReportOptions {
             dir: dir.to_path_buf(),
             redactor: Redactor::disabled(),
@@ -289,6 +334,30 @@ impl ReportWriter {
         let path = self.opts.dir.join(name);
         write_atomic(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
+}
+
+/// A run directory's `report.json`, read back.
+#[derive(serde::Deserialize)]
+struct ReportFile {
+    schema_version: u32,
+    scenarios: Vec<ScenarioReport>,
+    summary: RunSummary,
+}
+
+fn read_report(dir: &Path) -> Result<ReportFile, String> {
+    let path = dir.join("report.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file: ReportFile = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a probity report: {e}", path.display()))?;
+    if file.schema_version != SCHEMA_VERSION {
+        return Err(format!(
+            "{} has schema_version {}; this probity reads {SCHEMA_VERSION}",
+            path.display(),
+            file.schema_version
+        ));
+    }
+    Ok(file)
 }
 
 /// Now, as reports show it.
