@@ -70,9 +70,25 @@ pub(crate) fn parse_yaml_str<T: serde::de::DeserializeOwned>(
         };
         ConfigError::Yaml {
             path: path.to_path_buf(),
-            rendered,
+            rendered: mask_secret_lines(&rendered),
         }
     })
+}
+
+/// An error's source snippet shows the lines around the mistake; a profile's
+/// `secret:` or `password:` value on one of them must not reach stderr.
+fn mask_secret_lines(rendered: &str) -> String {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"(?im)^(\s*\d*\s*\|\s*(?:-\s+)?[A-Za-z_.-]*(secret|password|passwd|pwd|pin|otp|token|private_key)[A-Za-z_.-]*\s*:\s*)(\S[^\n]*)$"#,
+        )
+        .ok()
+    });
+    match re {
+        Some(re) => re.replace_all(rendered, "${1}[redacted]").into_owned(),
+        None => rendered.to_string(),
+    }
 }
 
 /// A semantic error at a YAML location.

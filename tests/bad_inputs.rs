@@ -71,3 +71,20 @@ async fn every_shipped_suite_names_only_roles_the_embedded_bank_has() {
     }
     bank.shutdown();
 }
+
+#[test]
+fn a_yaml_error_snippet_masks_the_secrets_on_its_lines() {
+    let out = Command::new(env!("CARGO_BIN_EXE_probity"))
+        .args([
+            "validate",
+            "tests/bad_inputs/profile-error-near-a-secret.profile.yml",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("probity runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("profile-error-near-a-secret.profile.yml:7:17"), "{stderr}");
+    assert!(stderr.contains("secret: [redacted]"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}

@@ -197,6 +197,15 @@ impl Default for ScenarioValues {
 /// first: such results are no conformance evidence.
 pub const DEVELOPMENT_NOTICE: &str = "DEVELOPMENT TARGET: plain http (`insecure_http: true`) on a loopback host; these results are not certifiable and are no conformance evidence";
 
+/// Whether a login or consent form field holds a secret, by its name
+/// (`Input.Password`, `pwd`, `pin`, `otp`, `passcode`, `secret`, `token`).
+pub fn is_secret_field(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["pass", "pwd", "pin", "otp", "secret", "token", "code"]
+        .iter()
+        .any(|s| n.contains(s))
+}
+
 impl Target {
     /// Whether the profile says `insecure_http: true`: a development
     /// target on a loopback host, reached over plain http.
@@ -218,7 +227,7 @@ impl Target {
             out.extend(
                 page.fields
                     .iter()
-                    .filter(|(k, _)| k.contains("pass") || k.contains("pin") || k.contains("otp"))
+                    .filter(|(k, _)| is_secret_field(k))
                     .map(|(_, v)| v.clone()),
             );
         }
