@@ -84,7 +84,10 @@ fn a_yaml_error_snippet_masks_the_secrets_on_its_lines() {
         .expect("probity runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("profile-error-near-a-secret.profile.yml:7:17"), "{stderr}");
+    assert!(
+        stderr.contains("profile-error-near-a-secret.profile.yml:7:17"),
+        "{stderr}"
+    );
     assert!(stderr.contains("secret: [redacted]"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "{stderr}");
 }

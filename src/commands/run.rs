@@ -164,9 +164,17 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
         jobs,
         stop_rx.clone(),
         move |e| {
-            tokio::task::block_in_place(|| {
+            let send = || {
                 let _ = tx.lock().map(|t| t.send(e));
-            });
+            };
+            // The send may wait for the writer: on a multi-threaded runtime
+            // the worker hands its other tasks on first; a current-thread
+            // runtime (a library caller's test) simply waits.
+            let flavor = tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor());
+            match flavor {
+                Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(send),
+                _ => send(),
+            }
         },
     )
     .await;
