@@ -30,7 +30,10 @@ pub(super) fn judge(r: &RecordedResponse, keys: &[Map<String, Value>]) -> Vec<Sp
     out.push(match key.map(|k| josekit::jwk::Jwk::from_map(k.clone())) {
         None => RESPONSE_SIGNATURE_VALID.fail(
             "a kid published in the JWKS",
-            format!("kid {:?}", header.kid),
+            match &header.kid {
+                Some(kid) => format!("kid `{kid}`, which the JWKS does not publish"),
+                None => "no `kid` in the signature header".to_string(),
+            },
         ),
         Some(Err(e)) => RESPONSE_SIGNATURE_VALID.fail_because(format!("unusable JWK: {e}")),
         Some(Ok(jwk)) => {
@@ -42,8 +45,9 @@ pub(super) fn judge(r: &RecordedResponse, keys: &[Map<String, Value>]) -> Vec<Sp
                     if info.b64 { "" } else { " (b64: false)" }
                 )),
                 Err(e) => RESPONSE_SIGNATURE_VALID.fail_because(format!(
-                    "{} signature by {:?} does not verify: {e}",
-                    header.alg, header.kid
+                    "{} signature by key `{}` does not verify: {e}",
+                    header.alg,
+                    header.kid.as_deref().unwrap_or("(no kid)")
                 )),
             }
         }

@@ -140,7 +140,9 @@ async fn push(
             PAR_CREATED.fail(
                 "201 with `request_uri` and `expires_in`",
                 format!(
-                    "{status}, request_uri {uri:?}, expires_in {exp:?}: {}",
+                    "{status}, request_uri {}, expires_in {}: {}",
+                    uri.unwrap_or("(absent)"),
+                    exp.map_or_else(|| "(absent)".to_string(), |e| e.to_string()),
                     request::text(&body)
                 ),
             ),
