@@ -67,15 +67,13 @@ async fn every_flow_fault_breaks_its_spec() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// The `aud` of the client assertion in the first exchange whose URL ends with `path`.
 /// The `aud` of the client assertion in the last request to `path`.
 fn assertion_aud(r: &probity::runner::ScenarioResult, path: &str) -> String {
     let body = r
         .steps
         .iter()
         .flat_map(|s| &s.exchanges)
-        .filter(|e| e.request.url.ends_with(path))
-        .last()
+        .rfind(|e| e.request.url.ends_with(path))
         .and_then(|e| e.request.body.clone())
         .unwrap_or_else(|| panic!("no request to {path}"));
     let jwt = url::form_urlencoded::parse(body.as_bytes())

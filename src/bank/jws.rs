@@ -75,20 +75,24 @@ pub fn idempotency_key(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Same key and body: the stored resource id; same key, other body: `Err`.
-/// Ignored entirely under `idempotency.ignored`.
+/// An idempotency key reused with a different body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyReused;
+
+/// Same key and body: the stored resource id; same key, other body:
+/// [`KeyReused`]. Ignored entirely under `idempotency.ignored`.
 pub fn replayed(
     bank: &Bank,
     client_id: &str,
     key: &str,
     body: &[u8],
-) -> Result<Option<String>, ()> {
+) -> Result<Option<String>, KeyReused> {
     if bank.faults.has(Fault::IdempotencyIgnored) {
         return Ok(None);
     }
     match bank.idempotency.get(&format!("{client_id}|{key}")) {
         Some((hash, id)) if hash == body_hash(body) => Ok(Some(id)),
-        Some(_) => Err(()),
+        Some(_) => Err(KeyReused),
         None => Ok(None),
     }
 }

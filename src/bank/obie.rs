@@ -119,7 +119,7 @@ fn idempotent(
     key: &str,
     body: &[u8],
 ) -> Result<Option<String>, Response> {
-    jws::replayed(bank, client_id, key, body).map_err(|()| {
+    jws::replayed(bank, client_id, key, body).map_err(|jws::KeyReused| {
         error(
             StatusCode::BAD_REQUEST,
             "UK.OBIE.Header.Invalid",
@@ -325,7 +325,7 @@ fn payment_response(bank: &Bank, id: &str, status: StatusCode, read: bool) -> Re
     if read && !bank.faults.has(Fault::PaymentStatusStuck) {
         bank.payments.update(id, |p| {
             p.reads += 1;
-            if p.reads >= GETS_TO_SETTLE + 1 {
+            if p.reads > GETS_TO_SETTLE {
                 p.data["Status"] = json!("AcceptedSettlementCompleted");
                 p.data["StatusUpdateDateTime"] = json!(now());
             }

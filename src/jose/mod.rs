@@ -11,5 +11,7 @@ pub use detached::{
     OB_TAN,
 };
 pub use hash::oidc_hash;
-pub use sign::{decode_unverified, sign_jwt, signer_alg_for, verify_jwt, JoseFailure};
+pub use sign::{
+    decode_unverified, sign_jwt, signer_alg_for, verify_jwt, HeaderAndClaims, JoseFailure,
+};
 pub use warm::warm_up;

@@ -77,13 +77,16 @@ pub fn sign_jwt(
     jwt::encode_with_signer(&payload, &header, s.as_ref()).map_err(jose)
 }
 
+/// A compact JWS taken apart: its protected header and its claims.
+pub type HeaderAndClaims = (Map<String, Value>, Map<String, Value>);
+
 /// Verifies a compact JWS against a public JWK with the token's own alg,
 /// which must be in `allowed`. Returns header and claims.
 pub fn verify_jwt(
     token: &str,
     key: &Jwk,
     allowed: &[&str],
-) -> Result<(Map<String, Value>, Map<String, Value>), JoseFailure> {
+) -> Result<HeaderAndClaims, JoseFailure> {
     let (header, _) = decode_unverified(token)?;
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
     if !allowed.contains(&alg) {
@@ -95,9 +98,7 @@ pub fn verify_jwt(
 }
 
 /// Decodes header and claims without verifying the signature.
-pub fn decode_unverified(
-    token: &str,
-) -> Result<(Map<String, Value>, Map<String, Value>), JoseFailure> {
+pub fn decode_unverified(token: &str) -> Result<HeaderAndClaims, JoseFailure> {
     use base64::Engine;
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(_), None) =

@@ -14,10 +14,14 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+/// A schema compiled once, or why it could not be.
+type Compiled = Arc<Result<Validator, String>>;
+
 /// The OpenAPI files of a target, with their compiled schemas.
 pub struct SchemaBook {
     apis: Vec<OpenApi>,
-    cache: Mutex<HashMap<(usize, String), Arc<Result<Validator, String>>>>,
+    /// By API index and JSON pointer of the schema.
+    cache: Mutex<HashMap<(usize, String), Compiled>>,
 }
 
 impl std::fmt::Debug for SchemaBook {
@@ -121,7 +125,7 @@ impl SchemaBook {
         }
     }
 
-    fn validator(&self, api: usize, pointer: &str) -> Arc<Result<Validator, String>> {
+    fn validator(&self, api: usize, pointer: &str) -> Compiled {
         let key = (api, pointer.to_string());
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache

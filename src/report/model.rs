@@ -217,10 +217,11 @@ fn spec_lines<'a>(
 ) -> impl Iterator<Item = SpecLine> + 'a {
     step.specs.iter().map(move |s| {
         let mut result = s.clone();
-        for field in [&mut result.reason, &mut result.expected, &mut result.actual] {
-            if let Some(v) = field {
-                *v = redactor.text(v);
-            }
+        for v in [&mut result.reason, &mut result.expected, &mut result.actual]
+            .into_iter()
+            .flatten()
+        {
+            *v = redactor.text(v);
         }
         SpecLine {
             explanation: result.explanation(),

@@ -29,9 +29,13 @@ fn list_key(resource: AccountResource) -> &'static str {
     }
 }
 
+/// What an accounts step needs before its first request: the base URL, the
+/// bearer token and the extra headers.
+type Prepared = (String, String, Vec<(String, String)>);
+
 /// Runs an accounts step.
 pub(crate) async fn run(step: &AccountsStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
-    let prepared = (|| -> Result<(String, String, Vec<(String, String)>), String> {
+    let prepared = (|| -> Result<Prepared, String> {
         let base = step.url.render(&*ctx.state)?;
         let token = ctx.state.bearer(&step.token)?;
         let headers = ctx.state.headers(&step.headers)?;

@@ -189,7 +189,7 @@ fn open(
     match jws::replayed(bank, client, key, raw) {
         Ok(Some(id)) => return Ok(id),
         Ok(None) => {}
-        Err(()) => {
+        Err(jws::KeyReused) => {
             return Err(error(
                 StatusCode::BAD_REQUEST,
                 "idempotency_conflict",

@@ -8,6 +8,9 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 use sha2::Digest;
 
+/// Name-value pairs: form fields or request headers.
+type Pairs = Vec<(String, String)>;
+
 /// The request as sent, and what the callback and token request need.
 pub(super) struct Prepared {
     /// Parameters of the full request (before request objects or PAR).
@@ -138,13 +141,13 @@ pub(super) fn carry(
     Ok(out)
 }
 
-/// Adds client authentication to a PAR body.
+/// Adds client authentication to a PAR body; returns the form and headers.
 pub(super) fn par_body(
-    params: Vec<(String, String)>,
+    params: Pairs,
     client: &ClientProfile,
     audience: &client_auth::Audience,
-) -> Result<(Vec<(String, String)>, Vec<(String, String)>), String> {
-    let mut form: Vec<(String, String)> = params
+) -> Result<(Pairs, Pairs), String> {
+    let mut form: Pairs = params
         .into_iter()
         .filter(|(k, _)| k != "client_id")
         .collect();
