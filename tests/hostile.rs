@@ -227,7 +227,10 @@ async fn nothing_listening_fails_with_a_connection_reason() {
 
 /// A CIBA provider whose `interval` and `expires_in` are the largest JSON
 /// integers and that never decides.
-async fn endless_ciba_server() -> String {
+/// A CIBA provider over plain http on loopback that answers the
+/// authentication request with `start` and every poll with
+/// `authorization_pending`.
+async fn pending_ciba_server(start: serde_json::Value) -> String {
     use axum::routing::post;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -240,16 +243,7 @@ async fn endless_ciba_server() -> String {
     });
     let app = Router::new()
         .route(WK, get(move || async move { axum::Json(metadata) }))
-        .route(
-            "/bc",
-            post(|| async {
-                axum::Json(serde_json::json!({
-                    "auth_req_id": "r1",
-                    "interval": u64::MAX,
-                    "expires_in": u64::MAX,
-                }))
-            }),
-        )
+        .route("/bc", post(move || async move { axum::Json(start) }))
         .route(
             "/token",
             post(|| async {
@@ -263,22 +257,32 @@ async fn endless_ciba_server() -> String {
     base
 }
 
-#[tokio::test]
-async fn a_huge_ciba_interval_neither_panics_nor_outwaits_the_timeout() {
-    let base = endless_ciba_server().await;
+/// A one-step CIBA scenario (`login_hint: alice`, 1 s) against `base`, a
+/// loopback development target (its polls carry `auth_req_id`).
+async fn ciba_scenario(base: String) -> probity::runner::ScenarioResult {
     let dir = tempfile::tempdir().unwrap();
     let suite = dir.path().join("ciba.yaml");
     std::fs::write(
         &suite,
-        "suite: ciba\nscenarios:\n  - id: endless\n    name: Endless\n    steps:\n      - discovery: {}\n      - decoupled:\n          login_hint: alice\n          timeout_s: 1\n",
+        "suite: ciba\nscenarios:\n  - id: one\n    name: One\n    steps:\n      - discovery: {}\n      - decoupled:\n          login_hint: alice\n          timeout_s: 1\n",
     )
     .unwrap();
     let suite = probity::suite::load_suite(&suite).unwrap();
-    let started = std::time::Instant::now();
-    // A loopback development target: its polls carry `auth_req_id`.
     let mut t = target(base, TlsSettings::default());
     t.http.insecure_http = true;
-    let r = common::run_loaded(&t, &suite, "endless").await;
+    common::run_loaded(&t, &suite, "one").await
+}
+
+#[tokio::test]
+async fn a_huge_ciba_interval_neither_panics_nor_outwaits_the_timeout() {
+    let base = pending_ciba_server(serde_json::json!({
+        "auth_req_id": "r1",
+        "interval": u64::MAX,
+        "expires_in": u64::MAX,
+    }))
+    .await;
+    let started = std::time::Instant::now();
+    let r = ciba_scenario(base).await;
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",
@@ -617,55 +621,14 @@ async fn a_huge_token_expires_in_neither_panics_nor_overflows() {
 }
 
 /// A CIBA provider that says `interval: -5` and `expires_in: -1`.
-async fn negative_ciba_server() -> String {
-    use axum::routing::post;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let metadata = serde_json::json!({
-        "issuer": base,
-        "token_endpoint": format!("{base}/token"),
-        "backchannel_authentication_endpoint": format!("{base}/bc"),
-        "backchannel_token_delivery_modes_supported": ["poll"],
-        "grant_types_supported": ["urn:openid:params:grant-type:ciba"],
-    });
-    let app = Router::new()
-        .route(WK, get(move || async move { axum::Json(metadata) }))
-        .route(
-            "/bc",
-            post(|| async {
-                axum::Json(
-                    serde_json::json!({"auth_req_id": "r1", "interval": -5, "expires_in": -1}),
-                )
-            }),
-        )
-        .route(
-            "/token",
-            post(|| async {
-                (
-                    StatusCode::BAD_REQUEST,
-                    axum::Json(serde_json::json!({"error": "authorization_pending"})),
-                )
-            }),
-        );
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    base
-}
-
 #[tokio::test]
 async fn a_negative_ciba_interval_and_expires_in_are_reported_not_obeyed() {
-    let base = negative_ciba_server().await;
-    let dir = tempfile::tempdir().unwrap();
-    let suite = dir.path().join("ciba.yaml");
-    std::fs::write(
-        &suite,
-        "suite: ciba\nscenarios:\n  - id: negative\n    name: Negative\n    steps:\n      - discovery: {}\n      - decoupled:\n          login_hint: alice\n          timeout_s: 1\n",
+    let base = pending_ciba_server(
+        serde_json::json!({"auth_req_id": "r1", "interval": -5, "expires_in": -1}),
     )
-    .unwrap();
-    let suite = probity::suite::load_suite(&suite).unwrap();
-    let mut t = target(base, TlsSettings::default());
-    t.http.insecure_http = true;
+    .await;
     let started = std::time::Instant::now();
-    let r = common::run_loaded(&t, &suite, "negative").await;
+    let r = ciba_scenario(base).await;
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",

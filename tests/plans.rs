@@ -55,7 +55,8 @@ fn the_coverage_map_lists_every_oidf_module_and_only_real_scenarios() {
         ("fapi2-security-profile", "fapi2-sp.txt"),
         ("fapi1-advanced", "fapi1-advanced.txt"),
     ] {
-        let names = std::fs::read_to_string(root().join("../shared/oidf-modules").join(file))
+        // A copy of ../shared/oidf-modules (the suite's plan classes, 2026-08 snapshot).
+        let names = std::fs::read_to_string(root().join("tests/fixtures/oidf-modules").join(file))
             .expect("module list");
         let want: Vec<&str> = names.lines().filter(|l| !l.trim().is_empty()).collect();
         let plan = map.plans.iter().find(|p| p.id == id).expect(id);
