@@ -214,22 +214,34 @@ fn serve_prints_a_quick_start_whose_run_command_works() {
     let served = Served::start(&["--out", dir.path().to_str().unwrap()], dir.path());
     let printed = served.printed.join("\n");
     let target = served.target();
-    let suites = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/discovery.yaml");
+    // The written profile has every client role the shipped suites use.
+    let profile = std::fs::read_to_string(&target).unwrap();
+    for role in ["post", "jwt", "public", "mtls", "interactive"] {
+        assert!(
+            profile.contains(&format!("\n  {role}:\n")),
+            "{role}: {profile}"
+        );
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let suites = [
+        root.join("suites/discovery.yaml"),
+        root.join("suites/persisted-consent.yaml"),
+        root.join("suites/client-credentials.yaml"),
+    ];
     let out = tempfile::tempdir().unwrap();
-    // The printed command with this build's binary standing for `probity`.
-    let (code, stdout, stderr) = probity(
-        &[
-            "run",
-            "--target",
-            target.to_str().unwrap(),
-            suites.to_str().unwrap(),
-            "--out",
-            out.path().to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    // The printed command with this build's binary standing for `probity`;
+    // the interactive role's login and consent pages and the mTLS client
+    // work from the profile alone.
+    let mut args = vec!["run", "--target", target.to_str().unwrap()];
+    args.extend(suites.iter().map(|s| s.to_str().unwrap()));
+    args.extend(["--out", out.path().to_str().unwrap()]);
+    let (code, stdout, stderr) = probity(&args, dir.path());
     served.interrupt();
     assert_eq!(code, 0, "{printed}\n{stdout}{stderr}");
+    assert!(
+        stdout.contains("(7 passed, 0 failed, 0 skipped, 0 incomplete)"),
+        "{stdout}"
+    );
     assert!(
         printed.contains("probity-jwt") && printed.contains("private_key_jwt"),
         "{printed}"
