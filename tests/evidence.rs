@@ -354,7 +354,7 @@ fn planted_secrets_appear_nowhere_unless_no_redact_is_given() {
     for s in secrets {
         assert!(!text.contains(s), "{s} leaked into the outputs");
     }
-    assert!(text.contains("Basic [redacted]"));
+    assert!(text.contains("Basic [redacted:"));
     assert!(!text.contains("UNREDACTED"));
     let open = tempfile::tempdir().expect("tempdir");
     let run = run_into(open.path(), &["--no-redact"]);

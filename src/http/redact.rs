@@ -3,8 +3,17 @@
 
 use serde_json::Value;
 
-/// The mask that replaces a secret.
+/// The mask that replaces a secret; [`masked`] adds a fingerprint.
 pub const MASK: &str = "[redacted]";
+
+/// The mask for one secret value, with a short stable fingerprint
+/// (`[redacted:3fa1]`: the first 16 bits of its SHA-256), so a reader can
+/// follow which token went where without seeing any of it.
+pub fn masked(secret: &str) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(secret.as_bytes());
+    format!("[redacted:{:02x}{:02x}]", d[0], d[1])
+}
 
 /// Header names whose values are credentials.
 const SECRET_HEADERS: &[&str] = &[
@@ -65,10 +74,10 @@ impl Redactor {
         }
         if SECRET_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) {
             return match value.split_once(' ') {
-                Some((scheme, _)) if name.eq_ignore_ascii_case("authorization") => {
-                    format!("{scheme} {MASK}")
+                Some((scheme, credential)) if name.eq_ignore_ascii_case("authorization") => {
+                    format!("{scheme} {}", masked(credential.trim()))
                 }
-                _ => MASK.to_string(),
+                _ => masked(value),
             };
         }
         self.literals(value)
@@ -117,9 +126,15 @@ impl Redactor {
         if !self.enabled {
             return text.to_string();
         }
-        let masked = credential_params().replace_all(text, format!("${{1}}={MASK}"));
-        let masked = jwts().replace_all(&masked, MASK);
-        self.literals(&masked)
+        let params = credential_params().replace_all(text, |c: &regex::Captures<'_>| {
+            let name = c.get(1).map_or("", |m| m.as_str());
+            let value = c.get(2).map_or("", |m| m.as_str());
+            format!("{name}={}", masked(value))
+        });
+        let tokens = jwts().replace_all(&params, |c: &regex::Captures<'_>| {
+            masked(c.get(0).map_or("", |m| m.as_str()))
+        });
+        self.literals(&tokens)
     }
 
     /// Whether secrets are masked (`--no-redact` turns it off).
@@ -131,7 +146,7 @@ impl Redactor {
         let mut out = text.to_string();
         for secret in &self.literals {
             if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), MASK);
+                out = out.replace(secret.as_str(), &masked(secret));
             }
         }
         out
@@ -143,7 +158,7 @@ fn credential_params() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
         let names = SECRET_FIELDS.join("|");
-        regex::Regex::new(&format!(r#"\b({names}|code|code_verifier)=[^&\s"'<>]+"#))
+        regex::Regex::new(&format!(r#"\b({names}|code|code_verifier)=([^&\s"'<>]+)"#))
             .unwrap_or_else(|_| regex::Regex::new("$^").unwrap_or_else(|_| unreachable!()))
     })
 }
@@ -165,7 +180,8 @@ fn mask_json(value: &mut Value) {
                 let secret = SECRET_FIELDS.contains(&k.as_str())
                     || (is_jwk && PRIVATE_JWK_MEMBERS.contains(&k.as_str()));
                 if secret && !v.is_null() {
-                    *v = Value::String(MASK.into());
+                    let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                    *v = Value::String(masked(&text));
                 } else {
                     mask_json(v);
                 }
@@ -184,7 +200,7 @@ fn mask_form(query: &str) -> String {
     query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if SECRET_FIELDS.contains(&k) => format!("{k}={MASK}"),
+            Some((k, v)) if SECRET_FIELDS.contains(&k) => format!("{k}={}", masked(v)),
             _ => pair.to_string(),
         })
         .collect::<Vec<_>>()
@@ -198,13 +214,29 @@ mod tests {
     #[test]
     fn masks_headers_bodies_and_literals() {
         let r = Redactor::new(["s3cr3t-value".to_string()]);
-        assert_eq!(r.header("Authorization", "Basic abc"), "Basic [redacted]");
-        assert_eq!(r.header("accept", "x s3cr3t-value"), "x [redacted]");
+        assert_eq!(
+            r.header("Authorization", "Basic abc"),
+            format!("Basic {}", masked("abc"))
+        );
+        assert_eq!(
+            r.header("accept", "x s3cr3t-value"),
+            format!("x {}", masked("s3cr3t-value"))
+        );
         let form = r.body("grant_type=refresh_token&refresh_token=abc&client_secret=x");
         assert_eq!(
             form,
-            "grant_type=refresh_token&refresh_token=[redacted]&client_secret=[redacted]"
+            format!(
+                "grant_type=refresh_token&refresh_token={}&client_secret={}",
+                masked("abc"),
+                masked("x")
+            )
         );
+        // The same token gets the same fingerprint wherever it appears.
+        assert_eq!(
+            r.text("error at /cb?code=abc"),
+            format!("error at /cb?code={}", masked("abc"))
+        );
+        assert!(masked("abc").starts_with("[redacted:") && masked("abc").len() == 15);
         let json = r.body(r#"{"access_token":"tok-value","keys":[{"kty":"RSA","d":"priv-value","n":"pub-value"}]}"#);
         assert!(
             !json.contains("tok-value")
