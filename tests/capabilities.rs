@@ -5,24 +5,11 @@
 mod common;
 
 use probity::specs::Verdict;
-use probity::suite::load_suite;
-
-fn suite(name: &str, yaml: &str) -> (tempfile::TempDir, probity::suite::Suite) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join(format!("{name}.yaml"));
-    std::fs::write(&path, yaml).expect("write suite");
-    let suite = load_suite(&path).expect("suite loads");
-    (dir, suite)
-}
 
 #[tokio::test]
 async fn a_response_type_the_aspsp_does_not_advertise_skips_the_scenario() {
     let bank = common::bank(&[]).await;
-    let (_dir, s) = suite(
-        "hybrid",
-        "suite: hybrid\nscenarios:\n  - id: code-token\n    name: Hybrid code token\n    steps:\n      - discovery: {}\n      - authorize: { client: jwt, scope: openid accounts, response_type: code token }\n",
-    );
-    let r = common::run_loaded(&bank.target(), &s, "code-token").await;
+    let r = common::run_yaml(&bank.target(), "suite: hybrid\nscenarios:\n  - id: code-token\n    name: Hybrid code token\n    steps:\n      - discovery: {}\n      - authorize: { client: jwt, scope: openid accounts, response_type: code token }\n", "code-token").await;
     assert_eq!(r.verdict(), Verdict::Skipped, "{:?}", r.not_judged());
     let why = r.not_judged().unwrap_or_default();
     assert!(
@@ -50,11 +37,7 @@ async fn a_scenario_whose_point_did_not_run_is_incomplete() {
     let bank = common::bank(&[]).await;
     // `from: authorize` after a plain code flow: there is no front-channel
     // ID token, so the checks are skipped, and nothing failed.
-    let (_dir, s) = suite(
-        "incomplete",
-        "suite: incomplete\nscenarios:\n  - id: front\n    name: Front-channel ID token\n    steps:\n      - discovery: {}\n      - authorize: { client: jwt, scope: openid accounts }\n      - id_token: { client: jwt, from: authorize }\n",
-    );
-    let r = common::run_loaded(&bank.target(), &s, "front").await;
+    let r = common::run_yaml(&bank.target(), "suite: incomplete\nscenarios:\n  - id: front\n    name: Front-channel ID token\n    steps:\n      - discovery: {}\n      - authorize: { client: jwt, scope: openid accounts }\n      - id_token: { client: jwt, from: authorize }\n", "front").await;
     assert_eq!(r.counts().failed, 0, "{:?}", common::failures(&r));
     assert_eq!(r.verdict(), Verdict::Incomplete);
     assert!(r.not_judged().unwrap_or_default().contains("did not run"));

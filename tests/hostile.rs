@@ -260,17 +260,14 @@ async fn pending_ciba_server(start: serde_json::Value) -> String {
 /// A one-step CIBA scenario (`login_hint: alice`, 1 s) against `base`, a
 /// loopback development target (its polls carry `auth_req_id`).
 async fn ciba_scenario(base: String) -> probity::runner::ScenarioResult {
-    let dir = tempfile::tempdir().unwrap();
-    let suite = dir.path().join("ciba.yaml");
-    std::fs::write(
-        &suite,
-        "suite: ciba\nscenarios:\n  - id: one\n    name: One\n    steps:\n      - discovery: {}\n      - decoupled:\n          login_hint: alice\n          timeout_s: 1\n",
-    )
-    .unwrap();
-    let suite = probity::suite::load_suite(&suite).unwrap();
     let mut t = target(base, TlsSettings::default());
     t.http.insecure_http = true;
-    common::run_loaded(&t, &suite, "one").await
+    common::run_yaml(
+        &t,
+        "suite: ciba\nscenarios:\n  - id: one\n    name: One\n    steps:\n      - discovery: {}\n      - decoupled:\n          login_hint: alice\n          timeout_s: 1\n",
+        "one",
+    )
+    .await
 }
 
 #[tokio::test]
@@ -451,16 +448,13 @@ fn provider_target(issuer: String) -> Target {
 
 /// discovery, authorize, token, id_token.
 async fn flow(t: &Target) -> probity::runner::ScenarioResult {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("flow.yaml");
-    std::fs::write(
-        &path,
-        "suite: hostile\nscenarios:\n  - id: flow\n    name: Flow\n    steps:\n      - discovery: {}\n      - authorize:\n          scope: openid\n      - token: {}\n      - id_token: {}\n",
-    )
-    .unwrap();
-    let suite = probity::suite::load_suite(&path).unwrap();
     let started = std::time::Instant::now();
-    let r = common::run_loaded(t, &suite, "flow").await;
+    let r = common::run_yaml(
+        t,
+        "suite: hostile\nscenarios:\n  - id: flow\n    name: Flow\n    steps:\n      - discovery: {}\n      - authorize:\n          scope: openid\n      - token: {}\n      - id_token: {}\n",
+        "flow",
+    )
+    .await;
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",

@@ -48,6 +48,15 @@ pub async fn run_loaded(
     run_scenario(&job, target, client).await
 }
 
+/// Runs `scenario` of a suite written inline (YAML text) against a target.
+pub async fn run_yaml(target: &Target, yaml: &str, scenario: &str) -> ScenarioResult {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("inline.yaml");
+    std::fs::write(&path, yaml).expect("write the suite");
+    let suite = load_suite(&path).unwrap_or_else(|e| panic!("the inline suite loads: {e}"));
+    run_loaded(target, &suite, scenario).await
+}
+
 /// The verdict of a spec, with a readable panic when it is missing.
 pub fn verdict(r: &ScenarioResult, id: &str) -> probity::specs::Verdict {
     r.spec(id)
