@@ -691,3 +691,64 @@ fn the_example_profile_validates() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("ok: "), "{out}");
 }
+
+#[test]
+fn a_variant_needs_its_credentials_and_a_plan_refuses_a_variant_it_cannot_certify() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let basic = "issuer: https://as.example\nclient:\n  id: x\n  auth_method: client_secret_basic\n  secret: s\n";
+    rejected(
+        d,
+        "jwt.yaml",
+        &format!("{basic}variant:\n  client_auth: private_key_jwt\n"),
+        &[
+            "variant: `client_auth: private_key_jwt` needs the client's `signing_key`",
+            "jwt.yaml:7:3",
+        ],
+    );
+    rejected(
+        d,
+        "mtls.yaml",
+        &format!("{basic}variant:\n  sender_constraint: mtls\n"),
+        &[
+            "`sender_constraint: mtls` needs `tls.client_cert`",
+            "mtls.yaml:7:3",
+        ],
+    );
+    rejected(
+        d,
+        "typo.yaml",
+        &format!("{basic}variant:\n  sender_constraint: dpopp\n"),
+        &["dpopp", "typo.yaml:7:22"],
+    );
+    let plain = write(
+        d,
+        "plain.yaml",
+        &format!("{basic}variant:\n  sender_constraint: dpop\n  request_style: plain\n"),
+    );
+    let (code, _, err) = probity(&["validate", &plain], d);
+    assert_eq!(code, 0, "{err}");
+    // Refused before any request: the issuer is never contacted.
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let (code, _, err) = probity(
+        &[
+            "run",
+            "--plan",
+            "fapi2-security-profile",
+            "--target",
+            &d.join(&plain).display().to_string(),
+            "--out",
+            &d.join("out").display().to_string(),
+        ],
+        Path::new(repo),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("cannot run plan `fapi2-security-profile`")
+            && err.contains(
+                "client_auth=client_secret_basic, sender_constraint=dpop, request_style=plain"
+            )
+            && err.contains("§5.3.2.2 requires pushed authorization requests"),
+        "{err}"
+    );
+}

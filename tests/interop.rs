@@ -333,6 +333,37 @@ async fn the_oidc_plan_passes_against_oidc_provider_and_a_broken_grant_loader_fa
         persisted.spec("consent.not_prompted").unwrap().verdict,
         Verdict::Passed
     );
+    // DPoP (RFC 9449) against an implementation nobody here wrote: bound
+    // tokens, proofs at UserInfo, and every refusal the dpop suite expects.
+    // Judged under `oidc`: DPoP is plain RFC 9449, no FAPI rule applies.
+    let jobs = probity::runner::plan_under(
+        &[suite("suites/dpop.yaml")],
+        &["dpop".to_string()],
+        probity::plans::Conformance::Oidc,
+    );
+    let client = std::sync::Arc::new(
+        probity::http::HttpClient::new(&target.tls, target.http.clone()).expect("client"),
+    );
+    let mut dpop = Vec::new();
+    for job in &jobs {
+        dpop.push(probity::runner::run_scenario(job, &target, client.clone()).await);
+    }
+    assert_eq!(dpop.len(), 7);
+    assert_eq!(failed(&dpop), Vec::<String>::new());
+    for r in &dpop {
+        let warned: Vec<String> = r
+            .specs()
+            .filter(|s| s.verdict == Verdict::Warning)
+            .map(|s| format!("{}: {}", s.id, s.explanation().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            r.verdict(),
+            Verdict::Passed,
+            "dpop/{}: {:?} {warned:?}",
+            r.id,
+            r.not_judged()
+        );
+    }
     drop(provider);
 
     let broken = start_provider(true);

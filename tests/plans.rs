@@ -79,7 +79,7 @@ fn every_plan_names_only_existing_scenarios_and_roles_are_described() {
     );
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
     assert!(
-        readme.contains(&probity::plans::roles::table(&suites)[..200]),
+        readme.contains(probity::plans::roles::table(&suites).trim_end()),
         "README's roles table differs from `probity plans --roles`"
     );
 }

@@ -43,6 +43,7 @@ pub(super) fn metadata(bank: &Bank) -> Value {
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
         "tls_client_certificate_bound_access_tokens": true,
+        "dpop_signing_alg_values_supported": crate::jose::dpop::DPOP_ALGS,
         "backchannel_token_delivery_modes_supported": ["poll"],
         "claims_supported": ["sub", "iss", "aud", "acr", "auth_time", "openbanking_intent_id", "authorizationId"],
         "acr_values_supported": ["urn:openbanking:psd2:sca", "urn:openbanking:psd2:ca"]

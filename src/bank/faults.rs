@@ -74,6 +74,9 @@ faults! {
     TokenNotJson => "token.not_json", "answers token requests with a body that is not JSON";
     TokenNoAccessToken => "token.no_access_token", "leaves `access_token` out of token responses";
     TokenWrongTokenType => "token.wrong_token_type", "answers `token_type: mac`";
+    DpopNotBound => "dpop.not_bound", "ignores DPoP proofs at the token endpoint and issues Bearer tokens";
+    DpopTokenProofUnchecked => "dpop.token_proof_unchecked", "binds tokens to the key of any DPoP proof without checking its signature, `htm`, `htu` or `iat`";
+    DpopResourceProofUnchecked => "dpop.resource_proof_unchecked", "accepts a DPoP-bound token at its resources without a valid proof, even under the Bearer scheme";
     TokenNoExpiresIn => "token.no_expires_in", "leaves `expires_in` out of token responses";
     TokenCacheable => "token.cacheable", "sends tokens without `Cache-Control: no-store`";
     TokenScopeNarrowed => "token.scope_narrowed", "grants fewer scopes than requested and says so only in `scope`";

@@ -197,6 +197,7 @@ impl RunningBank {
                 login_hint_expired: Some("expire:alice".into()),
             },
             plans: vec![],
+            variant: Default::default(),
         }
     }
 
@@ -390,5 +391,9 @@ fn router(bank: Arc<Bank>) -> Router {
         .merge(ais_routes(bank.clone()))
         .route("/introspect", post(oauth::resources::introspect))
         .route("/revoke", post(oauth::resources::revoke))
+        .layer(axum::middleware::from_fn_with_state(
+            bank.clone(),
+            oauth::dpop::resource_layer,
+        ))
         .with_state(bank)
 }

@@ -327,6 +327,17 @@ fn select_jobs(
         for name in &names {
             let plan = crate::plans::find(&plans, name)?;
             plan.check(suites)?;
+            if target.variant.declared {
+                plan.conformance
+                    .check_variant(&target.variant, target.client.auth_method)
+                    .map_err(|why| {
+                        ConfigError::Other(format!(
+                            "the profile's `variant:` ({}) cannot run plan `{}`: {why}",
+                            target.variant.describe(&target.client),
+                            plan.id
+                        ))
+                    })?;
+            }
             shown.push(format!(
                 "{} (conformance profile {})",
                 plan.id, plan.conformance

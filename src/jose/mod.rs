@@ -2,6 +2,7 @@
 //! bank) and the OIDC hash claims. Built on josekit.
 
 mod detached;
+pub mod dpop;
 mod hash;
 mod sign;
 mod warm;

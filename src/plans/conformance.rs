@@ -4,6 +4,7 @@
 //! raises it to a failure. Everything else keeps its catalogue severity.
 
 use crate::specs::{Severity, SpecResult, Verdict};
+use crate::target::{ClientAuthMethod, RequestStyle, SenderConstraint, Variant};
 use serde::{Deserialize, Serialize};
 
 /// A conformance profile, as named by a plan (`conformance: oidc`).
@@ -30,6 +31,43 @@ pub enum Conformance {
     Ozone,
     /// Idura's headless flow (an OpenID provider).
     Idura,
+}
+
+/// The variants a conformance profile certifies: a profile's declared
+/// variant outside them is a configuration error, not a run of failures.
+impl Conformance {
+    /// Why `variant` (with the default client authenticating by `auth`)
+    /// cannot be certified under this profile, if it cannot.
+    pub fn check_variant(self, v: &Variant, auth: ClientAuthMethod) -> Result<(), String> {
+        use Conformance::*;
+        let fapi2 = matches!(self, Fapi2SecurityProfile | Fapi2MessageSigning);
+        let fapi1 = matches!(self, Fapi1Advanced | Obie | OpPsd2);
+        let pushed = matches!(
+            v.request_style,
+            RequestStyle::Par | RequestStyle::ParRequestObject
+        );
+        let why = if fapi2 && !pushed {
+            "FAPI 2.0 SP §5.3.2.2 requires pushed authorization requests: `request_style: par` or `par_request_object`"
+        } else if fapi2 && v.sender_constraint == SenderConstraint::None {
+            "FAPI 2.0 SP §5.3.2.1 requires sender-constrained tokens: `sender_constraint: mtls` or `dpop`"
+        } else if fapi2
+            && !matches!(
+                auth,
+                ClientAuthMethod::PrivateKeyJwt | ClientAuthMethod::TlsClientAuth
+            )
+        {
+            "FAPI 2.0 SP §5.3.2.1 requires `client_auth: private_key_jwt` or `tls_client_auth`"
+        } else if self == Fapi2MessageSigning && v.request_style != RequestStyle::ParRequestObject {
+            "FAPI 2.0 Message Signing §5.3 (signed authorization requests) requires signed request objects: `request_style: par_request_object`"
+        } else if fapi1 && matches!(v.request_style, RequestStyle::Plain | RequestStyle::Par) {
+            "FAPI 1.0 Advanced §5.2.2 item 1 requires a signed request object: `request_style: request_object` or `par_request_object`"
+        } else if fapi1 && v.sender_constraint != SenderConstraint::Mtls {
+            "FAPI 1.0 Advanced §5.2.2 item 5 requires certificate-bound tokens: `sender_constraint: mtls`"
+        } else {
+            return Ok(());
+        };
+        Err(why.to_string())
+    }
 }
 
 /// What a profile does with one spec.
@@ -188,6 +226,41 @@ mod tests {
             Conformance::Fapi2SecurityProfile.rule(rs, Severity::Warning),
             Rule::NotApplicable
         );
+    }
+
+    #[test]
+    fn a_declared_variant_must_be_one_the_profile_certifies() {
+        use crate::target::ClientAuthMethod::{ClientSecretBasic, PrivateKeyJwt, TlsClientAuth};
+        use crate::target::RequestStyle::{Par, Plain, RequestObject};
+        use crate::target::SenderConstraint::{Dpop, Mtls};
+        let v = |request_style, sender_constraint| Variant {
+            client_auth: Option::None,
+            sender_constraint,
+            request_style,
+            declared: true,
+        };
+        let fapi2 = Conformance::Fapi2SecurityProfile;
+        assert!(fapi2.check_variant(&v(Par, Dpop), PrivateKeyJwt).is_ok());
+        assert!(fapi2.check_variant(&v(Par, Mtls), TlsClientAuth).is_ok());
+        let plain = fapi2.check_variant(&v(Plain, Dpop), PrivateKeyJwt);
+        assert!(plain.unwrap_err().contains("§5.3.2.2"));
+        let bearer = fapi2.check_variant(&v(Par, SenderConstraint::None), PrivateKeyJwt);
+        assert!(bearer.unwrap_err().contains("sender-constrained"));
+        let secret = fapi2.check_variant(&v(Par, Dpop), ClientSecretBasic);
+        assert!(secret.unwrap_err().contains("private_key_jwt"));
+        let ms = Conformance::Fapi2MessageSigning.check_variant(&v(Par, Dpop), PrivateKeyJwt);
+        assert!(ms.unwrap_err().contains("par_request_object"));
+        let fapi1 = Conformance::Fapi1Advanced;
+        assert!(fapi1
+            .check_variant(&v(RequestObject, Mtls), PrivateKeyJwt)
+            .is_ok());
+        assert!(fapi1
+            .check_variant(&v(RequestObject, Dpop), PrivateKeyJwt)
+            .is_err());
+        assert!(fapi1.check_variant(&v(Par, Mtls), PrivateKeyJwt).is_err());
+        assert!(Conformance::Oidc
+            .check_variant(&v(Plain, SenderConstraint::None), ClientSecretBasic)
+            .is_ok());
     }
 
     #[test]

@@ -107,24 +107,35 @@ impl Requirements {
                 self.roles.push(name.to_string());
             }
         }
+        // DPoP, valid or deliberately wrong, means something only to a
+        // server that supports it (RFC 9449 §5.1: others ignore the header).
+        if self.sends_dpop(step, target) {
+            self.contains(
+                "dpop_signing_alg_values_supported",
+                "ES256",
+                &[],
+                "a DPoP proof (RFC 9449), signed with ES256",
+            );
+        }
         // A step that expects a refusal tests what the server must refuse,
         // whatever it advertises.
-        if expects_refusal(step) {
+        if step.expects_refusal() {
             return;
         }
         let client = target.client_named(client_role(step)).ok();
         match step {
             Step::Authorize(s) => {
+                let (par, request_object) = s.carriage(target.variant.request_style);
                 let why = format!("`response_type: {}`", s.response_type);
                 self.contains("response_types_supported", &s.response_type, &[], &why);
-                if s.par || s.reuse_request_uri {
+                if par || s.reuse_request_uri {
                     self.need(
                         "pushed_authorization_request_endpoint",
                         Want::Present,
                         "`par: true` (RFC 9126)".into(),
                     );
                 }
-                if s.request_object != RequestObjectMode::None {
+                if request_object != RequestObjectMode::None {
                     self.need(
                         "request_parameter_supported",
                         Want::Equals {
@@ -134,7 +145,7 @@ impl Requirements {
                         "a request object (OIDC Core §6.1)".into(),
                     );
                 }
-                if s.request_object == RequestObjectMode::Unsigned {
+                if request_object == RequestObjectMode::Unsigned {
                     let why = "an unsigned request object (`alg: none`)";
                     self.contains(
                         "request_object_signing_alg_values_supported",
@@ -157,7 +168,7 @@ impl Requirements {
                     let why = "`authorization_details` (RFC 9396)";
                     self.contains("authorization_details_types_supported", &t, &[], why);
                 }
-                if s.par {
+                if par {
                     self.token_auth(client, "the pushed authorization request");
                 }
             }
@@ -283,12 +294,22 @@ fn client_role(step: &Step) -> Option<&str> {
     }
 }
 
-fn expects_refusal(step: &Step) -> bool {
-    match step {
-        Step::Authorize(s) => s.expect_error.is_some(),
-        Step::Token(s) => s.expect_error.is_some(),
-        Step::ClientCredentials(s) => s.expect_error.is_some(),
-        _ => false,
+impl Requirements {
+    /// Whether `step` sends a DPoP proof under `target`'s variant, or
+    /// tests a DPoP refusal.
+    fn sends_dpop(&self, step: &Step, target: &Target) -> bool {
+        use crate::suite::DpopProof;
+        let dpop = target.variant.sender_constraint == crate::target::SenderConstraint::Dpop;
+        let sends = |p: Option<DpopProof>| match p {
+            Some(p) => p != DpopProof::Omitted,
+            None => dpop,
+        };
+        match step {
+            Step::Token(s) => sends(s.dpop),
+            Step::ClientCredentials(s) => sends(s.dpop),
+            Step::Userinfo(s) => s.dpop.is_some(),
+            _ => false,
+        }
     }
 }
 

@@ -69,20 +69,15 @@ pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -
 /// valid request too would refuse this one whatever it checks. The refusal
 /// spec is SKIPPED with that reason, so the scenario cannot pass on it.
 fn vacuous_refusal(step: &Step, result: &mut StepResult) {
-    let expects_refusal = match step {
-        Step::Authorize(s) => s.expect_error.is_some(),
-        Step::Token(s) => s.expect_error.is_some(),
-        Step::ClientCredentials(s) => s.expect_error.is_some(),
-        Step::Decoupled(s) => s.expect_error.is_some(),
-        _ => false,
-    };
-    if !expects_refusal {
+    if !step.expects_refusal() {
         return;
     }
     let refusals = [
         &crate::specs::token::REJECTED,
         &crate::specs::authorize::EXPECTED_ERROR,
         &crate::specs::decoupled::EXPECTED_ERROR,
+        &crate::specs::dpop::TOKEN_PROOF_CHECKED,
+        &crate::specs::dpop::RESOURCE_PROOF_REQUIRED,
     ];
     for spec in &mut result.specs {
         let is_refusal = refusals.iter().any(|r| r.id == spec.id);

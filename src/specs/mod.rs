@@ -82,6 +82,7 @@ pub mod accounts;
 pub mod authorize;
 pub mod decoupled;
 pub mod discovery;
+pub mod dpop;
 pub mod id_token;
 pub mod payment;
 pub mod request;
@@ -97,6 +98,7 @@ areas! {
     discovery::DISCOVERY,
     request::REQUEST,
     token::TOKEN,
+    dpop::DPOP,
     authorize::AUTHORIZE,
     id_token::ID_TOKEN,
     decoupled::DECOUPLED,

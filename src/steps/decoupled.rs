@@ -284,6 +284,8 @@ fn judge(step: &DecoupledStep, p: &Polled, ctx: &mut StepContext<'_>) -> Vec<Spe
                 id_token: true,
                 error: None,
                 details: None,
+                // The poll sends no proof: DPoP for CIBA is not built yet.
+                dpop: None,
             };
             specs.extend(judge_tokens(r, &expect, ctx).specs);
         }

@@ -10,6 +10,7 @@ mod client_auth;
 pub mod consent;
 pub mod decoupled;
 pub mod discovery;
+mod dpop;
 pub mod id_token;
 pub mod payment;
 pub mod poll_status;

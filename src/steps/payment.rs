@@ -112,11 +112,12 @@ fn build(
 ) -> Result<OutgoingRequest, String> {
     let state = &*ctx.state;
     let token = state.bearer(&step.token)?;
-    let mut headers = vec![
-        ("authorization".to_string(), format!("Bearer {token}")),
-        ("accept".into(), "application/json".into()),
+    let url = step.url.render(state)?;
+    let mut headers = super::dpop::resource_headers(state, None, &token, method.as_str(), &url)?;
+    headers.extend([
+        ("accept".to_string(), "application/json".to_string()),
         ("x-fapi-interaction-id".into(), crate::ids::uuid()),
-    ];
+    ]);
     headers.extend(state.headers(&step.headers)?);
     let body = match &step.json {
         Some(j) => {
@@ -142,7 +143,7 @@ fn build(
     });
     Ok(OutgoingRequest {
         method,
-        url: step.url.render(state)?,
+        url,
         headers,
         body,
     })

@@ -33,9 +33,18 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
     let deadline = deadline_after(Duration::from_secs(step.timeout_s.unwrap_or(10)));
     let mut seen = Vec::new();
     loop {
-        let mut req = OutgoingRequest::get(&url)
-            .header("authorization", format!("Bearer {token}"))
-            .header("accept", "application/json");
+        let mut req = OutgoingRequest::get(&url);
+        match super::dpop::resource_headers(&*ctx.state, None, &token, "GET", &url) {
+            Ok(h) => req.headers = h,
+            Err(e) => {
+                return Outcome {
+                    specs: vec![TERMINAL_STATUS.skip(e)],
+                    artifacts: vec![],
+                    ok: false,
+                }
+            }
+        }
+        let mut req = req.header("accept", "application/json");
         for (k, v) in &headers {
             req = req.header(k.clone(), v.clone());
         }

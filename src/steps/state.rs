@@ -69,6 +69,17 @@ pub struct Tokens {
     pub id_token: Option<String>,
     /// `scope`.
     pub scope: Option<String>,
+    /// `token_type` (`Bearer`, or `DPoP` for a DPoP-bound token).
+    pub token_type: Option<String>,
+}
+
+impl Tokens {
+    /// Whether the access token is DPoP-bound (RFC 9449 §5).
+    pub fn dpop_bound(&self) -> bool {
+        self.token_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("dpop"))
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -96,6 +107,8 @@ pub struct ScenarioState {
     pub id_token_sub: Option<String>,
     /// Values captured by name (suite captures, consent ids).
     pub captures: BTreeMap<String, String>,
+    /// The scenario's DPoP key, made when first needed.
+    pub dpop_key: Option<crate::jose::dpop::DpopKey>,
 }
 
 impl ScenarioState {
@@ -141,6 +154,18 @@ impl ScenarioState {
             Some(t) => t.render(self),
             None => self.access_token(),
         }
+    }
+
+    /// The scenario's DPoP key, generated on first use: one per scenario,
+    /// so a bound token never crosses scenarios.
+    pub fn dpop_key(&mut self) -> Result<&crate::jose::dpop::DpopKey, String> {
+        if self.dpop_key.is_none() {
+            let key = crate::jose::dpop::DpopKey::generate().map_err(|e| e.to_string())?;
+            self.dpop_key = Some(key);
+        }
+        self.dpop_key
+            .as_ref()
+            .ok_or_else(|| "no DPoP key".to_string())
     }
 
     /// A step's extra headers, filled, with lower-case names.

@@ -5,9 +5,10 @@
 use super::client_auth;
 use super::{Outcome, StepContext};
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
+use crate::specs::dpop::{TOKEN_BOUND, TOKEN_PROOF_CHECKED};
 use crate::specs::token::*;
 use crate::specs::{Spec, SpecResult};
-use crate::suite::{role, ClientCredentialsStep, TokenGrant, TokenStep};
+use crate::suite::{role, ClientCredentialsStep, DpopProof, TokenGrant, TokenStep};
 use serde_json::{Map, Value};
 
 /// Runs a client credentials grant.
@@ -35,6 +36,7 @@ pub(crate) async fn client_credentials(
         id_token: false,
         error: step.expect_error.clone(),
         details: None,
+        dpop: super::dpop::token_choice(step.dpop, ctx.target),
     };
     let tweak = AssertionTweak {
         audience: step.assertion_audience.clone(),
@@ -68,6 +70,7 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
         id_token,
         error: step.expect_error.clone(),
         details,
+        dpop: super::dpop::token_choice(step.dpop, ctx.target),
     };
     let shown = assertion_claims(&fields);
     let mut outcome = exchange(
@@ -224,6 +227,28 @@ pub(super) struct Expectation {
     pub error: Option<String>,
     /// The `authorization_details` requested, to be granted back (RFC 9396 §7).
     pub details: Option<Value>,
+    /// The DPoP proof sent, if any (RFC 9449).
+    pub dpop: Option<DpopProof>,
+}
+
+impl Expectation {
+    /// Whether a valid DPoP proof was sent, so a DPoP-bound token is due.
+    fn dpop_bound(&self) -> bool {
+        self.dpop == Some(DpopProof::Valid)
+    }
+
+    /// The refusal expected, and the spec that judges it: a wrong DPoP
+    /// proof must be refused with `invalid_dpop_proof` (RFC 9449 §5).
+    fn refusal(&self) -> Option<(&str, &'static Spec)> {
+        match (&self.error, self.dpop) {
+            (Some(code), Some(p)) if p.is_defect() => Some((code, &TOKEN_PROOF_CHECKED)),
+            (Some(code), _) => Some((code, &REJECTED)),
+            (None, Some(p)) if p.is_defect() && p != DpopProof::Omitted => {
+                Some(("invalid_dpop_proof", &TOKEN_PROOF_CHECKED))
+            }
+            (None, _) => None,
+        }
+    }
 }
 
 fn skip_all(reason: &str) -> Outcome {
@@ -264,6 +289,10 @@ async fn exchange(
     if let Err(e) = replay_or_remember(&mut fields, tweak.replay, ctx) {
         return skip_all(&e);
     }
+    match super::dpop::token_header(expect.dpop, ctx.state, &endpoint) {
+        Ok(proof) => headers.extend(proof),
+        Err(e) => return skip_all(&format!("the DPoP proof could not be made: {e}")),
+    }
     let request = OutgoingRequest {
         method: reqwest::Method::POST,
         url: endpoint,
@@ -274,24 +303,20 @@ async fn exchange(
     let response = match exchange.response() {
         Ok(r) => r.clone(),
         Err(e) => {
-            let first = if expect.error.is_some() {
-                &REJECTED
-            } else {
-                &STATUS_OK
-            };
+            let first = expect.refusal().map_or(&STATUS_OK, |(_, spec)| spec);
             let mut out = skip_all("the token endpoint gave no complete response");
             out.specs.retain(|s| s.id != first.id);
             out.specs.insert(0, first.fail_because(e));
             return out;
         }
     };
-    match &expect.error {
-        Some(code) => judge_rejection(&response, code),
+    match expect.refusal() {
+        Some((code, spec)) => judge_rejection(&response, code, spec),
         None => judge_tokens(&response, &expect, ctx),
     }
 }
 
-fn judge_rejection(r: &RecordedResponse, code: &str) -> Outcome {
+fn judge_rejection(r: &RecordedResponse, code: &str, spec: &'static Spec) -> Outcome {
     let got = r
         .json()
         .ok()
@@ -305,7 +330,7 @@ fn judge_rejection(r: &RecordedResponse, code: &str) -> Outcome {
     );
     Outcome {
         specs: vec![
-            REJECTED.check(ok, format!("4xx with error {code}"), actual),
+            spec.check(ok, format!("4xx with error {code}"), actual),
             error_format(r, got_code.as_deref()),
         ],
         artifacts: vec![],
@@ -358,11 +383,11 @@ pub(super) fn judge_tokens(
     let s = |k: &str| body.get(k).and_then(Value::as_str);
     specs.push(present(&ACCESS_TOKEN, s("access_token")));
     let tt = s("token_type").unwrap_or("(absent)");
-    specs.push(TOKEN_TYPE.check(
-        tt.eq_ignore_ascii_case("bearer") || tt.eq_ignore_ascii_case("DPoP"),
-        "Bearer",
-        tt,
-    ));
+    specs.push(if expect.dpop_bound() {
+        TOKEN_BOUND.check(tt.eq_ignore_ascii_case("DPoP"), "DPoP", tt)
+    } else {
+        TOKEN_TYPE.check(tt.eq_ignore_ascii_case("bearer"), "Bearer", tt)
+    });
     specs.push(expires_in(&body));
     let cc = r.header("cache-control").unwrap_or("(absent)");
     specs.push(NO_STORE.check(cc.to_ascii_lowercase().contains("no-store"), "no-store", cc));
@@ -389,6 +414,7 @@ pub(super) fn judge_tokens(
         ("refresh_token", &mut tokens.refresh_token),
         ("id_token", &mut tokens.id_token),
         ("scope", &mut tokens.scope),
+        ("token_type", &mut tokens.token_type),
     ] {
         if let Some(v) = s(name) {
             *slot = Some(v.to_string());

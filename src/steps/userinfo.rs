@@ -2,20 +2,37 @@
 //! POST (OIDC Core §5.3), the token in the `Authorization` header or in the
 //! form body (RFC 6750 §2.1, §2.2).
 
+use super::state::ScenarioState;
 use super::{Artifact, Outcome, StepContext};
 use crate::http::{OutgoingRequest, RequestBody};
+use crate::specs::dpop::RESOURCE_PROOF_REQUIRED;
 use crate::specs::userinfo::*;
 use crate::suite::{TokenPlacement, UserinfoMethod, UserinfoStep};
 use serde_json::Value;
 
-/// The request as the step asks for it.
-fn request(step: &UserinfoStep, url: String, token: &str) -> OutgoingRequest {
-    let mut req = OutgoingRequest::get(url).header("accept", "application/json");
+/// The request as the step asks for it; a DPoP-bound token goes with a
+/// proof (RFC 9449 §7.1).
+fn request(
+    step: &UserinfoStep,
+    url: String,
+    token: &str,
+    state: &ScenarioState,
+) -> Result<OutgoingRequest, String> {
+    let method = match step.method {
+        UserinfoMethod::Get => "GET",
+        UserinfoMethod::Post => "POST",
+    };
+    let mut req = OutgoingRequest::get(&url).header("accept", "application/json");
     if step.method == UserinfoMethod::Post {
         req.method = reqwest::Method::POST;
     }
-    match step.token_in {
-        TokenPlacement::Header => req.header("authorization", format!("Bearer {token}")),
+    Ok(match step.token_in {
+        TokenPlacement::Header => {
+            req.headers.extend(super::dpop::resource_headers(
+                state, step.dpop, token, method, &url,
+            )?);
+            req
+        }
         TokenPlacement::Body => {
             req.body = Some(RequestBody::Form(vec![(
                 "access_token".into(),
@@ -23,7 +40,7 @@ fn request(step: &UserinfoStep, url: String, token: &str) -> OutgoingRequest {
             )]));
             req
         }
-    }
+    })
 }
 
 /// Runs a userinfo step.
@@ -32,20 +49,25 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
         .state
         .endpoint("userinfo_endpoint")
         .and_then(|u| Ok((u, ctx.state.access_token()?)));
-    let (url, token) = match prepared {
-        Ok(p) => p,
-        Err(e) => {
-            return Outcome {
-                specs: vec![match step.token_in {
-                    TokenPlacement::Header => STATUS_OK.skip(e),
-                    TokenPlacement::Body => BODY_TOKEN.skip(e),
-                }],
-                artifacts: vec![],
-                ok: false,
-            }
-        }
+    let refusal = step.dpop.filter(|p| p.is_defect()).is_some();
+    let unjudged = |e: String| Outcome {
+        specs: vec![match (refusal, step.token_in) {
+            (true, _) => RESOURCE_PROOF_REQUIRED.skip(e),
+            (false, TokenPlacement::Header) => STATUS_OK.skip(e),
+            (false, TokenPlacement::Body) => BODY_TOKEN.skip(e),
+        }],
+        artifacts: vec![],
+        ok: false,
     };
-    let exchange = ctx.session.send(stage, request(step, url, &token)).await;
+    let req = prepared.and_then(|(url, token)| request(step, url, &token, &*ctx.state));
+    let req = match req {
+        Ok(r) => r,
+        Err(e) => return unjudged(e),
+    };
+    let exchange = ctx.session.send(stage, req).await;
+    if refusal {
+        return judge_refusal(exchange.response());
+    }
     // A token in the body is optional for the server (RFC 6750 §2.2 "MAY"):
     // a refusal is judged by its own warning-level spec.
     let status_spec = match step.token_in {
@@ -86,6 +108,24 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
     Outcome {
         specs,
         artifacts,
+        ok: true,
+    }
+}
+
+/// A DPoP-bound token with a wrong or missing proof must be refused
+/// (RFC 9449 §7.1): any 4xx passes, an answer with claims fails.
+fn judge_refusal(response: Result<&crate::http::RecordedResponse, String>) -> Outcome {
+    let spec = match response {
+        Ok(r) => RESOURCE_PROOF_REQUIRED.check(
+            (400..500).contains(&r.status),
+            "a 4xx refusal",
+            format!("status {}", r.status),
+        ),
+        Err(e) => RESOURCE_PROOF_REQUIRED.fail_because(e),
+    };
+    Outcome {
+        specs: vec![spec],
+        artifacts: vec![],
         ok: true,
     }
 }

@@ -140,6 +140,20 @@ impl Step {
         }
     }
 
+    /// Whether the step tests what the server must refuse: an expected
+    /// error, or a deliberately wrong DPoP proof.
+    pub fn expects_refusal(&self) -> bool {
+        let defect = |p: Option<DpopProof>| p.is_some_and(DpopProof::is_defect);
+        match self {
+            Step::Authorize(s) => s.expect_error.is_some(),
+            Step::Token(s) => s.expect_error.is_some() || defect(s.dpop),
+            Step::ClientCredentials(s) => s.expect_error.is_some() || defect(s.dpop),
+            Step::Decoupled(s) => s.expect_error.is_some(),
+            Step::Userinfo(s) => defect(s.dpop),
+            _ => false,
+        }
+    }
+
     /// The step kind as written in YAML.
     pub fn kind(&self) -> StepKind {
         self.describe().0
@@ -322,6 +336,8 @@ impl CaptureSource {
 pub struct ClientCredentialsStep {
     /// Stage name in reports.
     pub stage: Option<String>,
+    /// The DPoP proof sent (RFC 9449); unset: the target's variant.
+    pub dpop: Option<DpopProof>,
     /// A named client of the target (default: the target's client).
     pub client: Option<ClientRole>,
     /// Requested scope.
@@ -333,6 +349,34 @@ pub struct ClientCredentialsStep {
     /// Send the previous step's client assertion again (a replayed `jti`).
     #[serde(default)]
     pub replay_assertion: bool,
+}
+
+/// The DPoP proof (RFC 9449) a token or resource request carries. Unset:
+/// a valid proof when the target's variant is `sender_constraint: dpop`
+/// (token requests) or the token is DPoP-bound (resource requests). The
+/// others are defects, for the tests of what a server must refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DpopProof {
+    /// A valid proof.
+    Valid,
+    /// No `DPoP` header.
+    Omitted,
+    /// A proof for another URL (`htu`).
+    WrongUrl,
+    /// A proof for another method (`htm`).
+    WrongMethod,
+    /// A resource request's proof with the hash (`ath`) of another token.
+    WrongToken,
+    /// A DPoP-bound token sent under the `Bearer` scheme (RFC 9449 §7.1).
+    BearerScheme,
+}
+
+impl DpopProof {
+    /// Whether the proof is deliberately wrong: the server must refuse it.
+    pub fn is_defect(self) -> bool {
+        self != DpopProof::Valid
+    }
 }
 
 /// How the authorization request is carried.
@@ -371,12 +415,12 @@ pub struct AuthorizeStep {
     /// Send a state (default true).
     #[serde(default = "yes")]
     pub state: bool,
-    /// How the request is carried (default plain parameters).
-    #[serde(default)]
-    pub request_object: RequestObjectMode,
-    /// Push the request first (RFC 9126) and send only `request_uri`.
-    #[serde(default)]
-    pub par: bool,
+    /// How the request is carried; unset, the target's
+    /// `variant.request_style` decides (default plain parameters).
+    pub request_object: Option<RequestObjectMode>,
+    /// Push the request first (RFC 9126) and send only `request_uri`;
+    /// unset, the target's `variant.request_style` decides.
+    pub par: Option<bool>,
     /// The `claims` parameter (placeholders are filled).
     pub claims: Option<JsonTemplate>,
     /// `max_age`, seconds.
@@ -403,6 +447,24 @@ pub struct AuthorizeStep {
     /// (RFC 6749 §3.1, §3.3).
     #[serde(default)]
     pub reverse_order: bool,
+}
+
+impl AuthorizeStep {
+    /// Whether the request is pushed, and how it is carried: the step's
+    /// own settings, else the target's variant.
+    pub fn carriage(&self, style: crate::target::RequestStyle) -> (bool, RequestObjectMode) {
+        use crate::target::RequestStyle::*;
+        let (par, object) = match style {
+            Plain => (false, RequestObjectMode::None),
+            RequestObject => (false, RequestObjectMode::Signed),
+            Par => (true, RequestObjectMode::None),
+            ParRequestObject => (true, RequestObjectMode::Signed),
+        };
+        (
+            self.par.unwrap_or(par),
+            self.request_object.unwrap_or(object),
+        )
+    }
 }
 
 fn default_response_type() -> String {
@@ -434,6 +496,8 @@ pub enum TokenGrant {
 pub struct TokenStep {
     /// Stage name in reports.
     pub stage: Option<String>,
+    /// The DPoP proof sent (RFC 9449); unset: the target's variant.
+    pub dpop: Option<DpopProof>,
     /// A named client of the target.
     pub client: Option<ClientRole>,
     /// The grant (default authorization_code).
@@ -546,6 +610,9 @@ pub struct UserinfoStep {
     /// RFC 6750 §2.1) or the form body of a POST (RFC 6750 §2.2).
     #[serde(default)]
     pub token_in: TokenPlacement,
+    /// The DPoP proof sent with a DPoP-bound token; a defect expects the
+    /// request refused (RFC 9449 §7.1).
+    pub dpop: Option<DpopProof>,
 }
 
 /// The HTTP method of a UserInfo request.

@@ -353,7 +353,7 @@ fn provide(step: &Step, p: &mut Provided) {
         Step::Request(s) => capture_names(p, &mut s.capture.keys()),
         Step::Authorize(s) => {
             p.add(Need::Authorization);
-            if s.par {
+            if s.par == Some(true) {
                 p.add(Need::PushedRequest);
             }
         }

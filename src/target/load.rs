@@ -42,6 +42,19 @@ struct TargetFile {
     values: ValuesFile,
     #[serde(default)]
     plans: Vec<String>,
+    #[serde(default)]
+    variant: Option<Spanned<VariantFile>>,
+}
+
+/// `variant:`: how scenarios that do not pin their own style run.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VariantFile {
+    client_auth: Option<ClientAuthMethod>,
+    #[serde(default)]
+    sender_constraint: SenderConstraint,
+    #[serde(default)]
+    request_style: RequestStyle,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -369,12 +382,17 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
     };
     let tls = r.tls(&file.tls)?;
     let openapi = r.openapi(&file.openapi)?;
+    let mut client = r.client(&file.client, audience)?;
+    let variant = match &file.variant {
+        Some(v) => variant(path, v, &mut client, &tls)?,
+        None => Variant::default(),
+    };
     Ok(Target {
         name: file.name.unwrap_or_else(|| issuer.clone()),
         issuer,
         discovery_url,
         api_base,
-        client: r.client(&file.client, audience)?,
+        client,
         clients,
         consent,
         openapi,
@@ -385,6 +403,57 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         },
         values: file.values.into_values(),
         plans: file.plans,
+        variant,
+    })
+}
+
+/// The profile's variant, checked against what it needs: a client
+/// authentication needs its credential, mTLS a client certificate, a
+/// signed request object a signing key. The default client takes the
+/// variant's authentication method.
+fn variant(
+    path: &Path,
+    v: &Spanned<VariantFile>,
+    client: &mut ClientProfile,
+    tls: &TlsSettings,
+) -> Result<Variant, ConfigError> {
+    let f = &v.value;
+    let method = f.client_auth.unwrap_or(client.auth_method);
+    let missing = match method {
+        ClientAuthMethod::PrivateKeyJwt if client.key.is_none() => {
+            Some("`client_auth: private_key_jwt` needs the client's `signing_key`")
+        }
+        ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost
+            if client.secret.is_none() =>
+        {
+            Some("a `client_secret_*` client authentication needs the client's `secret`")
+        }
+        ClientAuthMethod::TlsClientAuth if tls.identity_pem.is_none() => {
+            Some("`client_auth: tls_client_auth` needs `tls.client_cert` and `tls.client_key`")
+        }
+        _ => None,
+    };
+    let missing = missing.or(match f.sender_constraint {
+        SenderConstraint::Mtls if tls.identity_pem.is_none() => {
+            Some("`sender_constraint: mtls` needs `tls.client_cert` and `tls.client_key`")
+        }
+        _ => None,
+    });
+    let missing = missing.or(match f.request_style {
+        RequestStyle::RequestObject | RequestStyle::ParRequestObject if client.key.is_none() => {
+            Some("a signed request object needs the client's `signing_key`")
+        }
+        _ => None,
+    });
+    if let Some(why) = missing {
+        return Err(invalid(path, &v.referenced, format!("variant: {why}")));
+    }
+    client.auth_method = method;
+    Ok(Variant {
+        client_auth: f.client_auth,
+        sender_constraint: f.sender_constraint,
+        request_style: f.request_style,
+        declared: true,
     })
 }
 

@@ -10,5 +10,6 @@ mod model;
 pub use load::{load_target, parse_client_key};
 pub use model::{
     ClientAssertionAudience, ClientAuthMethod, ClientKey, ClientProfile, ConsentDriver,
-    ConsentSettings, FormPage, ManualSettings, ScenarioValues, Target, DEVELOPMENT_NOTICE,
+    ConsentSettings, FormPage, ManualSettings, RequestStyle, ScenarioValues, SenderConstraint,
+    Target, Variant, DEVELOPMENT_NOTICE,
 };

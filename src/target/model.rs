@@ -32,6 +32,71 @@ pub enum ClientAssertionAudience {
     Endpoint,
 }
 
+/// How access tokens are bound to the client (FAPI 2.0 SP §5.3.2.1: one of
+/// these is shall; plain OAuth has none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SenderConstraint {
+    /// Bearer tokens.
+    #[default]
+    None,
+    /// Certificate-bound tokens over mutual TLS (RFC 8705 §3).
+    Mtls,
+    /// DPoP proofs with token and resource requests (RFC 9449).
+    Dpop,
+}
+
+/// How an authorization request is carried when a scenario does not pin it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStyle {
+    /// Query parameters.
+    #[default]
+    Plain,
+    /// A signed request object by value (OIDC Core §6.1, RFC 9101).
+    RequestObject,
+    /// Pushed parameters (RFC 9126).
+    Par,
+    /// A signed request object, pushed (FAPI 2.0 Message Signing).
+    ParRequestObject,
+}
+
+/// The certification suite's variants, chosen once per target: scenarios
+/// are written once and run the way the profile says, unless a scenario
+/// pins its own (a PAR negative test always pushes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Variant {
+    /// The default client's token endpoint authentication, over its
+    /// `auth_method`.
+    pub client_auth: Option<ClientAuthMethod>,
+    /// Sender-constrained tokens.
+    pub sender_constraint: SenderConstraint,
+    /// The carriage of authorization requests.
+    pub request_style: RequestStyle,
+    /// Whether the profile wrote a `variant:` (then plans check it).
+    pub declared: bool,
+}
+
+impl Variant {
+    /// `client_auth=private_key_jwt, sender_constraint=dpop, …` for reports.
+    pub fn describe(&self, client: &ClientProfile) -> String {
+        format!(
+            "client_auth={}, sender_constraint={}, request_style={}",
+            snake(&client.auth_method),
+            snake(&self.sender_constraint),
+            snake(&self.request_style)
+        )
+    }
+}
+
+/// The snake_case name a profile writes for a setting.
+pub fn snake<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// A client's private signing key, parsed once.
 #[derive(Debug, Clone)]
 pub struct ClientKey {
@@ -160,6 +225,8 @@ pub struct Target {
     pub values: ScenarioValues,
     /// The plans `probity run --target` runs when none is named.
     pub plans: Vec<String>,
+    /// How scenarios that do not pin their own style are run.
+    pub variant: Variant,
 }
 
 /// Values the shipped suites take from the profile instead of assuming one

@@ -189,6 +189,24 @@ pub const SCHEMA_FAULTS: &[Fault] = &[PaymentSchemaViolation];
 /// Fault → (suite file, scenario, the spec it must break) for the flows.
 pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
     (
+        DpopNotBound,
+        "dpop.yaml",
+        "client-credentials",
+        "dpop.token_bound",
+    ),
+    (
+        DpopTokenProofUnchecked,
+        "dpop.yaml",
+        "token-proof-wrong-url",
+        "dpop.token_proof_checked",
+    ),
+    (
+        DpopResourceProofUnchecked,
+        "dpop.yaml",
+        "resource-without-proof",
+        "dpop.resource_proof_required",
+    ),
+    (
         TokenServerError,
         "client-credentials.yaml",
         "client-secret-basic",

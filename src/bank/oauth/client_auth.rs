@@ -180,6 +180,8 @@ pub struct ClientForm {
     pub form: HashMap<String, String>,
     /// The connection's client certificate.
     pub peer: PeerCertificate,
+    /// The request headers (a DPoP proof among them).
+    pub headers: HeaderMap,
 }
 
 impl axum::extract::FromRequest<std::sync::Arc<Bank>> for ClientForm {
@@ -203,6 +205,11 @@ impl axum::extract::FromRequest<std::sync::Arc<Bank>> for ClientForm {
         let client = authenticate(bank, &headers, &form, &peer)
             .map_err(IntoResponse::into_response)?
             .clone();
-        Ok(ClientForm { client, form, peer })
+        Ok(ClientForm {
+            client,
+            form,
+            peer,
+            headers,
+        })
     }
 }

@@ -235,5 +235,6 @@ fn grant_for(d: &Decoupled) -> TokenGrant {
         request: Some(request),
         auth_time: Some(now()),
         cnf: None,
+        jkt: None,
     }
 }

@@ -3,6 +3,7 @@
 pub mod authorize;
 pub mod client_auth;
 pub mod decoupled;
+pub mod dpop;
 pub mod id_token;
 pub mod interactive;
 pub mod par;
@@ -89,6 +90,8 @@ pub struct TokenGrant {
     pub auth_time: Option<i64>,
     /// `x5t#S256` of the certificate the token is bound to (RFC 8705).
     pub cnf: Option<String>,
+    /// `jkt` of the DPoP key the token is bound to (RFC 9449).
+    pub jkt: Option<String>,
 }
 
 /// An OAuth error response (RFC 6749 §5.2).

@@ -19,15 +19,28 @@ pub fn bearer(bank: &Bank, headers: &HeaderMap, peer: &PeerCertificate) -> Optio
     grant_of(bank, header_token(headers)?, peer)
 }
 
-/// The token of an `Authorization: Bearer …` header (RFC 6750 §2.1).
-fn header_token(headers: &HeaderMap) -> Option<&str> {
+/// The token of an `Authorization: Bearer …` header (RFC 6750 §2.1), or
+/// of `Authorization: DPoP …`, whose proof the DPoP layer checked.
+fn header_token(headers: &HeaderMap) -> Option<(&str, bool)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    value.strip_prefix("Bearer ").map(str::trim)
+    match value.strip_prefix("Bearer ") {
+        Some(t) => Some((t.trim(), false)),
+        None => super::dpop::dpop_token(headers).map(|t| (t, true)),
+    }
 }
 
-fn grant_of(bank: &Bank, token: &str, peer: &PeerCertificate) -> Option<TokenGrant> {
+fn grant_of(
+    bank: &Bank,
+    (token, dpop): (&str, bool),
+    peer: &PeerCertificate,
+) -> Option<TokenGrant> {
     let grant = bank.access_tokens.get(token).filter(|g| g.exp > now())?;
+    // RFC 9449 §7.1: a DPoP-bound token only under the DPoP scheme (with
+    // the proof the layer checked), a Bearer token only as Bearer.
+    let scheme_ok =
+        bank.faults.has(Fault::DpopResourceProofUnchecked) || grant.jkt.is_some() == dpop;
     match &grant.cnf {
+        _ if !scheme_ok => None,
         Some(bound) if peer.thumbprint().as_ref() != Some(bound) => None,
         _ => Some(grant),
     }
@@ -92,7 +105,8 @@ pub async fn userinfo_post(
             )
                 .into_response()
         }
-        (Some(t), None) | (None, Some(t)) => t,
+        (Some(t), None) => t,
+        (None, Some(t)) => (t, false),
         (None, None) => return unauthorized(),
     };
     match grant_of(&bank, token, &peer) {

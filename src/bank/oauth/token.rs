@@ -24,9 +24,19 @@ const CC_SCOPES: &[&str] = &["accounts", "payments", "fundsconfirmations"];
 /// `POST /token`
 pub async fn token(
     State(bank): State<Arc<Bank>>,
-    ClientForm { client, form, peer }: ClientForm,
+    ClientForm {
+        client,
+        form,
+        peer,
+        headers,
+    }: ClientForm,
 ) -> Response {
     let client = &client;
+    // RFC 9449 §5: a valid proof binds the tokens; a bad one is refused.
+    let jkt = match super::dpop::token_binding(&bank, &headers) {
+        Ok(jkt) => jkt,
+        Err(e) => return e.into_response(),
+    };
     let result = match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => client_credentials(client, &form).map(|g| (g, false)),
         Some("authorization_code") => authorization_code(&bank, client, &form).map(|g| (g, true)),
@@ -47,6 +57,7 @@ pub async fn token(
         Ok((mut grant, with_refresh)) => {
             // RFC 8705 §3: tokens requested over mutual TLS are bound to the certificate.
             grant.cnf = peer.thumbprint();
+            grant.jkt = jkt;
             respond(&bank, issue(&bank, grant, with_refresh))
         }
         Err(e) if bank.faults.has(Fault::TokenErrorWrongFormat) => (
@@ -140,6 +151,7 @@ fn client_credentials(
         request: None,
         auth_time: None,
         cnf: None,
+        jkt: None,
     };
     Ok(grant)
 }
@@ -195,6 +207,7 @@ fn authorization_code(
         request: Some(req.clone()),
         auth_time: Some(grant.auth_time),
         cnf: None,
+        jkt: None,
     };
     Ok(token_grant)
 }
@@ -267,7 +280,13 @@ pub(super) fn issue(bank: &Bank, grant: TokenGrant, with_refresh: bool) -> Map<S
     let access = random_token();
     let mut body = Map::new();
     body.insert("access_token".into(), json!(access));
-    body.insert("token_type".into(), json!("Bearer"));
+    // RFC 9449 §5: a DPoP-bound token says so.
+    let token_type = if grant.jkt.is_some() {
+        "DPoP"
+    } else {
+        "Bearer"
+    };
+    body.insert("token_type".into(), json!(token_type));
     body.insert("expires_in".into(), json!(ACCESS_LIFETIME));
     body.insert("scope".into(), json!(grant.scope));
     let refresh = with_refresh.then(random_token);

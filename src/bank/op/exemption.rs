@@ -102,6 +102,7 @@ pub fn grant(
         request: Some(request_of(client, &claims)),
         auth_time: None,
         cnf: None,
+        jkt: None,
     })
 }
 

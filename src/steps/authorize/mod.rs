@@ -50,8 +50,10 @@ async fn prepare_and_drive(
         .state
         .endpoint("authorization_endpoint")
         .map_err(early)?;
+    let (par, request_object) = step.carriage(ctx.target.variant.request_style);
     let prepared = request::prepare(step, &client, &*ctx.state).map_err(early)?;
-    let mut params = request::carry(step, &prepared, &client, ctx.target).map_err(early)?;
+    let mut params =
+        request::carry(step, request_object, &prepared, &client, ctx.target).map_err(early)?;
     let mut specs = Vec::new();
     let mut request_uri = None;
     if step.reuse_request_uri {
@@ -62,7 +64,7 @@ async fn prepare_and_drive(
             .and_then(|a| a.request_uri.clone())
             .ok_or_else(|| early("no earlier pushed request to reuse".into()))?;
         request_uri = Some(uri);
-    } else if step.par {
+    } else if par {
         let uri = push(params.clone(), &client, stage, ctx)
             .await
             .map_err(|(spec, why)| (vec![spec], why))?;

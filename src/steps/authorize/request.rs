@@ -98,11 +98,12 @@ pub(super) fn prepare(
 /// required `response_type` and `scope`).
 pub(super) fn carry(
     step: &AuthorizeStep,
+    mode: RequestObjectMode,
     p: &Prepared,
     client: &ClientProfile,
     target: &Target,
 ) -> Result<Vec<(String, String)>, String> {
-    let alg = match step.request_object {
+    let alg = match mode {
         RequestObjectMode::None => return Ok(p.params.clone()),
         RequestObjectMode::Unsigned => "none".to_string(),
         RequestObjectMode::Signed => client

@@ -1,0 +1,175 @@
+//! Variants: a scenario written once runs the way the target profile's
+//! `variant:` says (request style, sender constraint, client
+//! authentication), unless it pins its own.
+
+mod common;
+
+use probity::runner::ScenarioResult;
+use probity::specs::Verdict;
+use probity::target::{RequestStyle, SenderConstraint, Target, Variant};
+
+fn under(
+    bank: &probity::bank::RunningBank,
+    request_style: RequestStyle,
+    sender: SenderConstraint,
+) -> Target {
+    let mut t = bank.target();
+    t.variant = Variant {
+        client_auth: None,
+        sender_constraint: sender,
+        request_style,
+        declared: true,
+    };
+    t
+}
+
+/// The requests of a run whose URL ends with `path`.
+fn requests_to<'a>(
+    r: &'a ScenarioResult,
+    path: &'a str,
+) -> impl Iterator<Item = &'a probity::http::RecordedRequest> + 'a {
+    r.steps
+        .iter()
+        .flat_map(|s| &s.exchanges)
+        .map(|e| &e.request)
+        .filter(move |q| q.url.split('?').next().unwrap_or("").ends_with(path))
+}
+
+fn header<'a>(q: &'a probity::http::RecordedRequest, name: &str) -> Option<&'a str> {
+    q.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn one_scenario_runs_plain_with_bearer_tokens_or_pushed_with_dpop_as_the_profile_says() {
+    let bank = common::bank(&[]).await;
+
+    let plain = common::run(&bank.target(), "auth-code.yaml", "basic-pkce").await;
+    assert!(
+        common::failures(&plain).is_empty(),
+        "{:?}",
+        common::failures(&plain)
+    );
+    assert_eq!(requests_to(&plain, "/par").count(), 0);
+    let token = requests_to(&plain, "/token")
+        .next()
+        .expect("a token request");
+    assert_eq!(header(token, "dpop"), None);
+    assert_eq!(
+        common::verdict(&plain, "token.token_type_bearer"),
+        Verdict::Passed
+    );
+
+    let t = under(&bank, RequestStyle::Par, SenderConstraint::Dpop);
+    let pushed = common::run(&t, "auth-code.yaml", "basic-pkce").await;
+    assert!(
+        common::failures(&pushed).is_empty(),
+        "{:?}",
+        common::failures(&pushed)
+    );
+    assert_eq!(
+        requests_to(&pushed, "/par").count(),
+        1,
+        "the request is pushed"
+    );
+    let authorize = requests_to(&pushed, "/authorize")
+        .next()
+        .expect("authorize");
+    assert!(authorize.url.contains("request_uri="), "{}", authorize.url);
+    assert!(
+        !authorize.url.contains("code_challenge="),
+        "only request_uri travels"
+    );
+    let token = requests_to(&pushed, "/token")
+        .next()
+        .expect("a token request");
+    let proof = header(token, "dpop").expect("a DPoP proof at the token endpoint");
+    let (head, claims) = probity::jose::decode_unverified(proof).unwrap();
+    assert_eq!(head["typ"], "dpop+jwt");
+    assert_eq!(
+        (claims["htm"].as_str(), claims.contains_key("ath")),
+        (Some("POST"), false)
+    );
+    assert_eq!(
+        common::verdict(&pushed, "dpop.token_bound"),
+        Verdict::Passed
+    );
+    let userinfo = requests_to(&pushed, "/userinfo").next().expect("userinfo");
+    assert!(header(userinfo, "authorization")
+        .unwrap()
+        .starts_with("DPoP "));
+    let (_, claims) = probity::jose::decode_unverified(header(userinfo, "dpop").unwrap()).unwrap();
+    assert_eq!(claims["htm"], "GET");
+    assert!(
+        claims.contains_key("ath"),
+        "a resource proof carries the token's hash"
+    );
+    assert_eq!(
+        common::verdict(&pushed, "userinfo.status_ok"),
+        Verdict::Passed
+    );
+}
+
+#[tokio::test]
+async fn a_request_object_variant_signs_and_a_pinned_step_keeps_its_own_style() {
+    let bank = common::bank(&[]).await;
+    let t = under(&bank, RequestStyle::RequestObject, SenderConstraint::None);
+    let yaml = "suite: v\nscenarios:\n  - id: signed\n    name: Signed by the variant\n    steps:\n      - discovery: {}\n      - authorize:\n          client: jwt\n          scope: openid\n      - token:\n          client: jwt\n  - id: pinned\n    name: Pinned plain\n    steps:\n      - discovery: {}\n      - authorize:\n          client: jwt\n          scope: openid\n          request_object: none\n      - token:\n          client: jwt\n";
+    let signed = common::run_yaml(&t, yaml, "signed").await;
+    assert!(
+        common::failures(&signed).is_empty(),
+        "{:?}",
+        common::failures(&signed)
+    );
+    let url = &requests_to(&signed, "/authorize").next().unwrap().url;
+    assert!(url.contains("request=ey"), "{url}");
+    let pinned = common::run_yaml(&t, yaml, "pinned").await;
+    let url = &requests_to(&pinned, "/authorize").next().unwrap().url;
+    assert!(!url.contains("request="), "{url}");
+    assert!(url.contains("code_challenge="), "{url}");
+}
+
+fn scenario(file: &str, id: &str) -> probity::suite::Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("suites")
+        .join(file);
+    let suite = probity::suite::load_suite(&path).unwrap();
+    suite
+        .scenarios
+        .into_iter()
+        .find(|s| s.id.value == id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn dpop_needs_es256_in_dpop_signing_alg_values_supported_only_where_a_proof_is_sent() {
+    use probity::runner::Requirements;
+    let bank = common::bank(&[]).await;
+    let metadata = |v: serde_json::Value| v.as_object().cloned().unwrap();
+    let no_dpop = metadata(serde_json::json!({}));
+    let ps256_only = metadata(serde_json::json!({"dpop_signing_alg_values_supported": ["PS256"]}));
+
+    let negative = Requirements::of(
+        &scenario("dpop.yaml", "resource-without-proof"),
+        &bank.target(),
+    );
+    let why = negative.unmet(&no_dpop).expect("unmet");
+    assert!(
+        why.contains("`ES256` in `dpop_signing_alg_values_supported`"),
+        "{why}"
+    );
+    assert!(negative.unmet(&ps256_only).is_some());
+
+    let flow = scenario("auth-code.yaml", "basic-pkce");
+    let bearer = Requirements::of(&flow, &bank.target())
+        .unmet(&no_dpop)
+        .unwrap_or_default();
+    assert!(!bearer.contains("dpop"), "{bearer}");
+    let t = under(&bank, RequestStyle::Plain, SenderConstraint::Dpop);
+    let dpop = Requirements::of(&flow, &t)
+        .unmet(&no_dpop)
+        .unwrap_or_default();
+    assert!(dpop.contains("dpop_signing_alg_values_supported"), "{dpop}");
+}
