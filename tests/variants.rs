@@ -18,6 +18,7 @@ fn under(
         client_auth: None,
         sender_constraint: sender,
         request_style,
+        response_mode: None,
         declared: true,
     };
     t
@@ -172,4 +173,25 @@ async fn dpop_needs_es256_in_dpop_signing_alg_values_supported_only_where_a_proo
         .unmet(&no_dpop)
         .unwrap_or_default();
     assert!(dpop.contains("dpop_signing_alg_values_supported"), "{dpop}");
+}
+
+#[tokio::test]
+async fn a_response_mode_variant_makes_the_same_flow_answer_as_a_signed_jwt() {
+    let bank = common::bank(&[]).await;
+    let mut t = under(&bank, RequestStyle::Plain, SenderConstraint::None);
+    t.variant.response_mode = Some(probity::target::ResponseMode::Jwt);
+    let r = common::run(&t, "auth-code.yaml", "basic-pkce").await;
+    assert!(
+        common::failures(&r).is_empty(),
+        "{:?}",
+        common::failures(&r)
+    );
+    let url = &requests_to(&r, "/authorize").next().unwrap().url;
+    assert!(url.contains("response_mode=jwt"), "{url}");
+    assert_eq!(common::verdict(&r, "callback.jarm_signed"), Verdict::Passed);
+    assert_eq!(common::verdict(&r, "callback.jarm_claims"), Verdict::Passed);
+    assert_eq!(
+        common::verdict(&r, "callback.state_matches"),
+        Verdict::Passed
+    );
 }

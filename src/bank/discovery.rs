@@ -23,7 +23,7 @@ pub(super) fn metadata(bank: &Bank) -> Value {
         "backchannel_authentication_endpoint": format!("{i}/bc-authorize"),
         "scopes_supported": ["openid", "accounts", "payments", "offline_access"],
         "response_types_supported": ["code", "code id_token"],
-        "response_modes_supported": ["query", "fragment"],
+        "response_modes_supported": crate::bank::oauth::authorize::RESPONSE_MODES,
         "grant_types_supported": [
             "authorization_code", "client_credentials", "refresh_token",
             "urn:ietf:params:oauth:grant-type:jwt-bearer",

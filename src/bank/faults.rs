@@ -74,6 +74,9 @@ faults! {
     TokenNotJson => "token.not_json", "answers token requests with a body that is not JSON";
     TokenNoAccessToken => "token.no_access_token", "leaves `access_token` out of token responses";
     TokenWrongTokenType => "token.wrong_token_type", "answers `token_type: mac`";
+    FormPostIgnored => "form_post.ignored", "answers `response_mode=form_post` with a 302 redirect, the response in the query";
+    JarmBadSignature => "jarm.bad_signature", "signs JARM responses with a signature that does not verify";
+    JarmWrongAud => "jarm.wrong_aud", "puts another client in the `aud` of JARM responses";
     DpopNotBound => "dpop.not_bound", "ignores DPoP proofs at the token endpoint and issues Bearer tokens";
     DpopTokenProofUnchecked => "dpop.token_proof_unchecked", "binds tokens to the key of any DPoP proof without checking its signature, `htm`, `htu` or `iat`";
     DpopResourceProofUnchecked => "dpop.resource_proof_unchecked", "accepts a DPoP-bound token at its resources without a valid proof, even under the Bearer scheme";

@@ -237,6 +237,7 @@ mod tests {
             client_auth: Option::None,
             sender_constraint,
             request_style,
+            response_mode: Option::None,
             declared: true,
         };
         let fapi2 = Conformance::Fapi2SecurityProfile;

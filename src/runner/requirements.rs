@@ -126,6 +126,12 @@ impl Requirements {
         match step {
             Step::Authorize(s) => {
                 let (par, request_object) = s.carriage(target.variant.request_style);
+                if let Some(mode) = s.response_mode.or(target.variant.response_mode) {
+                    let why = format!("`response_mode: {}`", mode.name());
+                    // RFC 8414 §2: an absent list means query and fragment.
+                    let defaults: &'static [&'static str] = &["query", "fragment"];
+                    self.contains("response_modes_supported", mode.name(), defaults, &why);
+                }
                 let why = format!("`response_type: {}`", s.response_type);
                 self.contains("response_types_supported", &s.response_type, &[], &why);
                 if par || s.reuse_request_uri {

@@ -6,11 +6,24 @@ const R9207: &str = "https://www.rfc-editor.org/rfc/rfc9207#section-2";
 const R9126: &str = "https://www.rfc-editor.org/rfc/rfc9126#section-2.2";
 const OIDC_3_3_2_5: &str =
     "https://openid.net/specs/openid-connect-core-1_0.html#HybridAuthResponse";
+const FORM_POST: &str =
+    "https://openid.net/specs/oauth-v2-form-post-response-mode-1_0.html#FormPostResponseMode";
+const JARM_2_1: &str = "https://openid.net/specs/oauth-v2-jarm-final.html#section-2.1";
+const JARM_4_4: &str = "https://openid.net/specs/oauth-v2-jarm-final.html#section-4.4";
 const OIDC_PROMPT: &str = "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest";
 
 specs! {
     /// Every authorization spec.
     area AUTHORIZE;
+
+    FORM_POSTED = "callback.form_post", Failure, "OAUTH-FORM-POST-2", FORM_POST,
+        "should deliver the response as an HTML form that posts it to the redirect URI when `response_mode=form_post` was asked for";
+
+    JARM_SIGNED = "callback.jarm_signed", Failure, "JARM-4.4", JARM_4_4,
+        "should answer `response_mode=jwt` with a `response` JWT signed by a key of its JWKS";
+
+    JARM_CLAIMS = "callback.jarm_claims", Failure, "JARM-2.1", JARM_2_1,
+        "should put its issuer in `iss`, the client in `aud` and a future `exp` in the JWT authorization response";
 
     PAR_CREATED = "par.created", Failure, "RFC9126-2.2", R9126,
         "should answer the pushed authorization request with 201 and a `request_uri`";

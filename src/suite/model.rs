@@ -418,6 +418,9 @@ pub struct AuthorizeStep {
     /// How the request is carried; unset, the target's
     /// `variant.request_style` decides (default plain parameters).
     pub request_object: Option<RequestObjectMode>,
+    /// How the response travels back (`response_mode`); unset, the
+    /// target's `variant.response_mode`, else none is sent.
+    pub response_mode: Option<crate::target::ResponseMode>,
     /// Push the request first (RFC 9126) and send only `request_uri`;
     /// unset, the target's `variant.request_style` decides.
     pub par: Option<bool>,

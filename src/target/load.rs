@@ -55,6 +55,7 @@ struct VariantFile {
     sender_constraint: SenderConstraint,
     #[serde(default)]
     request_style: RequestStyle,
+    response_mode: Option<ResponseMode>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -453,6 +454,7 @@ fn variant(
         client_auth: f.client_auth,
         sender_constraint: f.sender_constraint,
         request_style: f.request_style,
+        response_mode: f.response_mode,
         declared: true,
     })
 }

@@ -10,6 +10,6 @@ mod model;
 pub use load::{load_target, parse_client_key};
 pub use model::{
     ClientAssertionAudience, ClientAuthMethod, ClientKey, ClientProfile, ConsentDriver,
-    ConsentSettings, FormPage, ManualSettings, RequestStyle, ScenarioValues, SenderConstraint,
-    Target, Variant, DEVELOPMENT_NOTICE,
+    ConsentSettings, FormPage, ManualSettings, RequestStyle, ResponseMode, ScenarioValues,
+    SenderConstraint, Target, Variant, DEVELOPMENT_NOTICE,
 };

@@ -61,6 +61,33 @@ pub enum RequestStyle {
     ParRequestObject,
 }
 
+/// How the authorization response travels back (`response_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    /// In the query of the redirect (RFC 6749 §4.1.2).
+    Query,
+    /// In the fragment (OAuth 2.0 Multiple Response Types §2).
+    Fragment,
+    /// An HTML form the browser posts to the redirect URI (OAuth 2.0 Form
+    /// Post Response Mode).
+    FormPost,
+    /// A signed JWT in `response` (JARM), in the response type's default place.
+    Jwt,
+}
+
+impl ResponseMode {
+    /// The `response_mode` parameter value.
+    pub fn name(self) -> &'static str {
+        match self {
+            ResponseMode::Query => "query",
+            ResponseMode::Fragment => "fragment",
+            ResponseMode::FormPost => "form_post",
+            ResponseMode::Jwt => "jwt",
+        }
+    }
+}
+
 /// The certification suite's variants, chosen once per target: scenarios
 /// are written once and run the way the profile says, unless a scenario
 /// pins its own (a PAR negative test always pushes).
@@ -73,6 +100,8 @@ pub struct Variant {
     pub sender_constraint: SenderConstraint,
     /// The carriage of authorization requests.
     pub request_style: RequestStyle,
+    /// The `response_mode` sent; unset, none is sent (the server's default).
+    pub response_mode: Option<ResponseMode>,
     /// Whether the profile wrote a `variant:` (then plans check it).
     pub declared: bool,
 }
@@ -81,10 +110,11 @@ impl Variant {
     /// `client_auth=private_key_jwt, sender_constraint=dpop, …` for reports.
     pub fn describe(&self, client: &ClientProfile) -> String {
         format!(
-            "client_auth={}, sender_constraint={}, request_style={}",
+            "client_auth={}, sender_constraint={}, request_style={}, response_mode={}",
             snake(&client.auth_method),
             snake(&self.sender_constraint),
-            snake(&self.request_style)
+            snake(&self.request_style),
+            self.response_mode.map_or("default", ResponseMode::name)
         )
     }
 }

@@ -189,6 +189,24 @@ pub const SCHEMA_FAULTS: &[Fault] = &[PaymentSchemaViolation];
 /// Fault → (suite file, scenario, the spec it must break) for the flows.
 pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
     (
+        FormPostIgnored,
+        "response-modes.yaml",
+        "form-post",
+        "callback.form_post",
+    ),
+    (
+        JarmBadSignature,
+        "response-modes.yaml",
+        "jwt",
+        "callback.jarm_signed",
+    ),
+    (
+        JarmWrongAud,
+        "response-modes.yaml",
+        "jwt",
+        "callback.jarm_claims",
+    ),
+    (
         DpopNotBound,
         "dpop.yaml",
         "client-credentials",

@@ -25,7 +25,20 @@ pub enum Refusal {
         state: Option<String>,
         error: &'static str,
         description: String,
+        /// How the client asked for the response (`response_mode`), and who
+        /// it is, for a JWT response's `aud`.
+        delivery: Delivery,
     },
+}
+
+/// How an authorization response reaches the client: its `response_mode`
+/// (query, fragment, form_post, or a JARM mode) and its id.
+#[derive(Debug, Clone, Default)]
+pub struct Delivery {
+    /// The client, the `aud` of a JARM response.
+    pub client_id: String,
+    /// `response_mode` as requested.
+    pub response_mode: Option<String>,
 }
 
 /// `GET /authorize`
@@ -84,6 +97,7 @@ fn pushed(bank: &Bank, client: &Client, uri: &str) -> Result<AuthRequest, Refusa
         state: entry.request.state.clone(),
         error: "invalid_request_uri",
         description: why.into(),
+        delivery: entry.request.delivery(),
     };
     if entry.request.client_id != client.id {
         return Err(refuse("`request_uri` was pushed by another client"));
@@ -114,6 +128,10 @@ fn request_object(
         state: params.get("state").cloned(),
         error: "invalid_request_object",
         description: why,
+        delivery: Delivery {
+            client_id: client.id.to_string(),
+            response_mode: params.get("response_mode").cloned(),
+        },
     };
     let (header, claims) =
         crate::jose::decode_unverified(jwt).map_err(|e| refuse(e.to_string()))?;
@@ -179,12 +197,26 @@ fn build(
         )));
     }
     let state = p.get("state").cloned();
+    let response_mode = p.get("response_mode").cloned();
     let refuse = |error: &'static str, description: &str| Refusal::Redirect {
         redirect_uri: redirect_uri.clone(),
         state: state.clone(),
         error,
         description: description.into(),
+        delivery: Delivery {
+            client_id: client.id.to_string(),
+            response_mode: response_mode.clone(),
+        },
     };
+    if let Some(mode) = response_mode
+        .as_deref()
+        .filter(|m| !RESPONSE_MODES.contains(m))
+    {
+        return Err(refuse(
+            "invalid_request",
+            &format!("response_mode `{mode}` is not supported"),
+        ));
+    }
     let response_type = p.get("response_type").cloned().unwrap_or_default();
     if response_type != "code" && response_type != "code id_token" {
         return Err(refuse(
@@ -241,6 +273,7 @@ fn build(
         claims,
         max_age: p.get("max_age").and_then(|m| m.parse().ok()),
         authorization_details,
+        response_mode,
     })
 }
 
@@ -290,6 +323,7 @@ pub fn complete(bank: &Bank, mut request: AuthRequest, sub: &str, auth_time: i64
             state: request.state.clone(),
             error: "server_error",
             description: "fault: authorize.server_error".into(),
+            delivery: request.delivery(),
         };
         return refuse(bank, refusal);
     }
@@ -338,7 +372,7 @@ pub fn complete(bank: &Bank, mut request: AuthRequest, sub: &str, auth_time: i64
     } else {
         request.redirect_uri.as_str()
     };
-    let location = redirect_url(target, &params, fragment);
+    let answer = deliver(bank, target, params, fragment, &request.delivery());
     bank.codes.insert(
         code,
         CodeGrant {
@@ -349,7 +383,102 @@ pub fn complete(bank: &Bank, mut request: AuthRequest, sub: &str, auth_time: i64
             used: false,
         },
     );
-    found(&location)
+    answer
+}
+
+/// The response modes the bank honours (OAuth 2.0 Multiple Response Types,
+/// Form Post Response Mode, JARM §2.3).
+pub const RESPONSE_MODES: &[&str] = &[
+    "query",
+    "fragment",
+    "form_post",
+    "jwt",
+    "query.jwt",
+    "fragment.jwt",
+    "form_post.jwt",
+];
+
+/// Sends `params` to the client at `target` the way it asked: in the query
+/// or the fragment (`fragment` is the response type's default), as a form
+/// posted by the browser, or wrapped in a signed JWT (JARM).
+fn deliver(
+    bank: &Bank,
+    target: &str,
+    mut params: Vec<(String, String)>,
+    fragment: bool,
+    d: &Delivery,
+) -> Response {
+    let mode = d.response_mode.as_deref().unwrap_or("");
+    let (place, jwt) = match mode.split_once('.') {
+        Some((place, "jwt")) => (place, true),
+        _ if mode == "jwt" => ("", true),
+        _ => (mode, false),
+    };
+    if jwt {
+        params = vec![("response".into(), jarm(bank, &d.client_id, &params))];
+    }
+    let fragment = match place {
+        "fragment" => true,
+        "query" | "form_post" => false,
+        _ => fragment,
+    };
+    if place == "form_post" && !bank.faults.has(Fault::FormPostIgnored) {
+        return form_post(target, &params);
+    }
+    found(&redirect_url(target, &params, fragment))
+}
+
+/// The JARM response document (§2.1): the parameters as claims, with
+/// `iss`, `aud` and `exp`, signed like the ID tokens.
+fn jarm(bank: &Bank, client_id: &str, params: &[(String, String)]) -> String {
+    let mut claims = serde_json::Map::new();
+    for (k, v) in params {
+        claims.insert(k.clone(), Value::String(v.clone()));
+    }
+    let aud = if bank.faults.has(Fault::JarmWrongAud) {
+        "another-client"
+    } else {
+        client_id
+    };
+    claims.insert("iss".into(), Value::String(bank.issuer.clone()));
+    claims.insert("aud".into(), Value::String(aud.into()));
+    claims.insert("exp".into(), Value::from(now() + 300));
+    let key = &bank.keys.ps256;
+    let jwt = crate::jose::sign_jwt(
+        &claims,
+        "PS256",
+        Some((&key.private, &key.kid)),
+        Some("JWT"),
+    )
+    .unwrap_or_default();
+    if bank.faults.has(Fault::JarmBadSignature) {
+        // Same header and claims, another signature.
+        return match jwt.rsplit_once('.') {
+            Some((signed, _)) => format!("{signed}.AAAA"),
+            None => jwt,
+        };
+    }
+    jwt
+}
+
+/// An HTML page whose form the browser posts to the redirect URI at once
+/// (Form Post Response Mode §2); every value is escaped.
+fn form_post(target: &str, params: &[(String, String)]) -> Response {
+    let inputs: String = params
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(k),
+                escape(v)
+            )
+        })
+        .collect();
+    Html(format!(
+        "<!doctype html><title>Submit</title><body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}<noscript><button>Continue</button></noscript></form></body>",
+        escape(target)
+    ))
+    .into_response()
 }
 
 fn redirect_url(base: &str, params: &[(String, String)], fragment: bool) -> String {
@@ -394,6 +523,7 @@ pub fn refuse(bank: &Bank, r: Refusal) -> Response {
             state,
             error,
             description,
+            delivery,
         } => {
             let mut params = vec![
                 ("error".to_string(), error.to_string()),
@@ -403,7 +533,7 @@ pub fn refuse(bank: &Bank, r: Refusal) -> Response {
                 params.push(("state".into(), s));
             }
             params.push(("iss".into(), bank.issuer.clone()));
-            found(&redirect_url(&redirect_uri, &params, false))
+            deliver(bank, &redirect_uri, params, false, &delivery)
         }
     }
 }

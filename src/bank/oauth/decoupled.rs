@@ -226,6 +226,7 @@ fn grant_for(d: &Decoupled) -> TokenGrant {
         claims: None,
         max_age: None,
         authorization_details: None,
+        response_mode: None,
     };
     TokenGrant {
         client_id: d.client_id.clone(),

@@ -172,6 +172,7 @@ pub async fn consent(
             state: request.state.clone(),
             error: "access_denied",
             description: "the PSU denied the request".into(),
+            delivery: request.delivery(),
         };
         return super::authorize::refuse(&bank, refusal);
     }

@@ -39,9 +39,19 @@ pub struct AuthRequest {
     pub max_age: Option<i64>,
     /// RFC 9396 `authorization_details`; each granted entry gets a `consentId`.
     pub authorization_details: Option<Value>,
+    /// `response_mode` as requested.
+    pub response_mode: Option<String>,
 }
 
 impl AuthRequest {
+    /// How the response goes back to the client.
+    pub fn delivery(&self) -> authorize::Delivery {
+        authorize::Delivery {
+            client_id: self.client_id.clone(),
+            response_mode: self.response_mode.clone(),
+        }
+    }
+
     /// The scopes as a set.
     pub fn scopes(&self) -> std::collections::BTreeSet<String> {
         self.scope.split_whitespace().map(str::to_string).collect()

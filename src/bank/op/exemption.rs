@@ -169,6 +169,7 @@ fn request_of(client: &Client, claims: &Map<String, Value>) -> AuthRequest {
         claims: claims.get("claims").cloned(),
         max_age: claims.get("max_age").and_then(Value::as_i64),
         authorization_details: None,
+        response_mode: None,
     }
 }
 

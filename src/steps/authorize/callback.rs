@@ -2,10 +2,12 @@
 
 use super::drivers::Reached;
 use super::request::Prepared;
+use super::response_mode::unpack_jarm;
 use crate::specs::authorize::*;
 use crate::specs::SpecResult;
 use crate::steps::state::Authorization;
 use crate::suite::AuthorizeStep;
+use crate::target::ResponseMode;
 use std::collections::HashMap;
 
 /// Judges the callback; returns the specs and whether a code was obtained.
@@ -13,7 +15,7 @@ pub(super) fn judge(
     step: &AuthorizeStep,
     p: &Prepared,
     reached: &Reached,
-    issuer: &str,
+    (issuer, jwks): (&str, &[serde_json::Map<String, serde_json::Value>]),
     authorization: &mut Authorization,
 ) -> (Vec<SpecResult>, bool) {
     let Some(callback) = &reached.callback else {
@@ -38,11 +40,33 @@ pub(super) fn judge(
         .split_whitespace()
         .any(|t| t == "id_token");
     // Errors come in the query for `code`; hybrid answers use the fragment.
-    let params = if !fragment.is_empty() {
-        &fragment
+    let mut params = if !fragment.is_empty() {
+        fragment.clone()
     } else {
-        &query
+        query
     };
+    match p.response_mode {
+        Some(ResponseMode::FormPost) => specs.push(FORM_POSTED.check(
+            reached.posted,
+            "a page whose form posts the response to the redirect URI",
+            "a redirect with the response in the URL",
+        )),
+        Some(ResponseMode::Jwt) => {
+            let Some(jwt) = params.get("response").cloned() else {
+                specs.push(JARM_SIGNED.fail("a `response` JWT", "absent"));
+                return (specs, false);
+            };
+            let client_id = authorization.client_id.clone();
+            let (judged, inner) = unpack_jarm(&jwt, jwks, issuer, &client_id);
+            specs.extend(judged);
+            match inner {
+                Some(inner) => params = inner,
+                None => return (specs, false),
+            }
+        }
+        _ => {}
+    }
+    let params = &params;
     if let Some(expected) = &step.expect_error {
         let got = params
             .get("error")

@@ -24,6 +24,8 @@ pub(super) struct Reached {
     pub failure: Option<String>,
     /// The pages were shown to a person, not seen by probity (manual driver).
     pub prompt_unknown: bool,
+    /// The response came as a page whose form posts it (`form_post`).
+    pub posted: bool,
 }
 
 /// Whether `url` is the redirect URI (with any response parameters).
@@ -97,7 +99,14 @@ async fn redirect(
         .session
         .send(stage, OutgoingRequest::get(url.as_str()))
         .await;
+    let mut posted = false;
     let result = exchange.response().and_then(|r| {
+        if let Some(cb) = super::response_mode::posted_callback(&r.body, &url, redirect_uri)
+            .filter(|_| r.status == 200)
+        {
+            posted = true;
+            return Ok(cb);
+        }
         if !(300..400).contains(&r.status) {
             return Err(format!("expected a redirect to {redirect_uri}, got status {}", r.status));
         }
@@ -119,6 +128,7 @@ async fn redirect(
             Err(format!("the ASPSP redirected to {} instead of the redirect URI: it asks for interaction (use the form driver)", shown(to.as_str())))
         }
     });
+    reached.posted = posted;
     match result {
         Ok(cb) => reached.callback = Some(cb),
         Err(e) => reached.failure = Some(e),
@@ -164,6 +174,13 @@ async fn form(
             request = OutgoingRequest::get(to.as_str());
             current = to;
             continue;
+        }
+        if let Some(cb) = super::response_mode::posted_callback(&r.body, &current, redirect_uri)
+            .filter(|_| r.status == 200)
+        {
+            reached.posted = true;
+            reached.callback = Some(cb);
+            return reached;
         }
         let Some((kind, page)) = recognise(
             &current,

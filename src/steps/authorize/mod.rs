@@ -7,6 +7,7 @@ mod callback;
 mod drivers;
 mod manual;
 mod request;
+mod response_mode;
 
 pub use drivers::parse_page;
 
@@ -51,7 +52,8 @@ async fn prepare_and_drive(
         .endpoint("authorization_endpoint")
         .map_err(early)?;
     let (par, request_object) = step.carriage(ctx.target.variant.request_style);
-    let prepared = request::prepare(step, &client, &*ctx.state).map_err(early)?;
+    let response_mode = step.response_mode.or(ctx.target.variant.response_mode);
+    let prepared = request::prepare(step, &client, response_mode, &*ctx.state).map_err(early)?;
     let mut params =
         request::carry(step, request_object, &prepared, &client, ctx.target).map_err(early)?;
     let mut specs = Vec::new();
@@ -84,10 +86,11 @@ async fn prepare_and_drive(
     let driver = step.driver.unwrap_or(ctx.target.consent.driver);
     let reached = drivers::drive(driver, url, &prepared.redirect_uri, stage, ctx).await;
     let issuer = &ctx.target.issuer;
+    let jwks = ctx.state.jwks().to_vec();
     let Some(authorization) = ctx.state.authorization.as_mut() else {
         return Err(early("the authorization was not recorded".into()));
     };
-    let (judged, ok) = callback::judge(step, &prepared, &reached, issuer, authorization);
+    let (judged, ok) = callback::judge(step, &prepared, &reached, (issuer, &jwks), authorization);
     specs.extend(judged);
     Ok(Outcome {
         specs,

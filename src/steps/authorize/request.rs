@@ -3,7 +3,7 @@
 
 use crate::steps::client_auth::{self, random_id};
 use crate::suite::{AuthorizeStep, RequestObjectMode, Values};
-use crate::target::{ClientProfile, Target};
+use crate::target::{ClientProfile, ResponseMode, Target};
 use base64::Engine;
 use serde_json::{json, Map, Value};
 use sha2::Digest;
@@ -27,12 +27,15 @@ pub(super) struct Prepared {
     pub scope: String,
     /// `authorization_details`, filled (RFC 9396).
     pub details: Option<Value>,
+    /// The `response_mode` sent, if any.
+    pub response_mode: Option<ResponseMode>,
 }
 
 /// Builds the plain parameters of the request.
 pub(super) fn prepare(
     step: &AuthorizeStep,
     client: &ClientProfile,
+    response_mode: Option<ResponseMode>,
     values: &dyn Values,
 ) -> Result<Prepared, String> {
     let redirect_uri = client
@@ -77,6 +80,7 @@ pub(super) fn prepare(
         details.as_ref().map(Value::to_string),
     );
     add("max_age", step.max_age.map(|m| m.to_string()));
+    add("response_mode", response_mode.map(|m| m.name().to_string()));
     for (k, v) in &step.params {
         add(k, Some(v.render(values)?));
     }
@@ -91,6 +95,7 @@ pub(super) fn prepare(
         redirect_uri,
         scope,
         details,
+        response_mode,
     })
 }
 

@@ -54,6 +54,8 @@ const configuration = {
     pushedAuthorizationRequests: { enabled: true },
     requestObjects: { enabled: true },
     claimsParameter: { enabled: true },
+    // JARM (response_mode=jwt and its query/fragment/form_post forms).
+    jwtResponseModes: { enabled: true },
     ciba: {
       enabled: true,
       deliveryModes: ['poll'],
