@@ -82,6 +82,7 @@ fn target(issuer: String, tls: TlsSettings) -> Target {
         openapi: None,
         values: Default::default(),
         plans: vec![],
+        secret_fields: vec![],
         tls,
         http: HttpSettings {
             timeout: Duration::from_millis(400),

@@ -197,6 +197,7 @@ impl RunningBank {
                 login_hint_expired: Some("expire:alice".into()),
             },
             plans: vec![],
+            secret_fields: vec![],
         }
     }
 

@@ -42,6 +42,9 @@ struct TargetFile {
     values: ValuesFile,
     #[serde(default)]
     plans: Vec<String>,
+    /// Extra form field and JSON member names to redact.
+    #[serde(default)]
+    secret_fields: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -385,7 +388,24 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         },
         values: file.values.into_values(),
         plans: file.plans,
+        secret_fields: secret_fields(path, &file.secret_fields)?,
     })
+}
+
+/// The profile's `secret_fields`: names, each non-empty (an empty name
+/// would redact nothing while looking as if it did).
+fn secret_fields(path: &Path, names: &[Spanned<String>]) -> Result<Vec<String>, ConfigError> {
+    names
+        .iter()
+        .map(|n| match n.value.trim() {
+            "" => Err(invalid(
+                path,
+                &n.referenced,
+                "`secret_fields` lists form field or JSON member names; this one is empty".into(),
+            )),
+            name => Ok(name.to_string()),
+        })
+        .collect()
 }
 
 /// Plain http only for a development server on this machine: an `http://`
