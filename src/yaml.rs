@@ -81,7 +81,9 @@ fn mask_secret_lines(rendered: &str) -> String {
     static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
         regex::Regex::new(
-            r#"(?im)^(\s*\d*\s*\|\s*(?:-\s+)?[A-Za-z_.-]*(secret|password|passwd|pwd|pin|otp|token|private_key)[A-Za-z_.-]*\s*:\s*)(\S[^\n]*)$"#,
+            // `[ \t]`, not `\s`: a key with its value on the next line
+            // (`secret_fields:` then `- otp`) must not swallow that line.
+            r#"(?im)^([ \t]*\d*[ \t]*\|[ \t]*(?:-[ \t]+)?[A-Za-z_.-]*(secret|password|passwd|pwd|pin|otp|token|private_key)[A-Za-z_.-]*[ \t]*:[ \t]*)(\S[^\n]*)$"#,
         )
         .ok()
     });

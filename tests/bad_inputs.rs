@@ -91,3 +91,33 @@ fn a_yaml_error_snippet_masks_the_secrets_on_its_lines() {
     assert!(stderr.contains("secret: [redacted]"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "{stderr}");
 }
+
+/// `secret_fields` is a list of non-empty names; anything else is refused
+/// where it is written.
+#[test]
+fn secret_fields_must_be_a_list_of_names() {
+    for (file, at, message) in [
+        (
+            "secret-fields-empty",
+            "6:22",
+            "`secret_fields` lists form field or JSON member names; this one is empty",
+        ),
+        (
+            "secret-fields-not-a-list",
+            "6:16",
+            "expected sequence start",
+        ),
+        ("secret-fields-number", "8:5", "expected string scalar"),
+    ] {
+        let path = format!("tests/bad_inputs/{file}.profile.yml");
+        let out = Command::new(env!("CARGO_BIN_EXE_probity"))
+            .args(["validate", &path])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("probity runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {stderr}");
+        assert!(stderr.contains(&format!("{path}:{at}")), "{file}: {stderr}");
+        assert!(stderr.contains(message), "{file}: {stderr}");
+    }
+}

@@ -77,8 +77,13 @@ fn hostile_result() -> ScenarioResult {
                 label: "Login page".into(),
                 url: format!("https://bank.example/login#{}", evil(3)),
                 title: evil(4),
-                fields: vec![evil(0)],
+                fields: vec![probity::steps::FormField {
+                    name: evil(0),
+                    value: evil(1),
+                    secret: false,
+                }],
                 text: evil(1),
+                exchange: 1,
             },
             Artifact::Note { text: evil(2) },
             Artifact::Claims {
@@ -87,6 +92,7 @@ fn hostile_result() -> ScenarioResult {
             },
         ],
         ok: false,
+        secrets: Default::default(),
     };
     ScenarioResult {
         suite: format!("suite{}", evil(0)),

@@ -83,6 +83,7 @@ fn target(issuer: String, tls: TlsSettings) -> Target {
         values: Default::default(),
         plans: vec![],
         variant: Default::default(),
+        secret_fields: vec![],
         tls,
         http: HttpSettings {
             timeout: Duration::from_millis(400),
@@ -976,4 +977,83 @@ fn an_unreachable_target_is_reported_once_and_the_other_scenarios_are_not_run() 
         .collect();
     assert_eq!(failed, 1, "the unreachable target is failed once: {rows:?}");
     assert_eq!(not_run.len(), rows.len() - 1, "{rows:?}");
+}
+
+/// Writes the run's reports into `dir` the way `probity run` does (redacted).
+fn write_reports(dir: &std::path::Path, t: &Target, r: &probity::runner::ScenarioResult) {
+    let mut writer = probity::report::ReportWriter::new(probity::report::ReportOptions {
+        dir: dir.to_path_buf(),
+        redactor: probity::http::redact::Redactor::new(t.secrets()),
+        command: ("probity run".into(), String::new()),
+        suite_files: Default::default(),
+        planned: vec![],
+        run: probity::report::RunInfo::default(),
+        clients: vec![],
+        formats: Default::default(),
+        sign_key: None,
+        templates: None,
+    })
+    .expect("writer");
+    writer.scenario(r).expect("scenario written");
+    writer.finish().expect("finished");
+}
+
+/// A large value is stored once in report.json: a megabyte ID token that
+/// two token responses carry is written in full once and named the second
+/// time, and `probity report` renders the markdown back byte for byte.
+#[tokio::test]
+async fn a_one_megabyte_id_token_is_stored_once_in_report_json() {
+    let mut c = claims();
+    c["padding"] = "A".repeat(1024 * 1024).into();
+    let token = unsigned_token(serde_json::json!({"alg": "ES256", "kid": "k1"}), c);
+    let base = provider(Provider {
+        location: to_callback,
+        token: token_with(token.clone(), serde_json::json!({})),
+        jwks: serde_json::json!({"keys": [ec_jwk("k1")]}),
+    })
+    .await;
+    let mut t = provider_target(base);
+    t.http.max_body_bytes = 4 * 1024 * 1024;
+    let steps =
+        "      - authorize:\n          scope: openid\n      - token: {}\n      - id_token: {}\n";
+    let yaml = format!("suite: hostile\nscenarios:\n  - id: twice\n    name: Twice\n    steps:\n      - discovery: {{}}\n{steps}{steps}");
+    let r = common::run_yaml(&t, &yaml, "twice").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_reports(dir.path(), &t, &r);
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).expect(name);
+    let md = read("hostile.twice.md");
+    assert_eq!(
+        md.matches(token.as_str()).count(),
+        2,
+        "both responses show it"
+    );
+    let json = read("report.json");
+    assert_eq!(json.matches(token.as_str()).count(), 1);
+    assert!(
+        json.contains("\"same_as\""),
+        "the second response names the first"
+    );
+    // The decoded claims, shown by both id_token steps, are stored once too.
+    assert_eq!(json.matches(&"A".repeat(1024 * 1024)).count(), 1);
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/report.schema.json"),
+        )
+        .expect("schema"),
+    )
+    .expect("schema is JSON");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("report.json parses");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .take(5)
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    std::fs::remove_file(dir.path().join("hostile.twice.md")).expect("remove");
+    probity::report::ReportWriter::rerender(dir.path(), None).expect("re-rendered");
+    assert!(
+        read("hostile.twice.md") == md,
+        "re-rendered markdown differs"
+    );
 }

@@ -198,6 +198,7 @@ impl RunningBank {
             },
             plans: vec![],
             variant: Default::default(),
+            secret_fields: vec![],
         }
     }
 

@@ -120,7 +120,7 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
     let redactor = if args.no_redact {
         Redactor::disabled()
     } else {
-        Redactor::new(target.secrets())
+        target.redactor()
     };
     let formats = Formats::parse(&args.format).map_err(ConfigError::Other)?;
     let writer = ReportWriter::new(ReportOptions {

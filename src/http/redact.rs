@@ -44,27 +44,96 @@ const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "k", "ot
 pub struct Redactor {
     enabled: bool,
     literals: Vec<String>,
+    /// Field and member names that are secrets besides [`SECRET_FIELDS`]:
+    /// the profile's `secret_fields` and the fields a page marked
+    /// `type="password"`.
+    fields: Vec<String>,
+    /// `name=value` for one of `fields`, in free text.
+    field_params: Option<regex::Regex>,
+}
+
+/// Secrets a scenario met while it ran rather than read from the profile:
+/// the names and values of the form fields a page marked `type="password"`.
+/// Never serialized: it holds the values themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Learned {
+    /// Field names whose values are secrets.
+    pub fields: Vec<String>,
+    /// Values to mask wherever they appear.
+    pub values: Vec<String>,
+}
+
+impl Learned {
+    /// Adds what `other` learned.
+    pub fn extend(&mut self, other: &Learned) {
+        for f in &other.fields {
+            if !self.fields.contains(f) {
+                self.fields.push(f.clone());
+            }
+        }
+        for v in &other.values {
+            if !self.values.contains(v) {
+                self.values.push(v.clone());
+            }
+        }
+    }
 }
 
 impl Redactor {
     /// A redactor that masks the built-in credential fields and every
     /// occurrence of the given literal secrets (e.g. the client secret).
     pub fn new(literals: impl IntoIterator<Item = String>) -> Self {
-        let mut literals: Vec<String> = literals.into_iter().filter(|s| s.len() >= 4).collect();
-        // Longest first so a secret containing another is masked whole.
-        literals.sort_by_key(|s| std::cmp::Reverse(s.len()));
         Redactor {
             enabled: true,
-            literals,
+            ..Default::default()
         }
+        .with_literals(literals)
     }
 
     /// A redactor that shows everything (`--no-redact`).
     pub fn disabled() -> Self {
-        Redactor {
-            enabled: false,
-            literals: vec![],
+        Redactor::default()
+    }
+
+    /// This redactor, also masking every occurrence of these values. A value
+    /// under 4 characters is masked only by its field's name: masking every
+    /// `42` in a report would hide more than it protects.
+    pub fn with_literals(mut self, literals: impl IntoIterator<Item = String>) -> Self {
+        for s in literals.into_iter().filter(|s| s.len() >= 4) {
+            if !self.literals.contains(&s) {
+                self.literals.push(s);
+            }
         }
+        // Longest first so a secret containing another is masked whole.
+        self.literals.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self
+    }
+
+    /// This redactor, also masking the values of form fields and JSON
+    /// members with these names (and `name=value` in free text).
+    pub fn with_fields(mut self, names: impl IntoIterator<Item = String>) -> Self {
+        for n in names.into_iter().filter(|n| !n.is_empty()) {
+            if !self.fields.contains(&n) && !SECRET_FIELDS.contains(&n.as_str()) {
+                self.fields.push(n);
+            }
+        }
+        self.field_params = field_params(&self.fields);
+        self
+    }
+
+    /// This redactor, also masking what a scenario learned while it ran.
+    pub fn learning(&self, learned: &Learned) -> Self {
+        if !self.enabled {
+            return self.clone();
+        }
+        self.clone()
+            .with_fields(learned.fields.iter().cloned())
+            .with_literals(learned.values.iter().cloned())
+    }
+
+    /// Whether a form field or JSON member of this name holds a secret.
+    fn secret_field(&self, name: &str) -> bool {
+        SECRET_FIELDS.contains(&name) || self.fields.iter().any(|f| f == name)
     }
 
     /// The value of a header as it may be shown.
@@ -90,11 +159,11 @@ impl Redactor {
             return body.to_string();
         }
         if let Ok(mut json) = serde_json::from_str::<Value>(body) {
-            mask_json(&mut json);
+            self.mask_json(&mut json);
             return self.literals(&serde_json::to_string_pretty(&json).unwrap_or_default());
         }
         if looks_like_form(body) {
-            return self.literals(&mask_form(body));
+            return self.literals(&self.mask_form(body));
         }
         self.literals(body)
     }
@@ -105,7 +174,7 @@ impl Redactor {
             return url.to_string();
         }
         match url.split_once('?') {
-            Some((base, query)) => self.literals(&format!("{base}?{}", mask_form(query))),
+            Some((base, query)) => self.literals(&format!("{base}?{}", self.mask_form(query))),
             None => self.literals(url),
         }
     }
@@ -114,9 +183,21 @@ impl Redactor {
     pub fn json(&self, value: &Value) -> Value {
         let mut v = value.clone();
         if self.enabled {
-            mask_json(&mut v);
+            self.mask_json(&mut v);
         }
         v
+    }
+
+    /// The value of the form field `name` as it may be shown: masked when
+    /// the name is a secret's or `secret` says so (the page marked it).
+    pub fn field(&self, name: &str, value: &str, secret: bool) -> String {
+        if !self.enabled {
+            value.to_string()
+        } else if secret || self.secret_field(name) {
+            masked(value)
+        } else {
+            self.literals(value)
+        }
     }
 
     /// Free text as it may be shown (an error message, a note, a spec's
@@ -131,6 +212,15 @@ impl Redactor {
             let value = c.get(2).map_or("", |m| m.as_str());
             format!("{name}={}", masked(value))
         });
+        let params = match &self.field_params {
+            Some(re) => re
+                .replace_all(&params, |c: &regex::Captures<'_>| {
+                    let (lead, name) = (&c[1], &c[2]);
+                    format!("{lead}{name}={}", masked(&c[3]))
+                })
+                .into_owned(),
+            None => params.into_owned(),
+        };
         let tokens = jwts().replace_all(&params, |c: &regex::Captures<'_>| {
             masked(c.get(0).map_or("", |m| m.as_str()))
         });
@@ -172,39 +262,70 @@ fn jwts() -> &'static regex::Regex {
     })
 }
 
-fn mask_json(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            let is_jwk = map.contains_key("kty");
-            for (k, v) in map.iter_mut() {
-                let secret = SECRET_FIELDS.contains(&k.as_str())
-                    || (is_jwk && PRIVATE_JWK_MEMBERS.contains(&k.as_str()));
-                if secret && !v.is_null() {
-                    let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                    *v = Value::String(masked(&text));
-                } else {
-                    mask_json(v);
+/// `name=value` for one of `names` in free text, or `None` for no names.
+/// Names are data (`Input.Password`), so they are escaped; the lead group
+/// stands in for `\b`, which a name starting with punctuation would defeat.
+fn field_params(names: &[String]) -> Option<regex::Regex> {
+    if names.is_empty() {
+        return None;
+    }
+    let alternatives: Vec<String> = names.iter().map(|n| regex::escape(n)).collect();
+    regex::Regex::new(&format!(
+        r#"(^|[^A-Za-z0-9_.\-])({})=([^&\s"'<>]+)"#,
+        alternatives.join("|")
+    ))
+    .ok()
+}
+
+impl Redactor {
+    fn mask_json(&self, value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                let is_jwk = map.contains_key("kty");
+                for (k, v) in map.iter_mut() {
+                    let secret = self.secret_field(k)
+                        || (is_jwk && PRIVATE_JWK_MEMBERS.contains(&k.as_str()));
+                    if secret && !v.is_null() {
+                        let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                        *v = Value::String(masked(&text));
+                    } else {
+                        self.mask_json(v);
+                    }
                 }
             }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.mask_json(v)),
+            _ => {}
         }
-        Value::Array(items) => items.iter_mut().for_each(mask_json),
-        _ => {}
     }
+
+    /// Masks secret fields of a form body or query. A field name is
+    /// compared decoded (`Input.Password` may be sent as `Input%2EPassword`);
+    /// the value's fingerprint is that of the decoded value, as the literal
+    /// masking elsewhere sees it.
+    fn mask_form(&self, query: &str) -> String {
+        query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) if self.secret_field(&decoded(k)) => {
+                    format!("{k}={}", masked(&decoded(v)))
+                }
+                _ => pair.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// A form-urlencoded component, decoded (`+` is a space).
+fn decoded(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| s.to_string())
 }
 
 fn looks_like_form(body: &str) -> bool {
     !body.is_empty() && !body.contains(char::is_whitespace) && body.contains('=')
-}
-
-fn mask_form(query: &str) -> String {
-    query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((k, v)) if SECRET_FIELDS.contains(&k) => format!("{k}={}", masked(v)),
-            _ => pair.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 #[cfg(test)]
@@ -248,5 +369,51 @@ mod tests {
             Redactor::disabled().header("authorization", "Basic abc"),
             "Basic abc"
         );
+    }
+
+    #[test]
+    fn extra_field_names_are_masked_in_json_forms_and_text() {
+        let r = Redactor::new(vec![]).with_fields(["otp".to_string(), "Input.Pin".to_string()]);
+        let json = r.body(r#"{"otp":"123456","nested":{"otp":7},"other":"shown"}"#);
+        assert!(!json.contains("123456") && json.contains("shown"), "{json}");
+        assert_eq!(
+            r.body("a=1&Input.Pin=98%2B76&otp=55"),
+            format!("a=1&Input.Pin={}&otp={}", masked("98+76"), masked("55"))
+        );
+        assert_eq!(
+            r.text("sent otp=123456 and Input.Pin=4321"),
+            format!(
+                "sent otp={} and Input.Pin={}",
+                masked("123456"),
+                masked("4321")
+            )
+        );
+        // A name is data, not a pattern: `Input.Pin` does not match `InputXPin`.
+        assert_eq!(r.text("InputXPin=4321"), "InputXPin=4321");
+        // Without the names, the same text is shown.
+        assert_eq!(Redactor::new(vec![]).body("otp=55"), "otp=55");
+    }
+
+    #[test]
+    fn what_a_scenario_learned_is_masked_by_name_and_everywhere_by_value() {
+        let learned = Learned {
+            fields: vec!["word".into()],
+            values: vec!["Tr0ub4dor&3".into()],
+        };
+        let r = Redactor::new(vec![]).learning(&learned);
+        assert_eq!(
+            r.body("user=alice&word=Tr0ub4dor%263"),
+            format!("user=alice&word={}", masked("Tr0ub4dor&3"))
+        );
+        assert_eq!(
+            r.text("<p>your password is Tr0ub4dor&3</p>"),
+            format!("<p>your password is {}</p>", masked("Tr0ub4dor&3"))
+        );
+        assert_eq!(r.field("word", "x", false), masked("x"));
+        assert_eq!(r.field("answer", "y", true), masked("y"));
+        assert_eq!(r.field("user", "alice", false), "alice");
+        let open = Redactor::disabled().learning(&learned);
+        assert_eq!(open.text("Tr0ub4dor&3"), "Tr0ub4dor&3");
+        assert_eq!(open.field("word", "Tr0ub4dor&3", true), "Tr0ub4dor&3");
     }
 }

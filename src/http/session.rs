@@ -51,6 +51,7 @@ pub struct Session {
     client: Arc<HttpClient>,
     cookies: cookie_store::CookieStore,
     exchanges: Vec<Exchange>,
+    learned: super::redact::Learned,
 }
 
 impl Session {
@@ -60,12 +61,30 @@ impl Session {
             client,
             cookies: cookie_store::CookieStore::default(),
             exchanges: Vec::new(),
+            learned: Default::default(),
         }
     }
 
     /// Takes the exchanges captured since the last call, in order.
     pub fn take_exchanges(&mut self) -> Vec<Exchange> {
         std::mem::take(&mut self.exchanges)
+    }
+
+    /// How many exchanges were captured since the last
+    /// [`take_exchanges`](Self::take_exchanges): the number of the latest.
+    pub fn exchange_count(&self) -> usize {
+        self.exchanges.len()
+    }
+
+    /// Remembers secrets met on the way (a page's password fields), so the
+    /// reports mask them although the profile did not name them.
+    pub fn learn(&mut self, learned: &super::redact::Learned) {
+        self.learned.extend(learned);
+    }
+
+    /// Takes the secrets learned since the last call.
+    pub fn take_learned(&mut self) -> super::redact::Learned {
+        std::mem::take(&mut self.learned)
     }
 
     /// Sends a request, captures it, and returns the exchange. Never fails:

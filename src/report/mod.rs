@@ -12,6 +12,7 @@ mod junit;
 pub mod manifest;
 pub mod model;
 mod render;
+mod values;
 mod writer;
 
 pub use files::{create_run_dir, write_atomic};

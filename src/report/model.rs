@@ -62,16 +62,21 @@ pub enum Item {
         /// Pretty JSON.
         json: String,
     },
-    /// A page the form driver saw.
+    /// A page the form driver saw, placed right after the exchange that
+    /// served it and before the one that submitted its form.
     Page {
+        /// The stage.
+        stage: String,
         /// "Login page" / "Consent page".
         label: String,
+        /// The exchange (its `n`) whose response was this page.
+        exchange: usize,
         /// URL (redacted).
         url: String,
         /// Title.
         title: String,
-        /// Form field names.
-        fields: Vec<String>,
+        /// The form fields submitted: name and value, secrets masked.
+        fields: Vec<(String, String)>,
         /// Text snapshot.
         text: String,
     },
@@ -155,21 +160,29 @@ impl ScenarioReport {
         redactor: &Redactor,
         clients: &[Credential],
     ) -> Self {
+        // What the scenario learned (a page's password) is masked in all
+        // of it, the exchanges before the page included.
+        let mut learned = crate::http::redact::Learned::default();
+        r.steps.iter().for_each(|s| learned.extend(&s.secrets));
+        let redactor = &redactor.learning(&learned);
         let mut items = Vec::new();
         let mut specs = Vec::new();
         let mut per_stage: std::collections::HashMap<String, usize> = Default::default();
         let mut n = 0;
         for step in &r.steps {
-            for ex in &step.exchanges {
+            let first = n + 1;
+            for (i, ex) in step.exchanges.iter().enumerate() {
                 n += 1;
                 let in_stage = per_stage.entry(ex.stage.clone()).or_default();
                 *in_stage += 1;
                 items.push(exchange_item(ex, n, *in_stage, redactor));
+                items.extend(pages_after(step, i + 1, first, redactor));
             }
             items.extend(
                 step.artifacts
                     .iter()
-                    .map(|a| artifact_item(&step.stage, a, redactor)),
+                    .filter(|a| !placed(a, step.exchanges.len()))
+                    .map(|a| artifact_item(&step.stage, a, first, redactor)),
             );
             let last = (!step.exchanges.is_empty()).then_some(n);
             specs.extend(spec_lines(step, last, redactor));
@@ -208,6 +221,26 @@ impl ScenarioReport {
         out.sort_by_key(|s| s.result.verdict != Verdict::Failed);
         out
     }
+}
+
+/// Whether an artifact is shown between the step's exchanges (a page
+/// served by one of them) rather than after them.
+fn placed(a: &Artifact, exchanges: usize) -> bool {
+    matches!(a, Artifact::Page { exchange, .. } if (1..=exchanges).contains(exchange))
+}
+
+/// The pages the step's exchange `i` (from 1) served; `first` is the
+/// scenario-wide number of the step's first exchange.
+fn pages_after<'a>(
+    step: &'a StepResult,
+    i: usize,
+    first: usize,
+    redactor: &'a Redactor,
+) -> impl Iterator<Item = Item> + 'a {
+    step.artifacts
+        .iter()
+        .filter(move |a| matches!(a, Artifact::Page { exchange, .. } if *exchange == i))
+        .map(move |a| artifact_item(&step.stage, a, first, redactor))
 }
 
 fn spec_lines<'a>(
@@ -300,7 +333,8 @@ fn exchange_item(ex: &Exchange, n: usize, in_stage: usize, redactor: &Redactor) 
     }
 }
 
-fn artifact_item(stage: &str, a: &Artifact, redactor: &Redactor) -> Item {
+/// `first` is the scenario-wide number of the step's first exchange.
+fn artifact_item(stage: &str, a: &Artifact, first: usize, redactor: &Redactor) -> Item {
     match a {
         Artifact::Claims { label, claims } => Item::Claims {
             stage: stage.to_string(),
@@ -317,11 +351,20 @@ fn artifact_item(stage: &str, a: &Artifact, redactor: &Redactor) -> Item {
             title,
             fields,
             text,
+            exchange,
         } => Item::Page {
+            stage: stage.to_string(),
             label: label.clone(),
+            exchange: (first + exchange).saturating_sub(1),
             url: redactor.url(url),
             title: redactor.text(title),
-            fields: fields.clone(),
+            fields: fields
+                .iter()
+                .map(|f| {
+                    let value = redactor.field(&f.name, &f.value, f.secret);
+                    (redactor.text(&f.name), value)
+                })
+                .collect(),
             text: redactor.body(text),
         },
     }

@@ -13,7 +13,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The version of `report.json`'s layout (`schemas/report.schema.json`).
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: a large string is stored once, later occurrences name it (`same_as`).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The layouts this probity reads: 1 has no `same_as` references, so it
+/// reads as 2 does.
+const READABLE_VERSIONS: [u32; 2] = [1, 2];
 
 /// Which files a run writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,7 +344,6 @@ impl ReportWriter {
 /// A run directory's `report.json`, read back.
 #[derive(serde::Deserialize)]
 struct ReportFile {
-    schema_version: u32,
     scenarios: Vec<ScenarioReport>,
     summary: RunSummary,
 }
@@ -348,16 +352,21 @@ fn read_report(dir: &Path) -> Result<ReportFile, String> {
     let path = dir.join("report.json");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let file: ReportFile = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a probity report: {e}", path.display()))?;
-    if file.schema_version != SCHEMA_VERSION {
+    let not_a_report = |e: String| format!("{} is not a probity report: {e}", path.display());
+    let mut json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| not_a_report(e.to_string()))?;
+    let version = json["schema_version"].as_u64().unwrap_or(0);
+    if !READABLE_VERSIONS.iter().any(|v| u64::from(*v) == version) {
         return Err(format!(
-            "{} has schema_version {}; this probity reads {SCHEMA_VERSION}",
+            "{} has schema_version {version}; this probity reads {READABLE_VERSIONS:?}",
             path.display(),
-            file.schema_version
         ));
     }
-    Ok(file)
+    // Large values are stored once: put them back where they are named.
+    super::values::Resolver::default()
+        .decode(&mut json["scenarios"])
+        .map_err(not_a_report)?;
+    serde_json::from_value(json).map_err(|e| not_a_report(e.to_string()))
 }
 
 /// Now, as reports show it.
@@ -371,6 +380,8 @@ struct JsonStream {
     tmp: PathBuf,
     out: std::io::BufWriter<std::fs::File>,
     first: bool,
+    /// The large strings already written, which later scenarios name.
+    once: super::values::Once,
 }
 
 impl JsonStream {
@@ -382,6 +393,7 @@ impl JsonStream {
             tmp,
             out: std::io::BufWriter::new(file),
             first: true,
+            once: Default::default(),
         };
         let head = serde_json::json!({
             "schema_version": SCHEMA_VERSION,
@@ -403,7 +415,9 @@ impl JsonStream {
     }
 
     fn push(&mut self, report: &ScenarioReport) -> Result<(), String> {
-        let text = serde_json::to_string(report).map_err(|e| e.to_string())?;
+        let mut json = serde_json::to_value(report).map_err(|e| e.to_string())?;
+        self.once.encode(&mut json);
+        let text = json.to_string();
         let sep = if self.first { "" } else { ",\n" };
         self.first = false;
         self.put(&format!("{sep}{text}"))

@@ -49,6 +49,7 @@ pub(crate) fn panicked_step(
         ))],
         artifacts: vec![],
         ok: false,
+        secrets: Default::default(),
     }
 }
 

@@ -94,13 +94,18 @@ fn vacuous_refusal(step: &Step, result: &mut StepResult) {
 async fn guarded_step(step: &Step, location: String, ctx: &mut StepContext<'_>) -> StepResult {
     match catching(run_step(step, location.clone(), ctx)).await {
         Ok(r) => r,
-        Err(message) => panicked_step(
-            step.kind(),
-            step.stage(),
-            location,
-            ctx.session.take_exchanges(),
-            &message,
-        ),
+        Err(message) => {
+            let mut s = panicked_step(
+                step.kind(),
+                step.stage(),
+                location,
+                ctx.session.take_exchanges(),
+                &message,
+            );
+            // A page's password learned before the panic is still masked.
+            s.secrets = ctx.session.take_learned();
+            s
+        }
     }
 }
 

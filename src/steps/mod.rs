@@ -59,16 +59,30 @@ pub enum Artifact {
         url: String,
         /// Its title.
         title: String,
-        /// Names of the form fields submitted.
-        fields: Vec<String>,
+        /// The form fields submitted, in order.
+        fields: Vec<FormField>,
         /// A text snapshot of the page.
         text: String,
+        /// The step's exchange (from 1) whose response was this page: the
+        /// report shows the page right after it.
+        exchange: usize,
     },
     /// A short remark.
     Note {
         /// The remark.
         text: String,
     },
+}
+
+/// A form field the form driver submitted.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormField {
+    /// Its name.
+    pub name: String,
+    /// The value submitted (redacted in reports when `secret`).
+    pub value: String,
+    /// A secret: `type="password"` on the page, or secret by its name.
+    pub secret: bool,
 }
 
 /// What one step produced.
@@ -88,6 +102,9 @@ pub struct StepResult {
     pub artifacts: Vec<Artifact>,
     /// Whether it reached its end (later steps may depend on it).
     pub ok: bool,
+    /// Secrets it met on the way, which reports must mask too.
+    #[serde(skip)]
+    pub secrets: crate::http::redact::Learned,
 }
 
 /// What a step kind returns; exchanges are collected by [`run_step`].
@@ -100,6 +117,7 @@ pub(crate) struct Outcome {
 /// Runs one step, written at `location`, and gathers the exchanges it made.
 pub async fn run_step(step: &Step, location: String, ctx: &mut StepContext<'_>) -> StepResult {
     ctx.session.take_exchanges();
+    ctx.session.take_learned();
     let stage = step.stage();
     let outcome = match step {
         Step::Discovery(s) => discovery::run(s, &stage, ctx).await,
@@ -130,6 +148,7 @@ pub async fn run_step(step: &Step, location: String, ctx: &mut StepContext<'_>) 
         specs,
         artifacts: outcome.artifacts,
         ok: outcome.ok,
+        secrets: ctx.session.take_learned(),
     }
 }
 

@@ -44,6 +44,9 @@ struct TargetFile {
     plans: Vec<String>,
     #[serde(default)]
     variant: Option<Spanned<VariantFile>>,
+    /// Extra form field and JSON member names to redact.
+    #[serde(default)]
+    secret_fields: Vec<Spanned<String>>,
 }
 
 /// `variant:`: how scenarios that do not pin their own style run.
@@ -405,6 +408,7 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
         values: file.values.into_values(),
         plans: file.plans,
         variant,
+        secret_fields: secret_fields(path, &file.secret_fields)?,
     })
 }
 
@@ -457,6 +461,22 @@ fn variant(
         response_mode: f.response_mode,
         declared: true,
     })
+}
+
+/// The profile's `secret_fields`: names, each non-empty (an empty name
+/// would redact nothing while looking as if it did).
+fn secret_fields(path: &Path, names: &[Spanned<String>]) -> Result<Vec<String>, ConfigError> {
+    names
+        .iter()
+        .map(|n| match n.value.trim() {
+            "" => Err(invalid(
+                path,
+                &n.referenced,
+                "`secret_fields` lists form field or JSON member names; this one is empty".into(),
+            )),
+            name => Ok(name.to_string()),
+        })
+        .collect()
 }
 
 /// Plain http only for a development server on this machine: an `http://`

@@ -257,6 +257,9 @@ pub struct Target {
     pub plans: Vec<String>,
     /// How scenarios that do not pin their own style are run.
     pub variant: Variant,
+    /// Form field and JSON member names whose values are always redacted,
+    /// besides the built-in ones (`secret_fields: [otp, memorable_word]`).
+    pub secret_fields: Vec<String>,
 }
 
 /// Values the shipped suites take from the profile instead of assuming one
@@ -310,8 +313,22 @@ impl Target {
         self.http.insecure_http
     }
 
+    /// Whether a form field holds a secret by its name: a built-in pattern
+    /// or one of the profile's `secret_fields`.
+    pub fn is_secret_field(&self, name: &str) -> bool {
+        is_secret_field(name) || self.secret_fields.iter().any(|f| f == name)
+    }
+
+    /// The redactor of this target's reports: its literal secrets and its
+    /// `secret_fields` masked (the built-in names always are).
+    pub fn redactor(&self) -> crate::http::redact::Redactor {
+        crate::http::redact::Redactor::new(self.secrets())
+            .with_fields(self.secret_fields.iter().cloned())
+    }
+
     /// Literal secrets that reports must mask wherever they appear: client
-    /// secrets and the values of form fields the driver fills (passwords).
+    /// secrets and the values of form fields the driver fills that are
+    /// secrets by name (passwords, the profile's `secret_fields`).
     pub fn secrets(&self) -> Vec<String> {
         let mut out: Vec<String> = std::iter::once(&self.client)
             .chain(self.clients.values())
@@ -324,7 +341,7 @@ impl Target {
             out.extend(
                 page.fields
                     .iter()
-                    .filter(|(k, _)| is_secret_field(k))
+                    .filter(|(k, _)| self.is_secret_field(k))
                     .map(|(_, v)| v.clone()),
             );
         }

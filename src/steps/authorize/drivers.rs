@@ -6,8 +6,9 @@
 //!   login and consent pages from the target profile, fill and submit them.
 //! - `manual`: a person authorizes in a browser; see [`super::manual`].
 
+use crate::http::redact::Learned;
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
-use crate::steps::{shown, Artifact, StepContext};
+use crate::steps::{shown, Artifact, FormField, StepContext};
 use crate::target::{ConsentDriver, FormPage};
 use scraper::{Html, Selector};
 
@@ -193,8 +194,10 @@ async fn form(
         };
         reached.consent_prompted |= kind == PageKind::Consent;
         match submit(&current, &r.body, &page) {
-            Ok((next, artifact)) => {
-                reached.pages.push(artifact_for(kind, &current, artifact));
+            Ok((next, mut seen)) => {
+                learn(&mut seen, ctx);
+                seen.exchange = ctx.session.exchange_count();
+                reached.pages.push(artifact_for(kind, &current, seen));
                 request = next;
             }
             Err(e) => return failed(reached, e),
@@ -263,11 +266,34 @@ fn title(body: &str) -> String {
         .unwrap_or_else(|| "no title".into())
 }
 
-/// What the report shows of a page: title, form fields, a text snapshot.
+/// What the report shows of a page: title, form fields, a text snapshot,
+/// and which of the step's exchanges served it.
 struct PageSeen {
     title: String,
-    fields: Vec<String>,
+    fields: Vec<FormField>,
     text: String,
+    exchange: usize,
+}
+
+/// Marks the page's secret fields and tells the session about them. A field
+/// the page itself marks `type="password"` is a secret whatever its name
+/// (`pwd`, `Input.Password`, `answer`): its value is masked wherever it
+/// appears. A field secret by name (the built-in patterns, the profile's
+/// `secret_fields`) has its value masked in the submitted body; its value is
+/// not masked everywhere, because a pattern as wide as `code` also names
+/// fields like `code_challenge_method: S256`.
+fn learn(seen: &mut PageSeen, ctx: &mut StepContext<'_>) {
+    let mut learned = Learned::default();
+    for f in &mut seen.fields {
+        if f.secret {
+            learned.values.push(f.value.clone());
+        }
+        f.secret |= ctx.target.is_secret_field(&f.name);
+        if f.secret {
+            learned.fields.push(f.name.clone());
+        }
+    }
+    ctx.session.learn(&learned);
 }
 
 fn artifact_for(kind: PageKind, url: &url::Url, seen: PageSeen) -> Artifact {
@@ -281,6 +307,7 @@ fn artifact_for(kind: PageKind, url: &url::Url, seen: PageSeen) -> Artifact {
         title: seen.title,
         fields: seen.fields,
         text: seen.text,
+        exchange: seen.exchange,
     }
 }
 
@@ -301,6 +328,8 @@ fn submit(
     let inputs =
         Selector::parse("input[name], select[name], textarea[name]").expect("static selector");
     let mut fields: Vec<(String, String)> = Vec::new();
+    // Names of the inputs the page itself marks `type="password"`.
+    let mut passwords: Vec<String> = Vec::new();
     for input in form.select(&inputs) {
         let el = input.value();
         let kind = el.attr("type").unwrap_or("text").to_ascii_lowercase();
@@ -311,6 +340,9 @@ fn submit(
             continue;
         }
         let name = el.attr("name").unwrap_or_default().to_string();
+        if kind == "password" {
+            passwords.push(name.clone());
+        }
         fields.push((name, el.attr("value").unwrap_or_default().to_string()));
     }
     for (k, v) in &page.fields {
@@ -334,7 +366,15 @@ fn submit(
         .to_ascii_uppercase();
     let seen = PageSeen {
         title: title(body),
-        fields: fields.iter().map(|(n, _)| n.clone()).collect(),
+        fields: fields
+            .iter()
+            .map(|(n, v)| FormField {
+                name: n.clone(),
+                value: v.clone(),
+                secret: passwords.contains(n),
+            })
+            .collect(),
+        exchange: 0,
         text: doc
             .root_element()
             .text()
