@@ -458,17 +458,15 @@ fn http_settings(path: &Path, h: &HttpFile) -> Result<HttpSettings, ConfigError>
 fn interpolate_env(text: &str) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = text;
-    while let Some(start) = rest.find("${env:") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 6..];
-        let end = after
-            .find('}')
+    while let Some((before, after)) = rest.split_once("${env:") {
+        out.push_str(before);
+        let (name, after) = after
+            .split_once('}')
             .ok_or_else(|| format!("unclosed `${{env:` in `{text}`"))?;
-        let name = &after[..end];
         let value =
             std::env::var(name).map_err(|_| format!("environment variable `{name}` is not set"))?;
         out.push_str(&value);
-        rest = &after[end + 1..];
+        rest = after;
     }
     out.push_str(rest);
     Ok(out)
