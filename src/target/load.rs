@@ -5,7 +5,7 @@ use super::files::{self, Half, MAX_KEY_FILE, MAX_OPENAPI_FILE};
 use super::model::*;
 use crate::http::{HttpSettings, TlsSettings};
 use crate::openapi::SchemaBook;
-use crate::yaml::{invalid, parse_yaml};
+use crate::yaml::{invalid, parse_yaml_syntax_first};
 use crate::ConfigError;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -244,7 +244,10 @@ impl Resolver<'_> {
             return Err(invalid(
                 self.path,
                 &f.id.referenced,
-                "private_key_jwt needs `signing_key`".into(),
+                format!(
+                    "client `{}` authenticates with private_key_jwt but has no `signing_key` (the file of the private key, PEM or JWK, that signs its assertions)",
+                    f.id.value
+                ),
             ));
         }
         Ok(ClientProfile {
@@ -285,6 +288,8 @@ pub fn parse_client_key(
             .map_err(|e| format!("it is not a valid JWK: {e}"))?
     } else if let Some(kind) = pem_kind_other_than_private_key(text) {
         return Err(format!("it holds {kind}"));
+    } else if !text.contains("-----BEGIN ") {
+        return Err("it holds neither a JWK (a JSON object) nor a PEM private key (`-----BEGIN PRIVATE KEY-----`, `-----BEGIN EC PRIVATE KEY-----` or `-----BEGIN RSA PRIVATE KEY-----`)".into());
     } else if let Ok(k) = EcKeyPair::from_pem(text.as_bytes(), None) {
         k.to_jwk_key_pair()
     } else {
@@ -322,7 +327,7 @@ fn pem_kind_other_than_private_key(text: &str) -> Option<&'static str> {
 
 /// Loads a target profile, resolving `${env:NAME}` and relative file paths.
 pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
-    let file: TargetFile = parse_yaml(path)?;
+    let file: TargetFile = parse_yaml_syntax_first(path)?;
     let r = Resolver {
         path,
         base: path.parent().unwrap_or(Path::new(".")),
