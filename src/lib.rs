@@ -7,6 +7,18 @@
 //! [`report`] model rendered to markdown, HTML, JUnit and JSON. The embedded
 //! reference ASPSP lives in [`bank`].
 
+// No panics on what a target, a suite or a profile sends: outside tests,
+// every lookup that can miss says so (`get`, `split_once`, `let … else`).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::string_slice,
+        clippy::indexing_slicing
+    )
+)]
+
 pub mod bank;
 pub mod commands;
 pub mod errors;

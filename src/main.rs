@@ -1,5 +1,17 @@
 //! The `probity` command line: parses arguments and calls the library.
 
+// No panics on what a target, a suite or a profile sends: outside tests,
+// every lookup that can miss says so (`get`, `split_once`, `let … else`).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::string_slice,
+        clippy::indexing_slicing
+    )
+)]
+
 use clap::{Parser, Subcommand};
 use probity::commands::{self, PlansFormat, RunArgs, ServeArgs};
 use std::path::PathBuf;

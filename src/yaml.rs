@@ -13,6 +13,24 @@ const MAX_YAML_BYTES: u64 = 64 * 1024 * 1024;
 /// `file:line:col`. Only regular files are read, and at most 64 MiB, so
 /// `/dev/zero` or a FIFO is refused at once.
 pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
+    parse_yaml_str(path, &read_yaml(path)?)
+}
+
+/// Like [`parse_yaml`], but a YAML syntax error is reported as such even
+/// where the model would stop first at a value of the wrong kind: an
+/// unclosed `[` where a string belongs is "unclosed bracket", as
+/// `probity validate` says of any file, not "expected string scalar".
+/// For target profiles, which are small: the text is parsed twice.
+pub(crate) fn parse_yaml_syntax_first<T: serde::de::DeserializeOwned>(
+    path: &Path,
+) -> Result<T, ConfigError> {
+    let text = read_yaml(path)?;
+    parse_yaml_str::<serde::de::IgnoredAny>(path, &text)?;
+    parse_yaml_str(path, &text)
+}
+
+/// The text of a YAML file: a regular file of at most 64 MiB.
+fn read_yaml(path: &Path) -> Result<String, ConfigError> {
     use std::io::Read;
     let read_err = |source| ConfigError::Read {
         path: path.to_path_buf(),
@@ -35,7 +53,7 @@ pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<
             path.display()
         )));
     }
-    parse_yaml_str(path, &text)
+    Ok(text)
 }
 
 /// The parser's limits: aliases and anchors (the YAML bomb) stay at the
@@ -68,6 +86,11 @@ pub(crate) fn parse_yaml_str<T: serde::de::DeserializeOwned>(
             ),
             None => rendered,
         };
+        // And its advice for a key written twice names its own API.
+        let rendered = rendered.replace(
+            ", set DuplicateKeyPolicy in Options if acceptable",
+            " (a key may be written only once in a mapping)",
+        );
         ConfigError::Yaml {
             path: path.to_path_buf(),
             rendered: mask_secret_lines(&rendered),

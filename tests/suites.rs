@@ -47,7 +47,7 @@ fn main() {
     let trials = plan(&suites, &[])
         .into_iter()
         .map(|job| {
-            let name = format!("{}::{}", job.suite.name, job.scenario().id.value);
+            let name = format!("{}::{}", job.suite().name, job.scenario().id.value);
             Trial::test(name, move || {
                 let f = fixture();
                 let target = f.bank.target();

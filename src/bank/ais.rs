@@ -9,6 +9,7 @@ use super::oauth::TokenGrant;
 use super::obie::{error, now, Resource};
 use super::state::Bank;
 use super::store::random_token;
+use crate::bank::fields::set;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -152,8 +153,8 @@ pub async fn delete_consent(
 /// authorization that names an intent).
 pub fn authorise(bank: &Bank, intent_id: &str) {
     bank.account_consents.update(intent_id, |c| {
-        c.data["Status"] = json!("Authorised");
-        c.data["StatusUpdateDateTime"] = json!(now());
+        set(&mut c.data, "Status", json!("Authorised"));
+        set(&mut c.data, "StatusUpdateDateTime", json!(now()));
     });
 }
 
@@ -181,11 +182,13 @@ fn permissions(
         .and_then(|id| bank.account_consents.get(id))
         .filter(|c| grant.sub.is_some() && c.client_id == grant.client_id)
         .ok_or_else(|| forbidden("the token is not bound to an account-access consent"))?;
-    if consent.data["Status"] != "Authorised" {
+    if consent.data.get("Status") != Some(&json!("Authorised")) {
         return Err(forbidden("the consent is not authorised"));
     }
-    Ok(consent.data["Permissions"]
-        .as_array()
+    Ok(consent
+        .data
+        .get("Permissions")
+        .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)

@@ -1,11 +1,12 @@
 //! Provider metadata and JWKS, with the discovery and JWKS faults.
 
 use super::faults::Fault::*;
+use super::fields::set;
 use super::state::Bank;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
 /// The metadata a conformant bank publishes.
@@ -51,9 +52,8 @@ pub(super) fn metadata(bank: &Bank) -> Value {
 }
 
 /// Applies the metadata faults that are on.
-fn apply_faults(bank: &Bank, m: &mut Value) {
+fn apply_faults(bank: &Bank, obj: &mut Map<String, Value>) {
     let f = &bank.faults;
-    let obj = m.as_object_mut().expect("metadata is an object");
     if f.has(DiscoveryIssuerMismatch) {
         obj.insert(
             "issuer".into(),
@@ -155,7 +155,9 @@ pub(super) async fn configuration(State(bank): State<Arc<Bank>>) -> Response {
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
     }
     let mut m = metadata(&bank);
-    apply_faults(&bank, &mut m);
+    if let Some(obj) = m.as_object_mut() {
+        apply_faults(&bank, obj);
+    }
     let mut body = serde_json::to_string_pretty(&m).unwrap_or_default();
     if bank.faults.has(DiscoveryNotJson) {
         body.truncate(body.len() / 2);
@@ -188,12 +190,16 @@ pub(super) async fn jwks(State(bank): State<Arc<Bank>>) -> Response {
         }
     }
     if f.has(JwksDuplicateKid) {
-        let first_kid = keys[0]["kid"].clone();
-        keys[1]["kid"] = first_kid;
+        if let [first, second, ..] = keys.as_mut_slice() {
+            let first_kid = first.get("kid").cloned().unwrap_or_default();
+            set(second, "kid", first_kid);
+        }
     }
     if f.has(JwksPrivateMaterial) {
-        keys[0] = Value::Object(bank.keys.ps256.private.as_ref().clone());
-        keys[0]["kid"] = json!(bank.keys.ps256.kid);
+        if let Some(first) = keys.first_mut() {
+            *first = Value::Object(bank.keys.ps256.private.as_ref().clone());
+            set(first, "kid", json!(bank.keys.ps256.kid));
+        }
     }
     if f.has(JwksSmallRsaKey) {
         if let Some(small) = &bank.small_rsa_jwk {

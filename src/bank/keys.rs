@@ -13,19 +13,29 @@ pub struct SigningKey {
     pub alg: &'static str,
     /// The private JWK.
     pub private: Jwk,
+    /// The public JWK as published, derived once when the key is made.
+    public: Value,
 }
 
 impl SigningKey {
+    /// A signing key from a fresh private JWK.
+    fn new(prefix: &str, alg: &'static str, private: Jwk) -> Result<Self, josekit::JoseError> {
+        let kid = thumb(prefix, &private);
+        let mut public = private.to_public_key()?;
+        public.set_key_id(&kid);
+        public.set_algorithm(alg);
+        public.set_key_use("sig");
+        Ok(SigningKey {
+            kid,
+            alg,
+            private,
+            public: Value::Object(public.as_ref().clone()),
+        })
+    }
+
     /// The public JWK as published.
     pub fn public_jwk(&self) -> Value {
-        let mut public = self
-            .private
-            .to_public_key()
-            .expect("a private JWK has a public part");
-        public.set_key_id(&self.kid);
-        public.set_algorithm(self.alg);
-        public.set_key_use("sig");
-        Value::Object(public.as_ref().clone())
+        self.public.clone()
     }
 }
 
@@ -46,21 +56,9 @@ impl BankKeys {
         let rsa_rs = RsaKeyPair::generate(2048)?.to_jwk_key_pair();
         let ec = EcKeyPair::generate(EcCurve::P256)?.to_jwk_key_pair();
         Ok(BankKeys {
-            ps256: SigningKey {
-                kid: thumb("ps256", &rsa_ps),
-                alg: "PS256",
-                private: rsa_ps,
-            },
-            rs256: SigningKey {
-                kid: thumb("rs256", &rsa_rs),
-                alg: "RS256",
-                private: rsa_rs,
-            },
-            es256: SigningKey {
-                kid: thumb("es256", &ec),
-                alg: "ES256",
-                private: ec,
-            },
+            ps256: SigningKey::new("ps256", "PS256", rsa_ps)?,
+            rs256: SigningKey::new("rs256", "RS256", rsa_rs)?,
+            es256: SigningKey::new("es256", "ES256", ec)?,
         })
     }
 

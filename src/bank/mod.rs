@@ -12,6 +12,7 @@ pub mod ais;
 pub mod clients;
 mod discovery;
 pub mod faults;
+mod fields;
 pub mod jws;
 mod keys;
 pub mod mtls;
@@ -155,7 +156,10 @@ impl RunningBank {
     /// headless basic client by default, every other client by its short
     /// name (`post`, `jwt`, `public`, `interactive`), and form-driver
     /// settings for the interactive pages.
+    // `clients::registry` always registers the basic client.
+    #[allow(clippy::expect_used)]
     pub fn target(&self) -> Target {
+        let basic = self.state.client(BASIC_CLIENT_ID).expect("registered");
         let clients = self
             .state
             .clients
@@ -172,7 +176,7 @@ impl RunningBank {
             issuer: self.issuer.clone(),
             discovery_url: Target::discovery_url_for(&self.issuer),
             api_base: self.issuer.clone(),
-            client: profile_of(self.state.client(BASIC_CLIENT_ID).expect("registered")),
+            client: profile_of(basic),
             clients: clients.collect(),
             consent: consent_settings(),
             tls: TlsSettings {

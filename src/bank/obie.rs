@@ -10,6 +10,7 @@ use super::oauth::resources::bearer;
 use super::oauth::TokenGrant;
 use super::state::Bank;
 use super::store::random_token;
+use crate::bank::fields::set;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -190,7 +191,7 @@ fn consent_response(bank: &Bank, id: &str, status: StatusCode) -> Response {
     match bank.payment_consents.get(id) {
         Some(mut c) => {
             if bank.faults.has(Fault::PaymentSchemaViolation) {
-                c.data["Status"] = json!("Pending");
+                set(&mut c.data, "Status", json!("Pending"));
             }
             signed(
                 bank,
@@ -249,8 +250,8 @@ pub(super) fn reader(
 /// named it in `openbanking_intent_id`.
 pub fn authorise(bank: &Bank, intent_id: &str) {
     bank.payment_consents.update(intent_id, |c| {
-        c.data["Status"] = json!("Authorised");
-        c.data["StatusUpdateDateTime"] = json!(now());
+        set(&mut c.data, "Status", json!("Authorised"));
+        set(&mut c.data, "StatusUpdateDateTime", json!(now()));
     });
 }
 
@@ -287,7 +288,7 @@ pub async fn create_payment(
         .request
         .as_ref()
         .and_then(|r| r.requested_claim("openbanking_intent_id"));
-    if consent.data["Status"] != "Authorised"
+    if consent.data.get("Status") != Some(&json!("Authorised"))
         || bound != Some(json!(consent_id))
         || grant.sub.is_none()
     {
@@ -297,15 +298,19 @@ pub async fn create_payment(
             "the consent is not authorised for this token",
         );
     }
-    if request.pointer("/Data/Initiation") != Some(&consent.data["Initiation"]) {
+    let initiation = consent.data.get("Initiation").unwrap_or(&Value::Null);
+    if request.pointer("/Data/Initiation") != Some(initiation) {
         return error(
             StatusCode::BAD_REQUEST,
             "UK.OBIE.Resource.ConsentMismatch",
             "Data.Initiation differs from the consent",
         );
     }
-    let id = format!("pmt-{}", &crate::ids::uuid()[..32]);
-    let data = json!({ "DomesticPaymentId": id, "ConsentId": consent_id, "Status": "AcceptedSettlementInProcess", "CreationDateTime": now(), "StatusUpdateDateTime": now(), "Initiation": consent.data["Initiation"] });
+    let id = format!(
+        "pmt-{}",
+        crate::ids::uuid().chars().take(32).collect::<String>()
+    );
+    let data = json!({ "DomesticPaymentId": id, "ConsentId": consent_id, "Status": "AcceptedSettlementInProcess", "CreationDateTime": now(), "StatusUpdateDateTime": now(), "Initiation": initiation });
     bank.payments.insert(
         id.clone(),
         Resource {
@@ -314,8 +319,9 @@ pub async fn create_payment(
             reads: 0,
         },
     );
-    bank.payment_consents
-        .update(&consent_id, |c| c.data["Status"] = json!("Consumed"));
+    bank.payment_consents.update(&consent_id, |c| {
+        set(&mut c.data, "Status", json!("Consumed"))
+    });
     jws::remember(&bank, &grant.client_id, &key, &body, &id);
     payment_response(&bank, &id, StatusCode::CREATED, false)
 }
@@ -326,8 +332,8 @@ fn payment_response(bank: &Bank, id: &str, status: StatusCode, read: bool) -> Re
         bank.payments.update(id, |p| {
             p.reads += 1;
             if p.reads > GETS_TO_SETTLE {
-                p.data["Status"] = json!("AcceptedSettlementCompleted");
-                p.data["StatusUpdateDateTime"] = json!(now());
+                set(&mut p.data, "Status", json!("AcceptedSettlementCompleted"));
+                set(&mut p.data, "StatusUpdateDateTime", json!(now()));
             }
         });
     }
@@ -372,7 +378,7 @@ pub async fn payment_details(
         Some(p) => signed(
             &bank,
             StatusCode::OK,
-            json!({ "Data": { "PaymentStatus": [{ "PaymentTransactionId": id, "Status": p.data["Status"], "StatusUpdateDateTime": p.data["StatusUpdateDateTime"] }] }, "Links": { "Self": bank.url(&format!("{BASE}/domestic-payments/{id}/payment-details")) }, "Meta": {} }),
+            json!({ "Data": { "PaymentStatus": [{ "PaymentTransactionId": id, "Status": p.data.get("Status"), "StatusUpdateDateTime": p.data.get("StatusUpdateDateTime") }] }, "Links": { "Self": bank.url(&format!("{BASE}/domestic-payments/{id}/payment-details")) }, "Meta": {} }),
         ),
         None => error(
             StatusCode::NOT_FOUND,

@@ -347,7 +347,7 @@ fn select_jobs(
                     || args
                         .only
                         .iter()
-                        .any(|o| o == &job.suite.name || *o == job.name());
+                        .any(|o| o == &job.suite().name || *o == job.name());
                 if wanted && !jobs.iter().any(|j| j.name() == job.name()) {
                     jobs.push(job);
                 }

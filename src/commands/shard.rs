@@ -35,8 +35,9 @@ pub fn durations(path: &Path) -> Result<HashMap<String, f64>, ConfigError> {
     })?;
     let json: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| ConfigError::Other(format!("--shard-durations {}: {e}", path.display())))?;
-    let rows = json["summary"]["scenarios"]
-        .as_array()
+    let rows = json
+        .pointer("/summary/scenarios")
+        .and_then(serde_json::Value::as_array)
         .cloned()
         .unwrap_or_default();
     Ok(rows
@@ -93,7 +94,7 @@ pub fn select(
 
 fn bucket(name: &str, n: usize) -> usize {
     let digest = sha2::Sha256::digest(name.as_bytes());
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
+    // A SHA-256 digest has 32 bytes: the first eight are always there.
+    let first = digest.first_chunk::<8>().copied().unwrap_or_default();
     (u64::from_be_bytes(first) % n as u64) as usize
 }

@@ -12,7 +12,8 @@ pub const MASK: &str = "[redacted]";
 pub fn masked(secret: &str) -> String {
     use sha2::Digest;
     let d = sha2::Sha256::digest(secret.as_bytes());
-    format!("[redacted:{:02x}{:02x}]", d[0], d[1])
+    let hex: String = d.iter().take(2).map(|b| format!("{b:02x}")).collect();
+    format!("[redacted:{hex}]")
 }
 
 /// Header names whose values are credentials.

@@ -20,7 +20,8 @@ pub fn oidc_hash(alg: &str, value: &str) -> Option<String> {
     } else {
         return None;
     };
-    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2]))
+    let (left, _) = digest.split_at_checked(digest.len() / 2)?;
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(left))
 }
 
 #[cfg(test)]

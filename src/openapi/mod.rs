@@ -130,7 +130,12 @@ impl SchemaBook {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache
             .entry(key)
-            .or_insert_with(|| Arc::new(self.apis[api].compile(pointer)))
+            .or_insert_with(|| {
+                Arc::new(match self.apis.get(api) {
+                    Some(doc) => doc.compile(pointer),
+                    None => Err(format!("no OpenAPI document number {api}")),
+                })
+            })
             .clone()
     }
 }

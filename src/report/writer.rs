@@ -245,7 +245,7 @@ impl ReportWriter {
             .map(|f| f.summary.run.started_at.clone())
             .min()
             .unwrap_or_default();
-        for f in &files[1..] {
+        for f in files.iter().skip(1) {
             for s in &f.summary.run.suites {
                 if !run.suites.iter().any(|x| x.path == s.path) {
                     run.suites.push(s.clone());

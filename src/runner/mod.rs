@@ -20,8 +20,8 @@ use std::sync::Arc;
 /// One scenario to run, with its suite and the profile it is judged under.
 #[derive(Clone)]
 pub struct Job {
-    /// The suite it belongs to.
-    pub suite: Arc<Suite>,
+    /// The suite it belongs to; private, so `index` always points into it.
+    suite: Arc<Suite>,
     /// Which of the suite's scenarios: jobs share the loaded suite instead
     /// of each holding a copy, so a 10,000-scenario plan stays small.
     index: usize,
@@ -35,9 +35,16 @@ impl Job {
         format!("{}/{}", self.suite.name, self.scenario().id.value)
     }
 
+    /// The suite it belongs to.
+    pub fn suite(&self) -> &Suite {
+        &self.suite
+    }
+
     /// The scenario.
+    // Jobs are made only by `plan_under`, with `index` from
+    // `0..suite.scenarios.len()`, and the suite behind the `Arc` never changes.
+    #[allow(clippy::indexing_slicing)]
     pub fn scenario(&self) -> &Scenario {
-        // `index` comes from enumerating this suite's scenarios.
         &self.suite.scenarios[self.index]
     }
 }

@@ -50,7 +50,12 @@ pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -
             target,
         };
         let at = &step.referenced;
-        let location = format!("{}:{}:{}", job.suite.path.display(), at.line(), at.column());
+        let location = format!(
+            "{}:{}:{}",
+            job.suite().path.display(),
+            at.line(),
+            at.column()
+        );
         let mut result = guarded_step(&step.value, location, &mut ctx).await;
         job.conformance.apply(&mut result.specs);
         if earlier_failed {
@@ -132,8 +137,8 @@ pub(crate) fn result(
     steps: Vec<StepResult>,
 ) -> ScenarioResult {
     ScenarioResult {
-        suite: job.suite.name.clone(),
-        feature: job.suite.feature.clone(),
+        suite: job.suite().name.clone(),
+        feature: job.suite().feature.clone(),
         id: job.scenario().id.value.clone(),
         name: job.scenario().name.clone(),
         description: job.scenario().description.clone(),

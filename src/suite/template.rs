@@ -211,17 +211,15 @@ impl Template {
     pub fn parse(text: &str, at: Location) -> Result<Template, String> {
         let mut parts = Vec::new();
         let mut rest = text;
-        while let Some(start) = rest.find("{{") {
-            let (before, after) = rest.split_at(start);
+        while let Some((before, inner)) = rest.split_once("{{") {
             if !before.is_empty() {
                 parts.push(Part::Text(before.to_string()));
             }
-            let inner = &after[2..];
-            let end = inner
-                .find("}}")
+            let (value, after) = inner
+                .split_once("}}")
                 .ok_or_else(|| format!("unclosed `{{{{` in `{text}`"))?;
-            parts.push(Part::Value(Ref::parse(&inner[..end])?));
-            rest = &inner[end + 2..];
+            parts.push(Part::Value(Ref::parse(value)?));
+            rest = after;
         }
         if !rest.is_empty() {
             parts.push(Part::Text(rest.to_string()));

@@ -6,7 +6,7 @@
 //! files are read (`/dev/zero` or a FIFO would never end), and at most a
 //! fixed size.
 
-use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::io::Read;
 use std::path::Path;
@@ -35,11 +35,31 @@ pub(super) fn read_capped(path: &Path, cap: u64) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| "is not text (PEM, JSON or YAML expected)".into())
 }
 
+/// A PEM syntax error in words a user can act on: the library's own carry
+/// Rust debug text (`InvalidCharacter(33)`, byte arrays).
+fn pem_problem(e: &pem::Error) -> String {
+    match e {
+        pem::Error::MissingSectionEnd { end_marker } => format!(
+            "holds a PEM block with no `-----END {}-----` line: the file was cut short",
+            String::from_utf8_lossy(end_marker).trim()
+        ),
+        pem::Error::IllegalSectionStart { line } => format!(
+            "holds a malformed PEM `-----BEGIN` line: `{}`",
+            String::from_utf8_lossy(line).trim()
+        ),
+        pem::Error::Base64Decode(_) => {
+            "holds a PEM block whose body is not base64: the file is damaged or was not copied whole"
+                .into()
+        }
+        e => format!("holds a broken PEM block: {e}"),
+    }
+}
+
 /// The certificates of a PEM bundle, each one parsed; at least one.
 fn certificates(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("holds a broken PEM block: {e}"))?;
+        .map_err(|e| pem_problem(&e))?;
     if certs.is_empty() {
         return Err("holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)".into());
     }
@@ -74,10 +94,10 @@ pub(super) fn check_identity(cert_pem: &str, key_pem: &str) -> Result<(), (Half,
     let certs = certificates(cert_pem).map_err(|e| (Half::Cert, e))?;
     let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| {
         let why = match e {
-            rustls::pki_types::pem::Error::NoItemsFound => {
+            pem::Error::NoItemsFound => {
                 "holds no PEM private key (`-----BEGIN PRIVATE KEY-----`)".to_string()
             }
-            e => format!("is not a private key: {e}"),
+            e => pem_problem(&e),
         };
         (Half::Key, why)
     })?;
@@ -125,5 +145,10 @@ mod tests {
         assert!(check_ca(broken)
             .unwrap_err()
             .contains("certificate 1 is not a valid"));
+        let cut = "-----BEGIN CERTIFICATE-----\nAAAA\n";
+        assert_eq!(
+            check_ca(cut).unwrap_err(),
+            "holds a PEM block with no `-----END CERTIFICATE-----` line: the file was cut short"
+        );
     }
 }

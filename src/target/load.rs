@@ -5,7 +5,7 @@ use super::files::{self, Half, MAX_KEY_FILE, MAX_OPENAPI_FILE};
 use super::model::*;
 use crate::http::{HttpSettings, TlsSettings};
 use crate::openapi::SchemaBook;
-use crate::yaml::{invalid, parse_yaml};
+use crate::yaml::{invalid, parse_yaml_syntax_first};
 use crate::ConfigError;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -261,7 +261,10 @@ impl Resolver<'_> {
             return Err(invalid(
                 self.path,
                 &f.id.referenced,
-                "private_key_jwt needs `signing_key`".into(),
+                format!(
+                    "client `{}` authenticates with private_key_jwt but has no `signing_key` (the file of the private key, PEM or JWK, that signs its assertions)",
+                    f.id.value
+                ),
             ));
         }
         Ok(ClientProfile {
@@ -302,6 +305,8 @@ pub fn parse_client_key(
             .map_err(|e| format!("it is not a valid JWK: {e}"))?
     } else if let Some(kind) = pem_kind_other_than_private_key(text) {
         return Err(format!("it holds {kind}"));
+    } else if !text.contains("-----BEGIN ") {
+        return Err("it holds neither a JWK (a JSON object) nor a PEM private key (`-----BEGIN PRIVATE KEY-----`, `-----BEGIN EC PRIVATE KEY-----` or `-----BEGIN RSA PRIVATE KEY-----`)".into());
     } else if let Ok(k) = EcKeyPair::from_pem(text.as_bytes(), None) {
         k.to_jwk_key_pair()
     } else {
@@ -339,7 +344,7 @@ fn pem_kind_other_than_private_key(text: &str) -> Option<&'static str> {
 
 /// Loads a target profile, resolving `${env:NAME}` and relative file paths.
 pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
-    let file: TargetFile = parse_yaml(path)?;
+    let file: TargetFile = parse_yaml_syntax_first(path)?;
     let r = Resolver {
         path,
         base: path.parent().unwrap_or(Path::new(".")),
@@ -549,17 +554,15 @@ fn http_settings(path: &Path, h: &HttpFile) -> Result<HttpSettings, ConfigError>
 fn interpolate_env(text: &str) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = text;
-    while let Some(start) = rest.find("${env:") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 6..];
-        let end = after
-            .find('}')
+    while let Some((before, after)) = rest.split_once("${env:") {
+        out.push_str(before);
+        let (name, after) = after
+            .split_once('}')
             .ok_or_else(|| format!("unclosed `${{env:` in `{text}`"))?;
-        let name = &after[..end];
         let value =
             std::env::var(name).map_err(|_| format!("environment variable `{name}` is not set"))?;
         out.push_str(&value);
-        rest = &after[end + 1..];
+        rest = after;
     }
     out.push_str(rest);
     Ok(out)

@@ -5,6 +5,7 @@
 use super::{id_token, AuthRequest, CodeGrant};
 use crate::bank::clients::{AuthMethod, Client, ConsentMode};
 use crate::bank::faults::Fault;
+use crate::bank::fields::set;
 use crate::bank::state::Bank;
 use crate::bank::store::{now, random_token};
 use crate::bank::REDIRECT_URI;
@@ -51,10 +52,10 @@ pub async fn authorize(
         Ok(r) => r,
         Err(refusal) => return refuse(&bank, refusal),
     };
-    let client = bank
-        .client(&request.client_id)
-        .expect("validated client")
-        .clone();
+    let Some(client) = bank.client(&request.client_id).cloned() else {
+        let unknown = format!("unknown client `{}`", request.client_id);
+        return refuse(&bank, Refusal::Page(unknown));
+    };
     match client.consent {
         ConsentMode::Headless => complete(&bank, request, "psu-alice", now()),
         ConsentMode::Interactive => super::interactive::begin(&bank, &headers, request),
@@ -284,7 +285,11 @@ fn grant_details(request: &mut AuthRequest) {
     };
     for e in entries.iter_mut() {
         if e.get("consentId").is_none() {
-            e["consentId"] = Value::String(format!("rar-{}", crate::ids::uuid()));
+            set(
+                e,
+                "consentId",
+                Value::String(format!("rar-{}", crate::ids::uuid())),
+            );
         }
     }
 }

@@ -143,7 +143,7 @@ pub async fn headless(
 }
 
 fn acr_data(id: &str) -> Value {
-    json!({ "autoStartToken": format!("ast-{}", &id[..8.min(id.len())]), "qrStartToken": "qr-probity" })
+    json!({ "autoStartToken": format!("ast-{}", id.chars().take(8).collect::<String>()), "qrStartToken": "qr-probity" })
 }
 
 fn respond(bank: &Bank, mut body: Value) -> Response {

@@ -3,6 +3,7 @@
 use super::client_auth::ClientForm;
 use super::TokenGrant;
 use crate::bank::faults::Fault;
+use crate::bank::fields::set;
 use crate::bank::mtls::PeerCertificate;
 use crate::bank::state::Bank;
 use crate::bank::store::now;
@@ -154,7 +155,7 @@ pub async fn introspect(
         Some(g) => {
             let mut body = json!({ "active": true, "scope": g.scope, "client_id": g.client_id, "sub": g.sub, "exp": g.exp, "iss": bank.issuer });
             if let Some(x5t) = g.cnf {
-                body["cnf"] = json!({ "x5t#S256": x5t });
+                set(&mut body, "cnf", json!({ "x5t#S256": x5t }));
             }
             body
         }

@@ -114,7 +114,9 @@ fn respond(bank: &Bank, mut body: Map<String, Value>) -> Response {
             .collect();
         body.insert(
             "scope".into(),
-            json!(scopes[..scopes.len().saturating_sub(1)].join(" ")),
+            json!(scopes
+                .split_last()
+                .map_or(String::new(), |(_, kept)| kept.join(" "))),
         );
     }
     let cache = if f.has(Fault::TokenCacheable) {

@@ -144,12 +144,13 @@ fn exemptable(bank: &Bank, client: &Client, authorization_id: &str) -> Result<St
         .psu
         .clone()
         .ok_or("the payment was not created with a PSU token (refresh after SCA)")?;
-    if a.status != "Unauthorized" || a.payment_ids.len() != 1 {
-        return Err("an exemption authorises exactly one unauthorised payment".into());
-    }
+    let payment_id = match a.payment_ids.as_slice() {
+        [id] if a.status == "Unauthorized" => id,
+        _ => return Err("an exemption authorises exactly one unauthorised payment".into()),
+    };
     let cents = bank
         .op_payments
-        .get(&a.payment_ids[0])
+        .get(payment_id)
         .map(|p| p.cents)
         .ok_or("the payment was deleted")?;
     within_limits(bank, &sub, client.id, cents).map(|()| sub)

@@ -15,6 +15,7 @@ use super::mtls::PeerCertificate;
 use super::oauth::resources::bearer;
 use super::oauth::TokenGrant;
 use super::state::Bank;
+use crate::bank::fields::set;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -119,13 +120,16 @@ fn order(body: &[u8]) -> Result<Order, Response> {
     if iban("payee").is_none() || iban("payer").is_none() {
         return Err(bad("payee.iban and payer.iban are required"));
     }
-    let amount = body["amountEUR"].as_str().unwrap_or("");
+    let amount = body.get("amountEUR").and_then(Value::as_str).unwrap_or("");
     let cents = cents(amount).ok_or_else(|| {
         bad(&format!(
             "amountEUR must be a positive decimal string, got {amount:?}"
         ))
     })?;
-    let bundle = body["authorizationId"].as_str().map(str::to_string);
+    let bundle = body
+        .get("authorizationId")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     Ok(Order {
         cents,
         bundle,
@@ -201,20 +205,24 @@ fn open(
     let id = crate::ids::uuid();
     let now = super::obie::now();
     let mut data = order.body;
-    data["paymentId"] = json!(id);
-    data["authorizationId"] = json!(bundle);
-    data["status"] = json!("Unauthorized");
-    data["created"] = json!(now);
-    data["modified"] = json!(now);
-    data["paymentOrder"] = json!("SEPA");
-    data["paymentType"] = json!("SepaPayment");
-    data["detailsOfCharges"] = json!("SHA");
+    set(&mut data, "paymentId", json!(id));
+    set(&mut data, "authorizationId", json!(bundle));
+    set(&mut data, "status", json!("Unauthorized"));
+    set(&mut data, "created", json!(now));
+    set(&mut data, "modified", json!(now));
+    set(&mut data, "paymentOrder", json!("SEPA"));
+    set(&mut data, "paymentType", json!("SepaPayment"));
+    set(&mut data, "detailsOfCharges", json!("SHA"));
     bank.op_authorizations
         .update(&bundle, |a| a.payment_ids.push(id.clone()));
-    data["count"] = json!(bank
-        .op_authorizations
-        .get(&bundle)
-        .map_or(1, |a| a.payment_ids.len()));
+    set(
+        &mut data,
+        "count",
+        json!(bank
+            .op_authorizations
+            .get(&bundle)
+            .map_or(1, |a| a.payment_ids.len())),
+    );
     let payment = SepaPayment {
         data,
         client_id: client.into(),
@@ -360,7 +368,7 @@ pub async fn delete_authorization(
     for p in payments {
         bank.op_payments.update(&p, |p| {
             if p.submission_id.is_none() {
-                p.data["status"] = json!("Cancelled");
+                set(&mut p.data, "status", json!("Cancelled"));
             }
         });
     }
@@ -391,8 +399,8 @@ fn set_authorized(bank: &Bank, authorization_id: &str, exemption: bool) {
     };
     for id in ids {
         bank.op_payments.update(&id, |p| {
-            p.data["status"] = json!("Authorized");
-            p.data["modified"] = json!(super::obie::now());
+            set(&mut p.data, "status", json!("Authorized"));
+            set(&mut p.data, "modified", json!(super::obie::now()));
         });
     }
 }

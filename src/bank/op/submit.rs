@@ -3,6 +3,7 @@
 
 use super::{error, exemption, owned, payment_response, payments_grant};
 use crate::bank::faults::Fault;
+use crate::bank::fields::set;
 use crate::bank::mtls::PeerCertificate;
 use crate::bank::oauth::TokenGrant;
 use crate::bank::state::Bank;
@@ -10,11 +11,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// Statuses after submission, one per [`STEP`] of time; the last is terminal.
-const PROGRESSION: &[&str] = &["Submitted", "Processing", "Completed"];
+const PROGRESSION: [&str; 3] = ["Submitted", "Processing", "Completed"];
 /// How long a submitted payment stays in each status before the terminal one.
 const STEP: std::time::Duration = std::time::Duration::from_millis(150);
 
@@ -54,9 +55,9 @@ pub async fn submit(
     bank.op_payments.update(&id, |p| {
         p.submission_id = Some(submission.clone());
         p.submitted_at = Some(std::time::Instant::now());
-        p.data["status"] = json!(PROGRESSION[0]);
-        p.data["submissionId"] = json!(submission);
-        p.data["modified"] = json!(crate::bank::obie::now());
+        set(&mut p.data, "status", json!(PROGRESSION[0]));
+        set(&mut p.data, "submissionId", json!(submission));
+        set(&mut p.data, "modified", json!(crate::bank::obie::now()));
     });
     payment_response(&bank, &id, StatusCode::OK)
 }
@@ -77,7 +78,7 @@ fn authorised(bank: &Bank, grant: &TokenGrant, payment: &super::SepaPayment) -> 
             payment.authorization_id
         ));
     }
-    match payment.data["status"].as_str() {
+    match payment.data.get("status").and_then(Value::as_str) {
         Some("Authorized") => Ok(()),
         other => Err(format!("the payment is {}", other.unwrap_or("unknown"))),
     }
@@ -93,8 +94,9 @@ pub(super) fn advance(bank: &Bank, id: &str) {
             return;
         };
         let steps = at.elapsed().as_millis() / STEP.as_millis();
-        let step = (steps as usize).min(PROGRESSION.len() - 1);
-        p.data["status"] = json!(PROGRESSION[step]);
-        p.data["modified"] = json!(crate::bank::obie::now());
+        // Past the last status, it stays there.
+        let status = PROGRESSION.get(steps as usize).or(PROGRESSION.last());
+        set(&mut p.data, "status", json!(status));
+        set(&mut p.data, "modified", json!(crate::bank::obie::now()));
     });
 }

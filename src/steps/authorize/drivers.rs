@@ -259,7 +259,9 @@ fn recognise(
 
 fn title(body: &str) -> String {
     let doc = Html::parse_document(body);
-    let sel = Selector::parse("title").expect("static selector");
+    let Ok(sel) = Selector::parse("title") else {
+        return "no title".into();
+    };
     doc.select(&sel)
         .next()
         .map(|t| format!("title {:?}", t.text().collect::<String>().trim()))
@@ -325,8 +327,8 @@ fn submit(
         .select(&selector)
         .next()
         .ok_or_else(|| format!("no form matches `{}` at {url}", page.form))?;
-    let inputs =
-        Selector::parse("input[name], select[name], textarea[name]").expect("static selector");
+    let inputs = Selector::parse("input[name], select[name], textarea[name]")
+        .map_err(|e| format!("probity's form-field selector does not parse: {e}"))?;
     let mut fields: Vec<(String, String)> = Vec::new();
     // Names of the inputs the page itself marks `type="password"`.
     let mut passwords: Vec<String> = Vec::new();

@@ -71,8 +71,9 @@ fn skip_all(reason: &str) -> Vec<SpecResult> {
 fn fail_reachable(reason: String) -> Vec<SpecResult> {
     let mut out = vec![JWKS_REACHABLE.fail_because(reason)];
     out.extend(
-        JWKS_SPECS[1..]
+        JWKS_SPECS
             .iter()
+            .skip(1)
             .map(|s| s.skip("the JWKS could not be read")),
     );
     out
@@ -150,8 +151,8 @@ fn rsa_bits(k: &Map<String, Value>) -> Option<usize> {
     let n = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(str_of(k, "n")?)
         .ok()?;
-    let first = n.iter().position(|b| *b != 0)?;
-    Some((n.len() - first - 1) * 8 + (8 - n[first].leading_zeros() as usize))
+    let (first, lead) = n.iter().enumerate().find(|(_, b)| **b != 0)?;
+    Some((n.len() - first - 1) * 8 + (8 - lead.leading_zeros() as usize))
 }
 
 fn rsa_size(keys: &[&Map<String, Value>]) -> SpecResult {
