@@ -355,7 +355,10 @@ fn read_report(dir: &Path) -> Result<ReportFile, String> {
     let not_a_report = |e: String| format!("{} is not a probity report: {e}", path.display());
     let mut json: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| not_a_report(e.to_string()))?;
-    let version = json["schema_version"].as_u64().unwrap_or(0);
+    let version = json
+        .get("schema_version")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
     if !READABLE_VERSIONS.iter().any(|v| u64::from(*v) == version) {
         return Err(format!(
             "{} has schema_version {version}; this probity reads {READABLE_VERSIONS:?}",
@@ -363,9 +366,11 @@ fn read_report(dir: &Path) -> Result<ReportFile, String> {
         ));
     }
     // Large values are stored once: put them back where they are named.
-    super::values::Resolver::default()
-        .decode(&mut json["scenarios"])
-        .map_err(not_a_report)?;
+    if let Some(scenarios) = json.get_mut("scenarios") {
+        super::values::Resolver::default()
+            .decode(scenarios)
+            .map_err(not_a_report)?;
+    }
     serde_json::from_value(json).map_err(|e| not_a_report(e.to_string()))
 }
 
