@@ -352,7 +352,7 @@ async fn the_oidc_plan_passes_against_oidc_provider_and_a_broken_grant_loader_fa
     for job in &jobs {
         dpop.push(probity::runner::run_scenario(job, &target, client.clone()).await);
     }
-    assert_eq!(dpop.len(), 9);
+    assert_eq!(dpop.len(), 10);
     assert_eq!(failed(&dpop), Vec::<String>::new());
     for r in &dpop {
         let warned: Vec<String> = r

@@ -37,10 +37,29 @@ fn wait(child: &mut std::process::Child, limit: Duration) -> i32 {
     }
 }
 
+/// Waits until the run has written its first scenario report, so the
+/// signal comes mid-run however loaded the machine is.
+fn running(out: &std::path::Path) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        let written = std::fs::read_dir(out)
+            .map(|d| {
+                d.flatten()
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".md"))
+            })
+            .unwrap_or(false);
+        if written {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("no scenario finished within 60 s");
+}
+
 fn stopped_by(sig: i32) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut child = start(dir.path());
-    std::thread::sleep(Duration::from_millis(1500));
+    running(dir.path());
     let sent = Instant::now();
     signal(&child, sig);
     let code = wait(&mut child, Duration::from_secs(6));
@@ -76,7 +95,7 @@ fn sigterm_does_the_same() {
 fn a_second_signal_quits_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut child = start(dir.path());
-    std::thread::sleep(Duration::from_millis(1500));
+    running(dir.path());
     signal(&child, libc::SIGINT);
     std::thread::sleep(Duration::from_millis(100));
     let sent = Instant::now();

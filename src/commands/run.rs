@@ -84,6 +84,10 @@ pub async fn run(args: RunArgs) -> u8 {
 }
 
 async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
+    // Listening starts before anything slow (loading, the bank's keys), so
+    // a signal during start-up stops the run instead of killing it unwritten.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(stop_on_signals(Signals::listen(), stop_tx));
     let paths = if args.suites.is_empty() {
         vec![PathBuf::from("suites")]
     } else {
@@ -155,8 +159,6 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
     let quiet = args.quiet;
     let reporter = std::thread::spawn(move || report_events(writer, rx, quiet));
     let tx = Mutex::new(tx);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(stop_on_signals(stop_tx));
     runner::run(
         plan,
         Arc::new(target),
@@ -207,39 +209,63 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
 /// The first SIGINT or SIGTERM asks the runner to stop (no new scenario;
 /// the running ones get a short grace, then are cancelled; the reports are
 /// written); a second one exits at once.
-async fn stop_on_signals(stop: tokio::sync::watch::Sender<bool>) {
-    signal().await;
+async fn stop_on_signals(mut signals: Signals, stop: tokio::sync::watch::Sender<bool>) {
+    signals.next().await;
     eprintln!(
         "interrupted: no new scenario starts; running ones get {} s, then the reports are written \
          (interrupt again to quit now)",
         runner::STOP_GRACE.as_secs()
     );
     let _ = stop.send(true);
-    signal().await;
+    signals.next().await;
     eprintln!("interrupted twice: quitting without finishing the reports");
     std::process::exit(130);
 }
 
-/// Waits for SIGINT (Ctrl-C) or SIGTERM.
-async fn signal() {
+/// SIGINT (Ctrl-C) and SIGTERM, registered when made: from then on
+/// neither kills the process, each is waited for with [`Signals::next`].
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Signals {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
             }
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Waits for the next SIGINT or SIGTERM.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                _ = recv(&mut self.interrupt) => {}
+                _ = recv(&mut self.terminate) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
