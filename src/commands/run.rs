@@ -435,6 +435,7 @@ fn run_info(
         plans,
         suites,
         faults: args.faults.clone(),
+        variant: target.variant.describe(&target.client),
         started_at: crate::report::now(),
         finished_at: String::new(),
         unredacted: args.no_redact,

@@ -484,6 +484,10 @@ pub struct RunInfo {
     pub suites: Vec<SuiteFile>,
     /// Faults switched on in the embedded bank.
     pub faults: Vec<String>,
+    /// The target profile's variant (`client_auth=…, sender_constraint=…`),
+    /// how every scenario that does not pin its own style ran.
+    #[serde(default)]
+    pub variant: String,
     /// When the run started and ended (RFC 3339).
     pub started_at: String,
     /// When the run ended.
