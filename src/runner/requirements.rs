@@ -34,6 +34,9 @@ enum Want {
         value: String,
         default: &'static [&'static str],
     },
+    /// A list holding this value, when the server lists any: the member is
+    /// RECOMMENDED, and an absent list says nothing.
+    ListedIfAny(String),
     /// This exact value (an absent member counts as `default`).
     Equals {
         value: Value,
@@ -126,6 +129,11 @@ impl Requirements {
         match step {
             Step::Authorize(s) => {
                 let (par, request_object) = s.carriage(target.variant.request_style);
+                self.scopes(Some(&s.scope), target, "the authorization request");
+                for claim in s.claims.iter().flat_map(|c| c.member_names("id_token")) {
+                    let why = format!("the `claims` parameter asking for `{claim}`");
+                    self.need("claims_supported", Want::ListedIfAny(claim.into()), why);
+                }
                 if let Some(mode) = s.response_mode.or(target.variant.response_mode) {
                     let why = format!("`response_mode: {}`", mode.name());
                     // RFC 8414 §2: an absent list means query and fragment.
@@ -188,7 +196,8 @@ impl Requirements {
                 self.contains("grant_types_supported", grant, GRANT_DEFAULTS, &why);
                 self.token_auth(client, "the token request");
             }
-            Step::ClientCredentials(_) => {
+            Step::ClientCredentials(s) => {
+                self.scopes(s.scope.as_ref(), target, "the client credentials grant");
                 let why = "the `client_credentials` grant";
                 self.contains(
                     "grant_types_supported",
@@ -301,6 +310,20 @@ fn client_role(step: &Step) -> Option<&str> {
 }
 
 impl Requirements {
+    /// Each scope value of `scope` (filled from the profile) must be in
+    /// `scopes_supported` when the server lists scopes (OIDC Discovery §3:
+    /// RECOMMENDED, so an absent list is no refusal).
+    fn scopes(&mut self, scope: Option<&crate::suite::Template>, target: &Target, why: &str) {
+        let state = crate::steps::state::ScenarioState::new(target);
+        let Some(Ok(scope)) = scope.map(|t| t.render(&state)) else {
+            return;
+        };
+        for value in scope.split_whitespace() {
+            let why = format!("{why} (scope `{value}`)");
+            self.need("scopes_supported", Want::ListedIfAny(value.into()), why);
+        }
+    }
+
     /// Whether `step` sends a DPoP proof under `target`'s variant, or
     /// tests a DPoP refusal.
     fn sends_dpop(&self, step: &Step, target: &Target) -> bool {
@@ -366,6 +389,10 @@ fn met(need: &MetadataNeed, metadata: &Map<String, Value>) -> bool {
             Some(_) => false,
             None => default.contains(&value.as_str()),
         },
+        Want::ListedIfAny(value) => match got {
+            Some(Value::Array(items)) => items.iter().any(|i| i.as_str() == Some(value)),
+            _ => true,
+        },
         Want::Equals { value, default } => match got {
             Some(v) => v == value,
             None => default.as_ref() == Some(value),
@@ -388,7 +415,7 @@ fn same_token_set(item: &Value, want: &str) -> bool {
 fn describe(n: &MetadataNeed) -> String {
     match &n.want {
         Want::Present => format!("`{}` (needed by {})", n.member, n.why),
-        Want::Contains { value, .. } => {
+        Want::Contains { value, .. } | Want::ListedIfAny(value) => {
             format!("`{value}` in `{}` (needed by {})", n.member, n.why)
         }
         Want::Equals { value, .. } => format!("`{}: {value}` (needed by {})", n.member, n.why),
@@ -406,6 +433,18 @@ mod tests {
             want,
             why: "a test".into(),
         }
+    }
+
+    #[test]
+    fn a_listed_if_any_need_is_met_by_an_absent_list() {
+        let want = || need("scopes_supported", Want::ListedIfAny("profile".into()));
+        let m = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+        assert!(met(&want(), &m(json!({}))));
+        assert!(met(
+            &want(),
+            &m(json!({"scopes_supported": ["openid", "profile"]}))
+        ));
+        assert!(!met(&want(), &m(json!({"scopes_supported": ["openid"]}))));
     }
 
     #[test]

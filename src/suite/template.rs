@@ -381,6 +381,20 @@ impl JsonTemplate {
         })
     }
 
+    /// The member names of the object under `key` (literal, whatever the
+    /// values hold): the claims a `claims` parameter asks for in `id_token`.
+    pub fn member_names(&self, key: &str) -> Vec<&str> {
+        let JsonTemplate::Object(m) = self else {
+            return vec![];
+        };
+        match m.iter().find(|(k, _)| k == key) {
+            Some((_, JsonTemplate::Object(inner))) => {
+                inner.iter().map(|(k, _)| k.as_str()).collect()
+            }
+            _ => vec![],
+        }
+    }
+
     /// Whether it is a JSON object.
     pub fn is_object(&self) -> bool {
         matches!(self, JsonTemplate::Object(_))
