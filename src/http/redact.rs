@@ -37,6 +37,11 @@ const SECRET_FIELDS: &[&str] = &[
     "private_key",
 ];
 
+/// Form and query parameters that carry a grant: an authorization code and
+/// its PKCE verifier. Only in forms and URLs: a JSON member named `code` is
+/// often an error code, and masking it would hide the diagnosis.
+const GRANT_PARAMS: &[&str] = &["code", "code_verifier"];
+
 /// Members of a JWK that hold private key material (RFC 7518 §6).
 const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
 
@@ -150,6 +155,10 @@ impl Redactor {
                 _ => masked(value),
             };
         }
+        // A redirect carries the authorization response in its URL.
+        if name.eq_ignore_ascii_case("location") {
+            return self.url(value);
+        }
         self.literals(value)
     }
 
@@ -248,8 +257,8 @@ impl Redactor {
 fn credential_params() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
-        let names = SECRET_FIELDS.join("|");
-        regex::Regex::new(&format!(r#"\b({names}|code|code_verifier)=([^&\s"'<>]+)"#))
+        let names = [SECRET_FIELDS, GRANT_PARAMS].concat().join("|");
+        regex::Regex::new(&format!(r#"\b({names})=([^&\s"'<>]+)"#))
             .unwrap_or_else(|_| regex::Regex::new("$^").unwrap_or_else(|_| unreachable!()))
     })
 }
@@ -307,7 +316,10 @@ impl Redactor {
         query
             .split('&')
             .map(|pair| match pair.split_once('=') {
-                Some((k, v)) if self.secret_field(&decoded(k)) => {
+                Some((k, v))
+                    if self.secret_field(&decoded(k))
+                        || GRANT_PARAMS.contains(&decoded(k).as_str()) =>
+                {
                     format!("{k}={}", masked(&decoded(v)))
                 }
                 _ => pair.to_string(),
@@ -353,6 +365,23 @@ mod tests {
                 masked("x")
             )
         );
+        // An authorization code and its verifier, in a redirect and a form.
+        assert_eq!(
+            r.header("Location", "https://c.example/cb?code=abc&state=st"),
+            format!("https://c.example/cb?code={}&state=st", masked("abc"))
+        );
+        assert_eq!(
+            r.body("grant_type=authorization_code&code=abc&code_verifier=v3rifier"),
+            format!(
+                "grant_type=authorization_code&code={}&code_verifier={}",
+                masked("abc"),
+                masked("v3rifier")
+            )
+        );
+        // A JSON `code` is an error code, not a grant.
+        assert!(r
+            .body(r#"{"code":"UK.OBIE.Field.Invalid"}"#)
+            .contains("UK.OBIE"));
         // The same token gets the same fingerprint wherever it appears.
         assert_eq!(
             r.text("error at /cb?code=abc"),
