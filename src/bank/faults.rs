@@ -94,6 +94,10 @@ faults! {
     IdTokenMalformed => "id_token.malformed", "issues ID tokens that are not JWTs";
     IdTokenAlgNone => "id_token.alg_none", "issues unsigned (`alg: none`) ID tokens";
     IdTokenUnknownKid => "id_token.unknown_kid", "names in `kid` a key it does not publish";
+    IdTokenNoKid => "id_token.no_kid", "signs ID tokens without a `kid` although its JWKS holds several keys";
+    PromptNoneIgnored => "authorize.prompt_none_ignored", "shows its consent page although `prompt=none` was asked for";
+    IdTokenAuthTimeNow => "id_token.auth_time_now", "reports the time of each authorization as `auth_time`, not when the PSU logged in";
+    PromptLoginIgnored => "authorize.prompt_login_ignored", "ignores `prompt=login` and `max_age`: a logged-in PSU is not asked to log in again";
     IdTokenWrongIss => "id_token.wrong_iss", "puts another issuer in `iss`";
     IdTokenWrongAzp => "id_token.wrong_azp", "puts another client in `azp`";
     IdTokenNoSub => "id_token.no_sub", "leaves `sub` out of ID tokens";

@@ -72,7 +72,10 @@ pub fn sign_jwt(
         return jwt::encode_unsecured(&payload, &header).map_err(jose);
     }
     let (jwk, kid) = key.ok_or_else(|| JoseFailure::Jose(format!("alg {alg} needs a key")))?;
-    header.set_key_id(kid);
+    // An empty kid names no key: the header goes without one.
+    if !kid.is_empty() {
+        header.set_key_id(kid);
+    }
     let s = signer(alg, jwk)?;
     jwt::encode_with_signer(&payload, &header, s.as_ref()).map_err(jose)
 }

@@ -74,7 +74,10 @@ pub fn write(dir: &Path, run_id: &str, key: Option<&ClientKey>) -> Result<(), St
     )
     .map_err(|e| format!("cannot sign the manifest: {e}"))?;
     let mut public = key.jwk.to_public_key().map_err(|e| e.to_string())?;
-    public.set_key_id(&key.kid);
+    // The signature names the key only when it has an id; so does the JWK.
+    if !key.kid.is_empty() {
+        public.set_key_id(&key.kid);
+    }
     public.set_algorithm(&key.alg);
     let pretty = serde_json::to_string_pretty(&Value::Object(claims)).unwrap_or_default();
     super::write_atomic(&dir.join(MANIFEST), pretty.as_bytes())

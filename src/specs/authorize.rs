@@ -49,6 +49,9 @@ specs! {
     FRAGMENT = "callback.hybrid_in_fragment", Failure, "OIDC-CORE-3.3.2.5", OIDC_3_3_2_5,
         "should return `code id_token` responses in the fragment, with an `id_token`";
 
+    NO_INTERACTION = "authorize.no_interaction", Failure, "OIDC-CORE-3.1.2.1", OIDC_PROMPT,
+        "should answer `prompt=none` without showing any page";
+
     NO_CONSENT_PROMPT = "consent.not_prompted", Failure, "OIDC-CORE-3.1.2.1", OIDC_PROMPT,
         "should not require a consent prompt when the PSU already granted these scopes";
 

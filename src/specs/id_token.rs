@@ -6,6 +6,7 @@ const CORE_3_1_3_7: &str =
     "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation";
 const CORE_3_3_2_11: &str = "https://openid.net/specs/openid-connect-core-1_0.html#HybridIDToken";
 const CORE_3_1_3_6: &str = "https://openid.net/specs/openid-connect-core-1_0.html#CodeIDToken";
+const CORE_3_1_2_1: &str = "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest";
 const CORE_10_1: &str = "https://openid.net/specs/openid-connect-core-1_0.html#Signing";
 const FAPI1_5_2_2_1: &str =
     "https://openid.net/specs/openid-financial-api-part-2-1_0.html#id-token-as-detached-signature";
@@ -28,6 +29,9 @@ specs! {
 
     KID_KNOWN = "id_token.kid_in_jwks", Failure, "OIDC-CORE-10.1", CORE_10_1,
         "should name in `kid` a key published in the JWKS";
+
+    KID_PRESENT = "id_token.kid_present", Failure, "OIDC-CORE-10.1", CORE_10_1,
+        "should name its signing key in `kid` when the JWKS holds more than one key";
 
     SIGNATURE = "id_token.signature_valid", Failure, "OIDC-CORE-3.1.3.7", CORE_3_1_3_7,
         "should carry a signature that verifies with the ASPSP's published key";
@@ -58,6 +62,12 @@ specs! {
 
     AUTH_TIME = "id_token.auth_time_valid", Failure, "OIDC-CORE-3.1.3.7", CORE_3_1_3_7,
         "should include `auth_time` within `max_age` when `max_age` was requested";
+
+    AUTH_TIME_RENEWED = "id_token.auth_time_renewed", Failure, "OIDC-CORE-3.1.2.1", CORE_3_1_2_1,
+        "should report a later `auth_time` when `prompt=login` or an elapsed `max_age` made the PSU log in again";
+
+    AUTH_TIME_KEPT = "id_token.auth_time_kept", Failure, "OIDC-CORE-2", CORE_2,
+        "should keep the session's `auth_time` when the PSU did not log in again";
 
     ACR = "id_token.acr_present", Warning, "FAPI1-ADV-5.2.2.1", FAPI1_5_2_2_1,
         "should say how the PSU was authenticated (`acr`)";

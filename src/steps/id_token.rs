@@ -50,8 +50,18 @@ pub(crate) async fn run(step: &IdTokenStep, _stage: &str, ctx: &mut StepContext<
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("none");
     specs.extend(request_bound(&claims, alg, step.from, ctx));
     specs.extend(expected_claims(&claims, step, ctx));
+    if let Some(again) = step.expect_reauthentication {
+        specs.push(reauthenticated(
+            &claims,
+            ctx.state.id_token_auth_time,
+            again,
+        ));
+    }
     if let Some(sub) = claims.get("sub").and_then(Value::as_str) {
         ctx.state.id_token_sub = Some(sub.to_string());
+    }
+    if let Some(t) = num(&claims, "auth_time") {
+        ctx.state.id_token_auth_time = Some(t);
     }
     let artifacts = vec![Artifact::Claims {
         label: "`id_token` claims".into(),
@@ -96,6 +106,12 @@ fn signature(token: &str, header: &Claims, step: &IdTokenStep, jwks: &[Claims]) 
         return out;
     }
     let kid = header.get("kid").and_then(Value::as_str);
+    // OIDC Core §10.1: with several keys published, the token names its own.
+    out.push(match (kid, keys.len()) {
+        (Some(k), _) => KID_PRESENT.pass_with(super::shown(k)),
+        (None, 1) => KID_PRESENT.pass_with("no `kid`, and the JWKS holds one key"),
+        (None, n) => KID_PRESENT.fail("a `kid`", format!("none, and the JWKS holds {n} keys")),
+    });
     let key = match kid {
         Some(k) => keys
             .iter()
@@ -117,9 +133,17 @@ fn signature(token: &str, header: &Claims, step: &IdTokenStep, jwks: &[Claims]) 
         return out;
     };
     out.push(KID_KNOWN.pass_with(kid.unwrap_or("(no kid; matched by type)").to_string()));
-    let verdict = josekit::jwk::Jwk::from_map(key.clone())
-        .map_err(|e| e.to_string())
-        .and_then(|jwk| verify_jwt(token, &jwk, &[alg]).map_err(|e| e.to_string()));
+    let verdict = match kid {
+        Some(_) => josekit::jwk::Jwk::from_map(key.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|jwk| {
+                verify_jwt(token, &jwk, &[alg])
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }),
+        // Without a kid, any published key of the alg's type may be the one.
+        None => verify_with_any_key(token, alg, keys),
+    };
     out.push(match verdict {
         Ok(_) => SIGNATURE.pass_with(format!("{alg} with key {}", kid.unwrap_or("(no kid)"))),
         Err(e) => SIGNATURE.fail_because(format!(
@@ -128,6 +152,50 @@ fn signature(token: &str, header: &Claims, step: &IdTokenStep, jwks: &[Claims]) 
         )),
     });
     out
+}
+
+/// After `prompt=login` or an elapsed `max_age` the PSU logged in again,
+/// so `auth_time` is later than the previous ID token's (`again`); else
+/// the session went on and `auth_time` is the same.
+fn reauthenticated(c: &Claims, before: Option<i64>, again: bool) -> SpecResult {
+    let spec = if again {
+        &AUTH_TIME_RENEWED
+    } else {
+        &AUTH_TIME_KEPT
+    };
+    let Some(before) = before else {
+        return spec.skip("no earlier ID token in this scenario gave an `auth_time`");
+    };
+    match num(c, "auth_time") {
+        Some(now) if again => spec.check(
+            now > before,
+            format!("later than {before}"),
+            now.to_string(),
+        ),
+        Some(now) => spec.check(now == before, before.to_string(), now.to_string()),
+        None => spec.fail("an `auth_time`", "absent"),
+    }
+}
+
+/// Verifies with each published key that fits `alg`, without its `kid`
+/// (the token names none); the first that verifies wins.
+pub(crate) fn verify_with_any_key(token: &str, alg: &str, keys: &[Claims]) -> Result<(), String> {
+    let mut last = format!("no published key fits {}", super::shown(alg));
+    for key in keys
+        .iter()
+        .filter(|k| crate::steps::discovery::alg_fits_key(alg, k))
+    {
+        let mut key = key.clone();
+        key.remove("kid");
+        let checked = josekit::jwk::Jwk::from_map(key)
+            .map_err(|e| e.to_string())
+            .and_then(|jwk| verify_jwt(token, &jwk, &[alg]).map_err(|e| e.to_string()));
+        match checked {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 fn num(c: &Claims, k: &str) -> Option<i64> {

@@ -105,6 +105,8 @@ pub struct ScenarioState {
     pub last_client_assertion: Option<String>,
     /// `sub` of the last validated ID token.
     pub id_token_sub: Option<String>,
+    /// `auth_time` of the last validated ID token.
+    pub id_token_auth_time: Option<i64>,
     /// Values captured by name (suite captures, consent ids).
     pub captures: BTreeMap<String, String>,
     /// The scenario's DPoP key, made when first needed.

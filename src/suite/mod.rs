@@ -15,9 +15,10 @@ pub use load::{check_roles, discover_suite_files, load_suite, load_suites};
 pub use model::{
     role, AccountResource, AccountsStep, AuthorizeStep, Capture, CaptureSource,
     ClientCredentialsStep, ClientRole, ConsentKind, ConsentStep, DecoupledMode, DecoupledStep,
-    DiscoveryStep, DpopProof, Expect, HttpMethod, IdTokenSource, IdTokenStep, JsonPathExpr,
-    PaymentStep, PollStatusStep, RequestObjectMode, RequestStep, Requires, Scenario, Signing, Step,
-    StepKind, Suite, TokenGrant, TokenPlacement, TokenStep, UserinfoMethod, UserinfoStep,
+    DiscoveryStep, DpopProof, Expect, ExpectedError, HttpMethod, IdTokenSource, IdTokenStep,
+    JsonPathExpr, PaymentStep, PollStatusStep, RequestObjectMode, RequestStep, Requires, Scenario,
+    Signing, Step, StepKind, Suite, TokenGrant, TokenPlacement, TokenStep, UserinfoMethod,
+    UserinfoStep,
 };
 pub use plan::{client_roles, templates, uses_default_client};
 pub use template::{AuthorizeField, JsonTemplate, Ref, TargetField, Template, TokenField, Values};

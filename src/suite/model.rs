@@ -351,6 +351,35 @@ pub struct ClientCredentialsStep {
     pub replay_assertion: bool,
 }
 
+/// One OAuth error code, or the set of codes any of which is correct.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ExpectedError {
+    /// Exactly this code.
+    One(String),
+    /// Any of these codes.
+    AnyOf(Vec<String>),
+}
+
+impl ExpectedError {
+    /// Whether `code` is an expected one.
+    pub fn accepts(&self, code: &str) -> bool {
+        match self {
+            ExpectedError::One(c) => c == code,
+            ExpectedError::AnyOf(codes) => codes.iter().any(|c| c == code),
+        }
+    }
+}
+
+impl std::fmt::Display for ExpectedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExpectedError::One(c) => f.write_str(c),
+            ExpectedError::AnyOf(codes) => f.write_str(&codes.join(" or ")),
+        }
+    }
+}
+
 /// The DPoP proof (RFC 9449) a token or resource request carries. Unset:
 /// a valid proof when the target's variant is `sender_constraint: dpop`
 /// (token requests) or the token is DPoP-bound (resource requests). The
@@ -438,8 +467,13 @@ pub struct AuthorizeStep {
     pub driver: Option<crate::target::ConsentDriver>,
     /// `false`: the spec "should not require a consent prompt" is judged.
     pub expect_consent_prompt: Option<bool>,
-    /// Expect this error in the callback instead of a code.
-    pub expect_error: Option<String>,
+    /// Seconds to wait before the request (at most 60): lets a `max_age`
+    /// elapse, or makes a new login's `auth_time` differ from the last.
+    pub after_s: Option<u64>,
+    /// Expect this error in the callback instead of a code; a list when
+    /// any of several is correct (`prompt=none`: `login_required` or
+    /// `interaction_required` …).
+    pub expect_error: Option<ExpectedError>,
     /// Seconds the request object is valid (negative: already expired).
     pub request_object_lifetime: Option<i64>,
     /// Send the `request_uri` pushed by the previous authorize step again.
@@ -546,6 +580,10 @@ pub struct IdTokenStep {
     /// Claims that must be present with these values (placeholders filled).
     #[serde(default)]
     pub expect_claims: BTreeMap<String, JsonTemplate>,
+    /// `true`: the PSU was asked to log in again (`prompt=login`, an
+    /// elapsed `max_age`), so `auth_time` must be later than the previous
+    /// ID token's; `false`: the session went on, so it must be the same.
+    pub expect_reauthentication: Option<bool>,
 }
 
 /// Where an ID token comes from.

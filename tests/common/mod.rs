@@ -189,6 +189,30 @@ pub const SCHEMA_FAULTS: &[Fault] = &[PaymentSchemaViolation];
 /// Fault → (suite file, scenario, the spec it must break) for the flows.
 pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
     (
+        PromptNoneIgnored,
+        "oidcc.yaml",
+        "prompt-none-logged-in",
+        "authorize.no_interaction",
+    ),
+    (
+        IdTokenAuthTimeNow,
+        "oidcc.yaml",
+        "max-age-10000",
+        "id_token.auth_time_kept",
+    ),
+    (
+        IdTokenNoKid,
+        "auth-code.yaml",
+        "basic-pkce",
+        "id_token.kid_present",
+    ),
+    (
+        PromptLoginIgnored,
+        "oidcc.yaml",
+        "prompt-login",
+        "id_token.auth_time_renewed",
+    ),
+    (
         FormPostIgnored,
         "response-modes.yaml",
         "form-post",

@@ -275,6 +275,12 @@ fn build(
         max_age: p.get("max_age").and_then(|m| m.parse().ok()),
         authorization_details,
         response_mode,
+        prompt: p.get("prompt").cloned(),
+        // Only the bank's own ID tokens are hints; the subject is all it needs.
+        hinted_sub: p
+            .get("id_token_hint")
+            .and_then(|h| crate::jose::decode_unverified(h).ok())
+            .and_then(|(_, c)| c.get("sub").and_then(Value::as_str).map(str::to_string)),
     })
 }
 

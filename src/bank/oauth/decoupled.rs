@@ -227,6 +227,8 @@ fn grant_for(d: &Decoupled) -> TokenGrant {
         max_age: None,
         authorization_details: None,
         response_mode: None,
+        prompt: None,
+        hinted_sub: None,
     };
     TokenGrant {
         client_id: d.client_id.clone(),

@@ -24,6 +24,11 @@ fn base_claims(
     c.insert("aud".into(), json!(request.client_id));
     c.insert("iat".into(), json!(iat));
     c.insert("exp".into(), json!(iat + LIFETIME));
+    let auth_time = if bank.faults.has(IdTokenAuthTimeNow) {
+        now()
+    } else {
+        auth_time
+    };
     c.insert("auth_time".into(), json!(auth_time));
     c.insert("acr".into(), json!("urn:openbanking:psd2:sca"));
     if let Some(n) = &request.nonce {
@@ -135,6 +140,7 @@ fn mint(bank: &Bank, mut claims: Map<String, Value>) -> String {
     ) {
         (true, _) => ("none", key.kid.as_str()),
         (false, true) => (ALG, "unknown-kid"),
+        _ if bank.faults.has(IdTokenNoKid) => (ALG, ""),
         _ => (ALG, key.kid.as_str()),
     };
     let token = sign_jwt(&claims, alg, Some((&key.private, kid)), Some("JWT")).unwrap_or_default();

@@ -20,7 +20,31 @@ const SUB: &str = "psu-alice";
 /// Starts an interactive authorization: login, consent, or straight to the
 /// client when the PSU is logged in and already granted these scopes.
 pub fn begin(bank: &Bank, headers: &HeaderMap, request: AuthRequest) -> Response {
-    let session = session_of(bank, headers);
+    let prompts: Vec<String> = request
+        .prompt
+        .as_deref()
+        .unwrap_or("")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    // `prompt=login` and an elapsed `max_age` ask for a fresh login: the
+    // session does not count (OIDC Core §3.1.2.1).
+    let fresh_login = |s: &PsuSession| {
+        prompts.iter().any(|p| p == "login")
+            || request
+                .max_age
+                .is_some_and(|m| now().saturating_sub(s.auth_time) > m)
+    };
+    let ignore = bank.faults.has(Fault::PromptLoginIgnored);
+    let session = session_of(bank, headers).filter(|s| ignore || !fresh_login(s));
+    if prompts.iter().any(|p| p == "none") {
+        if bank.faults.has(Fault::PromptNoneIgnored) && session.is_some() {
+            let interaction = random_token();
+            bank.interactions.insert(interaction.clone(), request);
+            return found(&format!("/consent?interaction={interaction}"));
+        }
+        return without_interaction(bank, request, session);
+    }
     let interaction = random_token();
     match session {
         None => {
@@ -28,6 +52,32 @@ pub fn begin(bank: &Bank, headers: &HeaderMap, request: AuthRequest) -> Response
             found(&format!("/login?interaction={interaction}"))
         }
         Some(s) => after_login(bank, request, &s, interaction),
+    }
+}
+
+/// `prompt=none`: answer at once, or say why the PSU would have had to
+/// interact (OIDC Core §3.1.2.6).
+fn without_interaction(bank: &Bank, request: AuthRequest, session: Option<PsuSession>) -> Response {
+    let error = match &session {
+        None => Some("login_required"),
+        Some(s) if request.hinted_sub.as_ref().is_some_and(|h| h != &s.sub) => {
+            Some("login_required")
+        }
+        Some(s) if !granted(bank, &s.sub, &request) => Some("consent_required"),
+        Some(_) => None,
+    };
+    match (error, session) {
+        (None, Some(s)) => complete(bank, request, &s.sub, s.auth_time),
+        (error, _) => {
+            let refusal = super::authorize::Refusal::Redirect {
+                redirect_uri: request.redirect_uri.clone(),
+                state: request.state.clone(),
+                error: error.unwrap_or("login_required"),
+                description: "prompt=none, and the PSU would have to interact".into(),
+                delivery: request.delivery(),
+            };
+            super::authorize::refuse(bank, refusal)
+        }
     }
 }
 

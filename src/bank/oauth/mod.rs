@@ -41,6 +41,10 @@ pub struct AuthRequest {
     pub authorization_details: Option<Value>,
     /// `response_mode` as requested.
     pub response_mode: Option<String>,
+    /// `prompt` (OIDC Core §3.1.2.1): `none`, `login`, `consent` …
+    pub prompt: Option<String>,
+    /// `sub` of the `id_token_hint`, when one was sent.
+    pub hinted_sub: Option<String>,
 }
 
 impl AuthRequest {

@@ -171,6 +171,8 @@ fn request_of(client: &Client, claims: &Map<String, Value>) -> AuthRequest {
         max_age: claims.get("max_age").and_then(Value::as_i64),
         authorization_details: None,
         response_mode: None,
+        prompt: None,
+        hinted_sub: None,
     }
 }
 

@@ -6,6 +6,7 @@ use super::response_mode::unpack_jarm;
 use crate::specs::authorize::*;
 use crate::specs::SpecResult;
 use crate::steps::state::Authorization;
+use crate::steps::Artifact;
 use crate::suite::AuthorizeStep;
 use crate::target::ResponseMode;
 use std::collections::HashMap;
@@ -72,7 +73,7 @@ pub(super) fn judge(
             .get("error")
             .cloned()
             .unwrap_or_else(|| "no error (a code was issued)".into());
-        specs.push(EXPECTED_ERROR.check(&got == expected, expected.as_str(), got));
+        specs.push(EXPECTED_ERROR.check(expected.accepts(&got), expected.to_string(), got));
         return (specs, true);
     }
     if let Some(err) = params.get("error") {
@@ -108,6 +109,19 @@ pub(super) fn judge(
         };
         specs.push(FRAGMENT.check(ok, "code and id_token in the fragment", where_));
     }
+    let prompt_none = step
+        .params
+        .get("prompt")
+        .and_then(|p| p.literal())
+        .is_some_and(|p| p.split_whitespace().any(|v| v == "none"));
+    if prompt_none && !reached.prompt_unknown {
+        let shown: Vec<&str> = reached.pages.iter().filter_map(page_label).collect();
+        specs.push(NO_INTERACTION.check(
+            shown.is_empty(),
+            "no page",
+            format!("shown: {}", shown.join(", ")),
+        ));
+    }
     if step.expect_consent_prompt == Some(false) && reached.prompt_unknown {
         specs.push(
             NO_CONSENT_PROMPT
@@ -124,4 +138,12 @@ pub(super) fn judge(
     authorization.id_token = params.get("id_token").cloned();
     authorization.iss = params.get("iss").cloned();
     (specs, code.is_some())
+}
+
+/// The label of a page the driver acted on.
+fn page_label(a: &Artifact) -> Option<&str> {
+    match a {
+        Artifact::Page { label, .. } => Some(label.as_str()),
+        _ => None,
+    }
 }

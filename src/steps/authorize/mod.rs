@@ -42,6 +42,9 @@ async fn prepare_and_drive(
     ctx: &mut StepContext<'_>,
 ) -> Result<Outcome, Early> {
     let early = |why: String| (vec![], why);
+    if let Some(s) = step.after_s {
+        tokio::time::sleep(std::time::Duration::from_secs(s.min(60))).await;
+    }
     let client = ctx
         .target
         .client_named(role(&step.client))
