@@ -22,7 +22,7 @@ pub(super) fn metadata(bank: &Bank) -> Value {
         "introspection_endpoint": format!("{i}/introspect"),
         "revocation_endpoint": format!("{i}/revoke"),
         "backchannel_authentication_endpoint": format!("{i}/bc-authorize"),
-        "scopes_supported": ["openid", "accounts", "payments", "offline_access"],
+        "scopes_supported": ["openid", "accounts", "payments", "offline_access", "profile", "email", "address", "phone"],
         "response_types_supported": ["code", "code id_token"],
         "response_modes_supported": crate::bank::oauth::authorize::RESPONSE_MODES,
         "grant_types_supported": [
@@ -46,7 +46,9 @@ pub(super) fn metadata(bank: &Bank) -> Value {
         "tls_client_certificate_bound_access_tokens": true,
         "dpop_signing_alg_values_supported": crate::jose::dpop::DPOP_ALGS,
         "backchannel_token_delivery_modes_supported": ["poll"],
-        "claims_supported": ["sub", "iss", "aud", "acr", "auth_time", "openbanking_intent_id", "authorizationId"],
+        "claims_supported": ["sub", "iss", "aud", "acr", "auth_time", "openbanking_intent_id", "authorizationId",
+            "name", "given_name", "family_name", "preferred_username", "updated_at", "email", "email_verified",
+            "address", "phone_number", "phone_number_verified"],
         "acr_values_supported": ["urn:openbanking:psd2:sca", "urn:openbanking:psd2:ca"]
     })
 }

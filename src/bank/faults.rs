@@ -66,6 +66,8 @@ faults! {
     CallbackStateDropped => "callback.state_dropped", "leaves `state` out of the authorization response";
     ConsentAlwaysPrompt => "consent.always_prompt", "asks for consent again although the PSU already granted the same scopes";
     TokenCodeReuseAllowed => "token.code_reuse_allowed", "accepts an authorization code more than once";
+    TokenReuseKeepsTokens => "token.reuse_keeps_tokens", "keeps the tokens of an authorization code when the code is replayed";
+    UserinfoScopeClaimsMissing => "userinfo.scope_claims_missing", "returns only `sub` at UserInfo, whatever the `profile`, `email`, `address` or `phone` scopes granted";
     TokenPkceIgnored => "token.pkce_ignored", "issues tokens without checking the PKCE `code_verifier`";
     ParRequestUriReusable => "par.request_uri_reusable", "accepts a pushed `request_uri` more than once";
     ParWrongStatus => "par.wrong_status", "answers pushed authorization requests with 200 instead of 201";

@@ -53,6 +53,7 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
     let unjudged = |e: String| Outcome {
         specs: vec![match (refusal, step.token_in) {
             (true, _) => RESOURCE_PROOF_REQUIRED.skip(e),
+            (false, _) if step.expect_revoked => REVOKED.skip(e),
             (false, TokenPlacement::Header) => STATUS_OK.skip(e),
             (false, TokenPlacement::Body) => BODY_TOKEN.skip(e),
         }],
@@ -67,6 +68,9 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
     let exchange = ctx.session.send(stage, req).await;
     if refusal {
         return judge_refusal(exchange.response());
+    }
+    if step.expect_revoked {
+        return judge_revoked(exchange.response());
     }
     // A token in the body is optional for the server (RFC 6750 §2.2 "MAY"):
     // a refusal is judged by its own warning-level spec.
@@ -101,6 +105,14 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
     if let Some(id_sub) = ctx.state.id_token_sub.as_deref() {
         specs.push(SUB_MATCHES.check(sub == id_sub, id_sub, sub));
     }
+    let granted = ctx
+        .state
+        .tokens
+        .scope
+        .clone()
+        .or_else(|| ctx.state.authorization.as_ref().map(|a| a.scope.clone()))
+        .unwrap_or_default();
+    specs.extend(scope_claims(&granted, &body));
     let artifacts = vec![Artifact::Claims {
         label: "UserInfo claims".into(),
         claims: Value::Object(body),
@@ -122,6 +134,79 @@ fn judge_refusal(response: Result<&crate::http::RecordedResponse, String>) -> Ou
             format!("status {}", r.status),
         ),
         Err(e) => RESOURCE_PROOF_REQUIRED.fail_because(e),
+    };
+    Outcome {
+        specs: vec![spec],
+        artifacts: vec![],
+        ok: true,
+    }
+}
+
+/// The claims of each standard scope (OIDC Core §5.4); the OP returns those
+/// it has, so one of each granted scope is asked for, as a warning.
+const SCOPE_CLAIMS_OF: &[(&str, &[&str])] = &[
+    (
+        "profile",
+        &[
+            "name",
+            "family_name",
+            "given_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "profile",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "zoneinfo",
+            "locale",
+            "updated_at",
+        ],
+    ),
+    ("email", &["email", "email_verified"]),
+    ("address", &["address"]),
+    ("phone", &["phone_number", "phone_number_verified"]),
+];
+
+fn scope_claims(
+    granted: &str,
+    body: &serde_json::Map<String, Value>,
+) -> Option<crate::specs::SpecResult> {
+    let asked: Vec<&(&str, &[&str])> = SCOPE_CLAIMS_OF
+        .iter()
+        .filter(|(scope, _)| granted.split_whitespace().any(|s| s == *scope))
+        .collect();
+    if asked.is_empty() {
+        return None;
+    }
+    let missing: Vec<&str> = asked
+        .iter()
+        .filter(|(_, claims)| !claims.iter().any(|c| body.contains_key(*c)))
+        .map(|(scope, _)| *scope)
+        .collect();
+    let scopes: Vec<&str> = asked.iter().map(|(s, _)| *s).collect();
+    Some(SCOPE_CLAIMS.check(
+        missing.is_empty(),
+        format!("claims of {}", scopes.join(", ")),
+        if missing.is_empty() {
+            "present".to_string()
+        } else {
+            format!("none of the claims of {}", missing.join(", "))
+        },
+    ))
+}
+
+/// After its code was replayed, the access token should no longer work
+/// (RFC 6749 §4.1.2 SHOULD): any 4xx passes, a 200 warns.
+fn judge_revoked(response: Result<&crate::http::RecordedResponse, String>) -> Outcome {
+    let spec = match response {
+        Ok(r) => REVOKED.check(
+            (400..500).contains(&r.status),
+            "a 4xx refusal",
+            format!("status {}: the token still works", r.status),
+        ),
+        Err(e) => REVOKED.fail_because(e),
     };
     Outcome {
         specs: vec![spec],

@@ -149,7 +149,7 @@ impl Step {
             Step::Token(s) => s.expect_error.is_some() || defect(s.dpop),
             Step::ClientCredentials(s) => s.expect_error.is_some() || defect(s.dpop),
             Step::Decoupled(s) => s.expect_error.is_some(),
-            Step::Userinfo(s) => defect(s.dpop),
+            Step::Userinfo(s) => defect(s.dpop) || s.expect_revoked,
             _ => false,
         }
     }
@@ -654,6 +654,10 @@ pub struct UserinfoStep {
     /// The DPoP proof sent with a DPoP-bound token; a defect expects the
     /// request refused (RFC 9449 §7.1).
     pub dpop: Option<DpopProof>,
+    /// The access token's code was replayed since: the token should be
+    /// revoked, and a 4xx is expected (a 200 is a warning).
+    #[serde(default)]
+    pub expect_revoked: bool,
 }
 
 /// The HTTP method of a UserInfo request.

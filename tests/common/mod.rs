@@ -189,6 +189,18 @@ pub const SCHEMA_FAULTS: &[Fault] = &[PaymentSchemaViolation];
 /// Fault → (suite file, scenario, the spec it must break) for the flows.
 pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
     (
+        TokenReuseKeepsTokens,
+        "negative.yaml",
+        "code-reuse",
+        "token.revoked_after_code_reuse",
+    ),
+    (
+        UserinfoScopeClaimsMissing,
+        "oidcc.yaml",
+        "scope-all",
+        "userinfo.scope_claims",
+    ),
+    (
         PromptNoneIgnored,
         "oidcc.yaml",
         "prompt-none-logged-in",

@@ -392,6 +392,7 @@ pub fn complete(bank: &Bank, mut request: AuthRequest, sub: &str, auth_time: i64
             auth_time,
             issued_at: now(),
             used: false,
+            tokens: vec![],
         },
     );
     answer

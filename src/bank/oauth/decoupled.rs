@@ -239,5 +239,6 @@ fn grant_for(d: &Decoupled) -> TokenGrant {
         auth_time: Some(now()),
         cnf: None,
         jkt: None,
+        from_code: None,
     }
 }

@@ -85,6 +85,8 @@ pub struct CodeGrant {
     pub issued_at: i64,
     /// Whether it was redeemed already.
     pub used: bool,
+    /// The access and refresh tokens issued for it.
+    pub tokens: Vec<String>,
 }
 
 /// What an access or refresh token stands for.
@@ -106,6 +108,9 @@ pub struct TokenGrant {
     pub cnf: Option<String>,
     /// `jkt` of the DPoP key the token is bound to (RFC 9449).
     pub jkt: Option<String>,
+    /// The authorization code it was issued for, so a replay of that code
+    /// can revoke it (RFC 6749 §4.1.2).
+    pub from_code: Option<String>,
 }
 
 /// An OAuth error response (RFC 6749 §5.2).

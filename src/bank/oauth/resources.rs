@@ -136,8 +136,33 @@ fn claims(bank: &Bank, grant: TokenGrant) -> Response {
     } else {
         sub
     };
-    axum::Json(json!({ "sub": sub, "name": "Alice Example", "preferred_username": "alice" }))
-        .into_response()
+    let mut body = json!({ "sub": sub });
+    if !bank.faults.has(Fault::UserinfoScopeClaimsMissing) {
+        for scope in grant.scope.split_whitespace() {
+            scope_claims(scope, &mut body);
+        }
+    }
+    axum::Json(body).into_response()
+}
+
+/// The PSU's claims a standard scope asks for (OIDC Core §5.4).
+fn scope_claims(scope: &str, body: &mut serde_json::Value) {
+    let claims = match scope {
+        "profile" => json!({
+            "name": "Alice Example", "given_name": "Alice", "family_name": "Example",
+            "preferred_username": "alice", "updated_at": 1_700_000_000
+        }),
+        "email" => json!({ "email": "alice@bank.example", "email_verified": true }),
+        "address" => json!({ "address": {
+            "street_address": "1 Example Street", "locality": "Exampleton",
+            "postal_code": "EX1 2MP", "country": "GB"
+        }}),
+        "phone" => json!({ "phone_number": "+44 20 7946 0000", "phone_number_verified": false }),
+        _ => return,
+    };
+    if let (Some(body), serde_json::Value::Object(claims)) = (body.as_object_mut(), claims) {
+        body.extend(claims);
+    }
 }
 
 /// `POST /introspect`

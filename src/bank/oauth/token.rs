@@ -154,6 +154,7 @@ fn client_credentials(
         auth_time: None,
         cnf: None,
         jkt: None,
+        from_code: None,
     };
     Ok(grant)
 }
@@ -172,6 +173,13 @@ fn authorization_code(
         .ok_or_else(|| OAuthError::bad("invalid_grant", "unknown or expired code"))?;
     if grant.used && !bank.faults.has(Fault::TokenCodeReuseAllowed) {
         bank.codes.take(code);
+        // RFC 6749 §4.1.2: a replayed code SHOULD revoke what it gave.
+        if !bank.faults.has(Fault::TokenReuseKeepsTokens) {
+            for t in &grant.tokens {
+                bank.access_tokens.take(t);
+                bank.refresh_tokens.take(t);
+            }
+        }
         return Err(OAuthError::bad(
             "invalid_grant",
             "the code was used already",
@@ -210,6 +218,7 @@ fn authorization_code(
         auth_time: Some(grant.auth_time),
         cnf: None,
         jkt: None,
+        from_code: Some(code.clone()),
     };
     Ok(token_grant)
 }
@@ -317,6 +326,10 @@ pub(super) fn issue(bank: &Bank, grant: TokenGrant, with_refresh: bool) -> Map<S
                 )),
             );
         }
+    }
+    if let Some(code) = &grant.from_code {
+        let issued: Vec<String> = std::iter::once(access.clone()).chain(refresh).collect();
+        bank.codes.update(code, |g| g.tokens.extend(issued));
     }
     bank.access_tokens.insert(access, grant);
     body

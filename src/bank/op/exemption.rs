@@ -103,6 +103,7 @@ pub fn grant(
         auth_time: None,
         cnf: None,
         jkt: None,
+        from_code: None,
     })
 }
 

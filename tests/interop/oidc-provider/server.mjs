@@ -18,7 +18,7 @@ const env = (name) => {
 const issuer = `https://127.0.0.1:${env('PORT')}`;
 const redirect = 'https://127.0.0.1/probity/callback';
 const clientJwks = JSON.parse(readFileSync(env('CLIENT_JWKS'), 'utf8'));
-const common = { redirect_uris: [redirect], response_types: ['code'], scope: 'openid offline_access accounts payments' };
+const common = { redirect_uris: [redirect], response_types: ['code'], scope: 'openid offline_access accounts payments profile email address phone' };
 const codeGrants = ['authorization_code', 'refresh_token'];
 
 const configuration = {
@@ -41,11 +41,24 @@ const configuration = {
     },
     { ...common, client_id: 'probity-public', token_endpoint_auth_method: 'none', grant_types: codeGrants },
   ],
-  scopes: ['openid', 'offline_access', 'accounts', 'payments'],
+  scopes: ['openid', 'offline_access', 'accounts', 'payments', 'profile', 'email', 'address', 'phone'],
   // advertised as acr_values_supported, which oidcc/acr-values requests
   acrValues: ['urn:probity:loa:1', 'urn:probity:loa:2'],
-  claims: { openid: ['sub'], profile: ['name'] },
-  findAccount: async (ctx, sub) => ({ accountId: sub, claims: async () => ({ sub, name: 'Alice Example' }) }),
+  claims: {
+    openid: ['sub'],
+    profile: ['name', 'given_name', 'family_name'],
+    email: ['email', 'email_verified'],
+    address: ['address'],
+    phone: ['phone_number', 'phone_number_verified'],
+  },
+  findAccount: async (ctx, sub) => ({
+    accountId: sub,
+    claims: async () => ({
+      sub, name: 'Alice Example', given_name: 'Alice', family_name: 'Example',
+      email: 'alice@op.example', email_verified: true,
+      address: { country: 'GB' }, phone_number: '+44 20 7946 0000', phone_number_verified: false,
+    }),
+  }),
   features: {
     devInteractions: { enabled: true },
     clientCredentials: { enabled: true },
