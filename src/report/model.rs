@@ -196,7 +196,11 @@ impl ScenarioReport {
                 items.push(exchange_item(ex, n, *in_stage, redactor));
                 items.extend(pages_after(step, i + 1, first, redactor));
             }
-            for a in step.artifacts.iter().filter(|a| !placed(a, step.exchanges.len())) {
+            for a in step
+                .artifacts
+                .iter()
+                .filter(|a| !placed(a, step.exchanges.len()))
+            {
                 items.push(match a {
                     Artifact::Screenshot {
                         label,

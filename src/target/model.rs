@@ -434,7 +434,9 @@ impl Target {
                     .map(|(_, v)| v.clone()),
             );
         }
-        out.extend(secret_fills(&self.consent.pages, |n| self.is_secret_field(n)));
+        out.extend(secret_fills(&self.consent.pages, |n| {
+            self.is_secret_field(n)
+        }));
         out
     }
 

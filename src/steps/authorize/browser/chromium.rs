@@ -94,7 +94,12 @@ impl BrowserSession {
 
 /// The flags of a closed CI machine: no sandbox (root in a container), no
 /// GPU, no first-run dialogs, no background traffic, a fresh profile.
-fn capabilities(chromium: &Path, profile: &Path, spki: &[String], timeout: Duration) -> Capabilities {
+fn capabilities(
+    chromium: &Path,
+    profile: &Path,
+    spki: &[String],
+    timeout: Duration,
+) -> Capabilities {
     let mut args: Vec<String> = [
         "--headless",
         "--no-sandbox",

@@ -50,7 +50,9 @@ pub(super) async fn drive(
         .is_ok_and(|u| is_callback(&u, redirect_uri));
     if let (Err(e), false) = (went, at_callback) {
         let why = format!("the browser could not open the authorization URL: {e}");
-        reached.pages.push(shot(&client, "Browser: page after the error", &why).await);
+        reached
+            .pages
+            .push(shot(&client, "Browser: page after the error", &why).await);
         return failed(reached, why);
     }
     let max_pages = ctx.target.consent.max_redirects + 4;
@@ -69,7 +71,8 @@ pub(super) async fn drive(
         let page = recognise(&client, &here, pages).await;
         // The page just acted on, still at the same URL, is still busy
         // (a script about to navigate): wait rather than act twice.
-        let fresh = page.filter(|p| last.as_ref() != Some(&(p.name.value.clone(), here.to_string())));
+        let fresh =
+            page.filter(|p| last.as_ref() != Some(&(p.name.value.clone(), here.to_string())));
         let Some(page) = fresh else {
             if waiting.elapsed() > timeout {
                 let why = format!(
@@ -79,7 +82,9 @@ pub(super) async fn drive(
                     timeout.as_secs_f64(),
                     names(pages)
                 );
-                reached.pages.push(shot(&client, "Browser: unrecognised page", &why).await);
+                reached
+                    .pages
+                    .push(shot(&client, "Browser: unrecognised page", &why).await);
                 return failed(reached, why);
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
@@ -87,7 +92,9 @@ pub(super) async fn drive(
         };
         acted += 1;
         if acted > max_pages {
-            let why = format!("gave up after acting on {max_pages} pages without reaching {redirect_uri}");
+            let why = format!(
+                "gave up after acting on {max_pages} pages without reaching {redirect_uri}"
+            );
             return failed(reached, why);
         }
         reached.consent_prompted |= page.is_consent();
@@ -112,7 +119,10 @@ pub(super) async fn drive(
                 f.selector,
                 f.why
             );
-            let label = format!("Browser page `{}` when `{}` failed", page.name.value, f.action);
+            let label = format!(
+                "Browser page `{}` when `{}` failed",
+                page.name.value, f.action
+            );
             reached.pages.push(shot(&client, &label, &why).await);
             return failed(reached, why);
         }

@@ -76,10 +76,9 @@ async fn act(
             .for_element(Locator::Css(&selector))
             .await
             .map_err(|e| match e {
-                fantoccini::error::CmdError::WaitTimeout => format!(
-                    "no element matched within {} s",
-                    timeout.as_secs_f64()
-                ),
+                fantoccini::error::CmdError::WaitTimeout => {
+                    format!("no element matched within {} s", timeout.as_secs_f64())
+                }
                 e => e.to_string(),
             })
     };
