@@ -121,7 +121,8 @@ fn capabilities(
             spki.join(",")
         ));
     }
-    let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    // A page load on a busy CI machine can take longer than an element wait.
+    let ms = u64::try_from(timeout.max(Duration::from_secs(30)).as_millis()).unwrap_or(u64::MAX);
     let value = serde_json::json!({
         "browserName": "chrome",
         "acceptInsecureCerts": false,
