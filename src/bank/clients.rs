@@ -11,6 +11,10 @@ pub enum ConsentMode {
     Headless,
     /// HTML login and consent pages with a session cookie.
     Interactive,
+    /// The same, built the way many ASPSPs build them: the login form
+    /// inside an iframe, the consent buttons written by a script. Only a
+    /// real browser gets through.
+    InteractiveJs,
 }
 
 /// How a client authenticates at the token endpoint.
@@ -73,6 +77,8 @@ pub const PUBLIC: &str = "probity-public";
 pub const INTERACTIVE: &str = "probity-interactive";
 /// Client ids.
 pub const MTLS: &str = "probity-mtls";
+/// Client ids.
+pub const INTERACTIVE_JS: &str = "probity-interactive-js";
 
 /// The registered clients, with fresh EC keys; the mTLS client is bound to
 /// the certificate with thumbprint `mtls_cert`.
@@ -125,6 +131,15 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             secret: Some("probity-interactive-secret"),
             consent: ConsentMode::Interactive,
             key: key("interactive-key")?,
+            allow_unsigned_request: false,
+            cert_thumbprint: None,
+        },
+        Client {
+            id: INTERACTIVE_JS,
+            auth: AuthMethod::SecretBasic,
+            secret: Some("probity-interactive-js-secret"),
+            consent: ConsentMode::InteractiveJs,
+            key: key("interactive-js-key")?,
             allow_unsigned_request: false,
             cert_thumbprint: None,
         },

@@ -286,8 +286,37 @@ fn consent_settings() -> ConsentSettings {
         )),
         max_redirects: 10,
         manual: Default::default(),
+        pages: serde_saphyr::from_str(PAGE_SCRIPTS).unwrap_or_default(),
+        browser_timeout: std::time::Duration::from_secs(10),
     }
 }
+
+/// The browser driver's scripts for the bank's pages, as a profile writes
+/// them (`consent.pages`): the plain login form, the `interactive-js` login
+/// form inside its iframe, and either consent page (whose JavaScript
+/// version shows its buttons only after a script runs).
+pub const PAGE_SCRIPTS: &str = r#"
+- name: login
+  url_contains: /login
+  detect: "iframe#login-frame"
+  actions:
+    - frame: "iframe#login-frame"
+    - fill: { selector: "input[name=username]", value: alice }
+    - fill: { selector: "input[name=password]", value: alice-password }
+    - click: "button[type=submit]"
+- name: login
+  url_contains: /login
+  detect: "form#login-form"
+  actions:
+    - fill: { selector: "input[name=username]", value: alice }
+    - fill: { selector: "input[name=password]", value: alice-password }
+    - click: "button[type=submit]"
+- name: consent
+  url_contains: /consent
+  actions:
+    - wait_for: "button[value=approve]"
+    - click: "button[value=approve]"
+"#;
 
 /// Generates keys and certificates (CPU-bound: run off the async runtime).
 fn prepare(addr: SocketAddr, issuer: String, faults: FaultSet) -> Result<(Pki, Bank), BankError> {
@@ -364,6 +393,7 @@ fn router(bank: Arc<Bank>) -> Router {
             "/login",
             get(oauth::interactive::login_page).post(oauth::interactive::login),
         )
+        .route("/login/frame", get(oauth::interactive::login_frame))
         .route(
             "/consent",
             get(oauth::interactive::consent_page).post(oauth::interactive::consent),

@@ -38,6 +38,10 @@ pub const ROLES: &[Role] = &[
         name: "interactive",
         must_be: "a client whose authorizations go through the ASPSP's login and consent pages (the `form` driver) and whose grants the ASPSP remembers",
     },
+    Role {
+        name: "interactive-js",
+        must_be: "a client whose login and consent pages need a real browser (the `browser` driver and the profile's `consent.pages`) and whose grants the ASPSP remembers",
+    },
 ];
 
 /// The roles table as markdown, with the scenarios that use each role.

@@ -80,6 +80,22 @@ pub enum Item {
         /// Text snapshot.
         text: String,
     },
+    /// A PNG of a page the browser driver acted on or stopped at, written
+    /// beside the report as `file`.
+    Screenshot {
+        /// The stage.
+        stage: String,
+        /// e.g. "Browser page `login`".
+        label: String,
+        /// URL (redacted).
+        url: String,
+        /// Title (redacted).
+        title: String,
+        /// Why it was taken, when the driver stopped there (redacted).
+        note: String,
+        /// The PNG's file name, relative to the report.
+        file: String,
+    },
     /// A remark.
     Note {
         /// The stage.
@@ -169,6 +185,8 @@ impl ScenarioReport {
         let mut specs = Vec::new();
         let mut per_stage: std::collections::HashMap<String, usize> = Default::default();
         let mut n = 0;
+        let file = file_name(&r.suite, &r.id);
+        let mut shots = 0;
         for step in &r.steps {
             let first = n + 1;
             for (i, ex) in step.exchanges.iter().enumerate() {
@@ -178,12 +196,32 @@ impl ScenarioReport {
                 items.push(exchange_item(ex, n, *in_stage, redactor));
                 items.extend(pages_after(step, i + 1, first, redactor));
             }
-            items.extend(
-                step.artifacts
-                    .iter()
-                    .filter(|a| !placed(a, step.exchanges.len()))
-                    .map(|a| artifact_item(&step.stage, a, first, redactor)),
-            );
+            for a in step
+                .artifacts
+                .iter()
+                .filter(|a| !placed(a, step.exchanges.len()))
+            {
+                items.push(match a {
+                    Artifact::Screenshot {
+                        label,
+                        url,
+                        title,
+                        note,
+                        ..
+                    } => {
+                        shots += 1;
+                        Item::Screenshot {
+                            stage: step.stage.clone(),
+                            label: label.clone(),
+                            url: redactor.url(url),
+                            title: redactor.text(title),
+                            note: redactor.text(note),
+                            file: screenshot_file(&file, shots),
+                        }
+                    }
+                    a => artifact_item(&step.stage, a, first, redactor),
+                });
+            }
             let last = (!step.exchanges.is_empty()).then_some(n);
             specs.extend(spec_lines(step, last, redactor));
         }
@@ -198,7 +236,7 @@ impl ScenarioReport {
             name: r.name.clone(),
             feature: r.feature.clone(),
             description: r.description.clone(),
-            file: file_name(&r.suite, &r.id),
+            file,
             command,
             started_at: r.started_at.clone(),
             verdict: r.verdict(),
@@ -264,6 +302,27 @@ fn spec_lines<'a>(
             exchange,
         }
     })
+}
+
+/// The `k`th (from 1) screenshot of the scenario whose report is `file`.
+pub fn screenshot_file(file: &str, k: usize) -> String {
+    format!("{file}.shot-{k}.png")
+}
+
+/// The PNGs of a scenario's browser pages, with the names its report
+/// gives them (the order of [`ScenarioReport::build`]).
+pub fn screenshots(r: &ScenarioResult) -> Vec<(String, std::sync::Arc<Vec<u8>>)> {
+    let file = file_name(&r.suite, &r.id);
+    r.steps
+        .iter()
+        .flat_map(|s| &s.artifacts)
+        .filter_map(|a| match a {
+            Artifact::Screenshot { png, .. } => Some(png.clone()),
+            _ => None,
+        })
+        .enumerate()
+        .map(|(i, png)| (screenshot_file(&file, i + 1), png))
+        .collect()
 }
 
 /// The base file name of a scenario report (`suite.scenario`).
@@ -340,6 +399,11 @@ fn artifact_item(stage: &str, a: &Artifact, first: usize, redactor: &Redactor) -
             stage: stage.to_string(),
             label: label.clone(),
             json: serde_json::to_string_pretty(&redactor.json(claims)).unwrap_or_default(),
+        },
+        // Numbered in [`ScenarioReport::build`], which handles them.
+        Artifact::Screenshot { label, .. } => Item::Note {
+            stage: stage.to_string(),
+            text: redactor.text(label),
         },
         Artifact::Note { text } => Item::Note {
             stage: stage.to_string(),

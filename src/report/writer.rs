@@ -156,6 +156,9 @@ impl ReportWriter {
         let command = format!("{before} {file} --only {name}{after}").replace("  ", " ");
         let report =
             ScenarioReport::build(result, command, &self.opts.redactor, &self.opts.clients);
+        for (name, png) in super::model::screenshots(result) {
+            self.write(&name, &png)?;
+        }
         self.add(&report)
     }
 

@@ -64,6 +64,7 @@ pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -
         earlier_failed |= !result.ok;
         steps.push(result);
     }
+    state.close_browser().await;
     let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
     let mut r = result(job, started_at, elapsed_ms, steps);
     r.skipped = skipped;

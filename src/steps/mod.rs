@@ -22,6 +22,7 @@ pub mod token;
 pub mod userinfo;
 mod wait;
 
+pub use authorize::BrowserSession;
 pub use state::ScenarioState;
 
 use crate::http::{Exchange, Session};
@@ -66,6 +67,20 @@ pub enum Artifact {
         /// The step's exchange (from 1) whose response was this page: the
         /// report shows the page right after it.
         exchange: usize,
+    },
+    /// A page the browser driver acted on, or where it stopped, as a PNG.
+    Screenshot {
+        /// e.g. "Browser page `login`".
+        label: String,
+        /// The page URL.
+        url: String,
+        /// Its title.
+        title: String,
+        /// Why it was taken, when not simply acted on (the failure).
+        note: String,
+        /// The PNG, written beside the report (not into report.json).
+        #[serde(skip)]
+        png: std::sync::Arc<Vec<u8>>,
     },
     /// A short remark.
     Note {

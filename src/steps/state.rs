@@ -91,7 +91,7 @@ struct TargetValues {
 }
 
 /// The shared state of one scenario.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct ScenarioState {
     /// `target.*`: the profile's values templates may name.
     target: TargetValues,
@@ -111,6 +111,9 @@ pub struct ScenarioState {
     pub captures: BTreeMap<String, String>,
     /// The scenario's DPoP key, made when first needed.
     pub dpop_key: Option<crate::jose::dpop::DpopKey>,
+    /// The scenario's browser (the `browser` consent driver), started at
+    /// its first use: its cookies are the scenario's.
+    pub browser: Option<crate::steps::BrowserSession>,
 }
 
 impl ScenarioState {
@@ -124,6 +127,13 @@ impl ScenarioState {
                 values: target.values.clone(),
             },
             ..Default::default()
+        }
+    }
+
+    /// Closes the scenario's browser, if one was started.
+    pub async fn close_browser(&mut self) {
+        if let Some(b) = self.browser.take() {
+            b.close().await;
         }
     }
 

@@ -10,7 +10,16 @@ use std::path::{Path, PathBuf};
 
 /// Loads and validates one suite file.
 pub fn load_suite(path: &Path) -> Result<Suite, ConfigError> {
-    let file: SuiteFile = parse_yaml(path)?;
+    let mut file: SuiteFile = parse_yaml(path)?;
+    for scenario in &mut file.scenarios {
+        for step in &mut scenario.steps {
+            if let Step::Authorize(a) = &mut step.value {
+                if let Some(pages) = &mut a.pages {
+                    crate::target::resolve_pages(path, pages)?;
+                }
+            }
+        }
+    }
     let mut ids = HashSet::new();
     for scenario in &file.scenarios {
         if !ids.insert(scenario.id.value.clone()) {

@@ -465,6 +465,11 @@ pub struct AuthorizeStep {
     pub params: BTreeMap<String, Template>,
     /// Consent driver, overriding the target's.
     pub driver: Option<crate::target::ConsentDriver>,
+    /// The browser driver's page scripts for this step, instead of the
+    /// profile's (one profile, many scenarios: a PSU who cancels clicks
+    /// another button).
+    #[serde(default)]
+    pub pages: Option<Vec<crate::target::PageScript>>,
     /// `false`: the spec "should not require a consent prompt" is judged.
     pub expect_consent_prompt: Option<bool>,
     /// Seconds to wait before the request (at most 60): lets a `max_age`

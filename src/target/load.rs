@@ -105,6 +105,11 @@ struct ConsentFile {
     consent: Option<PageFile>,
     max_redirects: Option<usize>,
     manual: Option<ManualFile>,
+    /// The browser driver's page scripts.
+    #[serde(default)]
+    pages: Vec<PageScript>,
+    /// The browser driver's wait, in seconds.
+    browser_timeout_s: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -386,6 +391,12 @@ pub fn load_target(path: &Path) -> Result<Target, ConfigError> {
                     timeout: Duration::from_secs(m.timeout_s.unwrap_or(300)),
                     open: m.open.clone(),
                 }),
+            pages: {
+                let mut pages = c.pages.clone();
+                resolve_pages(path, &mut pages)?;
+                pages
+            },
+            browser_timeout: Duration::from_secs(c.browser_timeout_s.unwrap_or(10)),
         },
         None => ConsentSettings::default(),
     };
@@ -548,6 +559,44 @@ fn http_settings(path: &Path, h: &HttpFile) -> Result<HttpSettings, ConfigError>
         max_body_bytes,
         insecure_http: false,
     })
+}
+
+/// Checks the browser driver's page scripts where serde cannot: every
+/// selector must parse as CSS (the browser would only say so mid-run), and a
+/// script must say which page it is for; `${env:NAME}` in values is
+/// resolved. Used for the profile's scripts and a step's override.
+pub fn resolve_pages(path: &Path, pages: &mut [PageScript]) -> Result<(), ConfigError> {
+    for page in pages.iter_mut() {
+        let name = page.name.value.clone();
+        let css = |s: &Spanned<String>, action: &str| {
+            scraper::Selector::parse(&s.value).map(|_| ()).map_err(|e| {
+                invalid(
+                    path,
+                    &s.referenced,
+                    format!(
+                        "page `{name}`, `{action}`: `{}` is not a CSS selector: {e}",
+                        s.value
+                    ),
+                )
+            })
+        };
+        if let Some(d) = &page.detect {
+            css(d, "detect")?;
+        } else if page.url_contains.is_none() {
+            let why = format!("page `{name}` needs `url_contains` or `detect`: without either it would match every page");
+            return Err(invalid(path, &page.name.referenced, why));
+        }
+        for action in page.actions.iter_mut() {
+            if let Some(s) = action.selector() {
+                css(s, action.name())?;
+            }
+            if let PageAction::Fill(f) | PageAction::Select(f) = action {
+                f.value = interpolate_env(&f.value)
+                    .map_err(|m| invalid(path, &f.selector.referenced, m))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Replaces `${env:NAME}` with the environment variable's value.

@@ -7,9 +7,9 @@ mod files;
 mod load;
 mod model;
 
-pub use load::{load_target, parse_client_key};
+pub use load::{load_target, parse_client_key, resolve_pages};
 pub use model::{
     ClientAssertionAudience, ClientAuthMethod, ClientKey, ClientProfile, ConsentDriver,
-    ConsentSettings, FormPage, ManualSettings, RequestStyle, ResponseMode, ScenarioValues,
-    SenderConstraint, Target, Variant, DEVELOPMENT_NOTICE,
+    ConsentSettings, FieldValue, FormPage, ManualSettings, PageAction, PageScript, RequestStyle,
+    ResponseMode, ScenarioValues, SenderConstraint, Target, Variant, DEVELOPMENT_NOTICE,
 };

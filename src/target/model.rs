@@ -1,6 +1,7 @@
 //! The resolved target model.
 
 use crate::http::{HttpSettings, TlsSettings};
+use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 
 /// How the client authenticates at the token endpoint.
@@ -167,6 +168,87 @@ pub enum ConsentDriver {
     /// Print the URL for a person (or run the `open` command with it) and
     /// listen on the loopback redirect URI for the callback (RFC 8252 §7.3).
     Manual,
+    /// Drive Debian's headless Chromium through WebDriver with the
+    /// profile's page scripts, for pages that need JavaScript or iframes.
+    Browser,
+}
+
+/// One action of a browser page script. Selectors carry their place in the
+/// YAML so that a bad one is reported there, at load.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum PageAction {
+    /// Type `value` into the element (its content is cleared first).
+    Fill(FieldValue),
+    /// Choose the `<option>` whose value is `value`.
+    Select(FieldValue),
+    /// Click the element.
+    Click(Spanned<String>),
+    /// Wait until an element matches the selector.
+    WaitFor(Spanned<String>),
+    /// Wait until the page URL contains this text.
+    WaitForUrl(String),
+    /// Switch into the iframe the selector names; the following actions act
+    /// inside it (each page script starts in the top document).
+    Frame(Spanned<String>),
+}
+
+/// A selector and the value a `fill` or `select` gives it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldValue {
+    /// CSS selector.
+    pub selector: Spanned<String>,
+    /// The value (`${env:NAME}` resolved at load).
+    pub value: String,
+}
+
+impl PageAction {
+    /// The action's name as a profile writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PageAction::Fill(_) => "fill",
+            PageAction::Select(_) => "select",
+            PageAction::Click(_) => "click",
+            PageAction::WaitFor(_) => "wait_for",
+            PageAction::WaitForUrl(_) => "wait_for_url",
+            PageAction::Frame(_) => "frame",
+        }
+    }
+
+    /// The CSS selector the action uses, if any.
+    pub fn selector(&self) -> Option<&Spanned<String>> {
+        match self {
+            PageAction::Fill(f) | PageAction::Select(f) => Some(&f.selector),
+            PageAction::Click(s) | PageAction::WaitFor(s) | PageAction::Frame(s) => Some(s),
+            PageAction::WaitForUrl(_) => None,
+        }
+    }
+}
+
+/// What the browser driver does on one kind of page: recognised by URL
+/// and an element, then a short list of actions.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageScript {
+    /// Shown in reports and errors (`login`, `consent` …). A page named
+    /// `consent` counts as the consent prompt (`expect_consent_prompt`).
+    pub name: Spanned<String>,
+    /// The page is this one when its URL contains this text …
+    #[serde(default)]
+    pub url_contains: Option<String>,
+    /// … and an element matches this selector (in the top document).
+    #[serde(default)]
+    pub detect: Option<Spanned<String>>,
+    /// What to do there, in order.
+    pub actions: Vec<PageAction>,
+}
+
+impl PageScript {
+    /// Whether the page is the consent prompt.
+    pub fn is_consent(&self) -> bool {
+        self.name.value == "consent"
+    }
 }
 
 /// Settings of the manual driver.
@@ -213,6 +295,11 @@ pub struct ConsentSettings {
     pub max_redirects: usize,
     /// The manual driver's timeout and open command.
     pub manual: ManualSettings,
+    /// The browser driver's page scripts, tried in order on every page.
+    pub pages: Vec<PageScript>,
+    /// How long the browser driver waits for an element, a URL or a page
+    /// its scripts know.
+    pub browser_timeout: std::time::Duration,
 }
 
 impl Default for ConsentSettings {
@@ -223,6 +310,8 @@ impl Default for ConsentSettings {
             consent: None,
             max_redirects: 10,
             manual: ManualSettings::default(),
+            pages: vec![],
+            browser_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -345,6 +434,9 @@ impl Target {
                     .map(|(_, v)| v.clone()),
             );
         }
+        out.extend(secret_fills(&self.consent.pages, |n| {
+            self.is_secret_field(n)
+        }));
         out
     }
 
@@ -377,4 +469,19 @@ impl Target {
             }),
         }
     }
+}
+
+/// The values page scripts type into fields whose selector names a secret
+/// (`input[name=password]`, `#pin`): masked everywhere, like a form
+/// driver's password. A field the page marks `type="password"` is learned
+/// when the browser fills it, whatever its selector says.
+pub fn secret_fills(pages: &[PageScript], is_secret: impl Fn(&str) -> bool) -> Vec<String> {
+    pages
+        .iter()
+        .flat_map(|p| &p.actions)
+        .filter_map(|a| match a {
+            PageAction::Fill(f) if is_secret(&f.selector.value) => Some(f.value.clone()),
+            _ => None,
+        })
+        .collect()
 }

@@ -58,7 +58,9 @@ pub async fn authorize(
     };
     match client.consent {
         ConsentMode::Headless => complete(&bank, request, "psu-alice", now()),
-        ConsentMode::Interactive => super::interactive::begin(&bank, &headers, request),
+        ConsentMode::Interactive | ConsentMode::InteractiveJs => {
+            super::interactive::begin(&bank, &headers, request)
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::authorize::{complete, escape, found};
 use super::AuthRequest;
-use crate::bank::clients::{PSU_PASSWORD, PSU_USERNAME};
+use crate::bank::clients::{ConsentMode, PSU_PASSWORD, PSU_USERNAME};
 use crate::bank::faults::Fault;
 use crate::bank::state::{Bank, PsuSession};
 use crate::bank::store::{now, random_token};
@@ -125,7 +125,53 @@ pub async fn login_page(
     else {
         return unknown_interaction();
     };
+    if scripted(&bank, interaction) {
+        return login_frame_host(interaction);
+    }
     login_form(interaction, None)
+}
+
+/// Whether the interaction's client has the `interactive-js` pages.
+fn scripted(bank: &Bank, interaction: &str) -> bool {
+    bank.interactions
+        .get(interaction)
+        .and_then(|r| bank.client(&r.client_id).map(|c| c.consent))
+        == Some(ConsentMode::InteractiveJs)
+}
+
+/// The `interactive-js` login page: no form of its own, only an iframe
+/// holding it (the form driver finds nothing to fill here).
+fn login_frame_host(interaction: &str) -> Response {
+    Html(format!(
+        "<!doctype html><html><head><title>Sign in to Probity Bank</title></head><body><h1>Sign in</h1>\
+<iframe id=\"login-frame\" title=\"Sign in\" src=\"/login/frame?interaction={}\" width=\"420\" height=\"220\"></iframe></body></html>",
+        escape(interaction)
+    ))
+    .into_response()
+}
+
+/// `GET /login/frame`: the login form inside the iframe; it posts to the
+/// top window, so the PSU leaves the frame when signed in.
+pub async fn login_frame(
+    State(bank): State<Arc<Bank>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(interaction) = q
+        .get("interaction")
+        .filter(|i| bank.interactions.get(i).is_some())
+    else {
+        return unknown_interaction();
+    };
+    let page = login_form(interaction, None);
+    let (parts, body) = page.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return unknown_interaction();
+    };
+    let html = String::from_utf8_lossy(&bytes).replace(
+        "<form id=\"login-form\"",
+        "<form id=\"login-form\" target=\"_top\"",
+    );
+    Response::from_parts(parts, axum::body::Body::from(html))
 }
 
 fn login_form(interaction: &str, error: Option<&str>) -> Response {
@@ -187,6 +233,9 @@ pub async fn consent_page(
         .iter()
         .map(|s| format!("<li>{}</li>", escape(s)))
         .collect();
+    if scripted(&bank, &interaction) {
+        return scripted_consent(&request.client_id, &scopes, &interaction);
+    }
     Html(format!(
         "<!doctype html><html><head><title>Authorize {client}</title></head><body><h1>Authorize {client}</h1>\
 <p>{client} asks for access to:</p><ul>{scopes}</ul>\
@@ -195,6 +244,27 @@ pub async fn consent_page(
 <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form></body></html>",
         client = escape(&request.client_id),
         i = escape(&interaction)
+    ))
+    .into_response()
+}
+
+/// The `interactive-js` consent page: the form and its buttons are written
+/// by a script a moment after the page loads, as single-page apps do; the
+/// HTML as served has nothing to submit. The interaction id goes through a
+/// `data-` attribute, not into the script's text.
+fn scripted_consent(client_id: &str, scopes: &str, interaction: &str) -> Response {
+    Html(format!(
+        "<!doctype html><html><head><title>Authorize {client}</title></head><body><h1>Authorize {client}</h1>\
+<p>{client} asks for access to:</p><ul>{scopes}</ul><div id=\"consent-app\" data-interaction=\"{i}\">Loading…</div>\
+<script>setTimeout(function () {{\
+var app = document.getElementById('consent-app');\
+var f = document.createElement('form'); f.id = 'consent-form'; f.method = 'post'; f.action = '/consent';\
+var i = document.createElement('input'); i.type = 'hidden'; i.name = 'interaction'; i.value = app.dataset.interaction; f.appendChild(i);\
+[['approve', 'Allow'], ['deny', 'Deny']].forEach(function (d) {{\
+var b = document.createElement('button'); b.type = 'submit'; b.name = 'decision'; b.value = d[0]; b.textContent = d[1]; f.appendChild(b); }});\
+app.textContent = ''; app.appendChild(f); }}, 300);</script></body></html>",
+        client = escape(client_id),
+        i = escape(interaction)
     ))
     .into_response()
 }

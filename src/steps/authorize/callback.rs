@@ -19,6 +19,9 @@ pub(super) fn judge(
     (issuer, jwks): (&str, &[serde_json::Map<String, serde_json::Value>]),
     authorization: &mut Authorization,
 ) -> (Vec<SpecResult>, bool) {
+    if let Some(why) = &reached.not_run {
+        return (vec![REDIRECTED.skip(why.clone())], false);
+    }
     let Some(callback) = &reached.callback else {
         let why = reached
             .failure

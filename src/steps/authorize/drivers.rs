@@ -5,6 +5,7 @@
 //! - `form`: follow redirects with the scenario's cookie jar, recognise the
 //!   login and consent pages from the target profile, fill and submit them.
 //! - `manual`: a person authorizes in a browser; see [`super::manual`].
+//! - `browser`: headless Chromium with page scripts; see [`super::browser`].
 
 use crate::http::redact::Learned;
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
@@ -23,6 +24,9 @@ pub(super) struct Reached {
     pub pages: Vec<Artifact>,
     /// Why the callback was not reached.
     pub failure: Option<String>,
+    /// Why the driver could not even run (no browser installed): the
+    /// target is not judged.
+    pub not_run: Option<String>,
     /// The pages were shown to a person, not seen by probity (manual driver).
     pub prompt_unknown: bool,
     /// The response came as a page whose form posts it (`form_post`).
@@ -72,15 +76,21 @@ fn refused_scheme(url: &str) -> Option<String> {
     })
 }
 
-/// Drives the authorization request at `url` to the callback.
+/// Drives the authorization request at `url` to the callback; `pages` are
+/// the step's browser page scripts, when it overrides the profile's.
 pub(super) async fn drive(
     driver: ConsentDriver,
     url: url::Url,
-    redirect_uri: &str,
+    (redirect_uri, pages): (&str, Option<&[crate::target::PageScript]>),
     stage: &str,
     ctx: &mut StepContext<'_>,
 ) -> Reached {
+    let target = ctx.target;
     match driver {
+        ConsentDriver::Browser => {
+            let pages = pages.unwrap_or(&target.consent.pages);
+            super::browser::drive(url, redirect_uri, pages, ctx).await
+        }
         ConsentDriver::Redirect => redirect(url, redirect_uri, stage, ctx).await,
         ConsentDriver::Form => form(url, redirect_uri, stage, ctx).await,
         ConsentDriver::Manual => {

@@ -3,12 +3,14 @@
 //! Keeps what the token and ID token steps need in the scenario state's
 //! [`Authorization`].
 
+mod browser;
 mod callback;
 mod drivers;
 mod manual;
 mod request;
 mod response_mode;
 
+pub use browser::BrowserSession;
 pub use drivers::parse_page;
 
 use super::{Outcome, StepContext};
@@ -87,7 +89,14 @@ async fn prepare_and_drive(
         .map_err(|e| early(format!("authorization_endpoint is not a URL: {e}")))?;
     url.query_pairs_mut().extend_pairs(&params);
     let driver = step.driver.unwrap_or(ctx.target.consent.driver);
-    let reached = drivers::drive(driver, url, &prepared.redirect_uri, stage, ctx).await;
+    let reached = drivers::drive(
+        driver,
+        url,
+        (&prepared.redirect_uri, step.pages.as_deref()),
+        stage,
+        ctx,
+    )
+    .await;
     let issuer = &ctx.target.issuer;
     let jwks = ctx.state.jwks().to_vec();
     let Some(authorization) = ctx.state.authorization.as_mut() else {
