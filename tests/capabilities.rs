@@ -117,15 +117,15 @@ fn skipped_and_incomplete_scenarios_are_counted_in_every_output() {
 #[tokio::test]
 async fn a_scope_or_claim_the_aspsp_does_not_list_skips_the_scenario_with_it_named() {
     let bank = common::bank(&[]).await;
-    let yaml = "suite: caps\nscenarios:\n  - id: profile\n    name: Profile scope\n    steps:\n      - discovery: {}\n      - authorize: { scope: openid profile }\n  - id: claim\n    name: A claim\n    steps:\n      - discovery: {}\n      - authorize:\n          scope: openid\n          claims: { id_token: { given_name: { essential: true } } }\n  - id: listed\n    name: Listed scope and claim\n    steps:\n      - discovery: {}\n      - authorize:\n          scope: openid accounts\n          claims: { id_token: { acr: { essential: true } } }\n";
+    let yaml = "suite: caps\nscenarios:\n  - id: profile\n    name: An unlisted scope\n    steps:\n      - discovery: {}\n      - authorize: { scope: openid galaxy }\n  - id: claim\n    name: A claim\n    steps:\n      - discovery: {}\n      - authorize:\n          scope: openid\n          claims: { id_token: { birthdate: { essential: true } } }\n  - id: listed\n    name: Listed scope and claim\n    steps:\n      - discovery: {}\n      - authorize:\n          scope: openid accounts\n          claims: { id_token: { acr: { essential: true } } }\n";
     let r = common::run_yaml(&bank.target(), yaml, "profile").await;
     assert_eq!(r.verdict(), Verdict::Skipped);
     let why = r.not_judged().unwrap_or_default();
-    assert!(why.contains("`profile` in `scopes_supported`"), "{why}");
+    assert!(why.contains("`galaxy` in `scopes_supported`"), "{why}");
     let r = common::run_yaml(&bank.target(), yaml, "claim").await;
     assert_eq!(r.verdict(), Verdict::Skipped);
     let why = r.not_judged().unwrap_or_default();
-    assert!(why.contains("`given_name` in `claims_supported`"), "{why}");
+    assert!(why.contains("`birthdate` in `claims_supported`"), "{why}");
     let r = common::run_yaml(&bank.target(), yaml, "listed").await;
     assert_eq!(r.verdict(), Verdict::Passed, "{:?}", common::failures(&r));
 }
