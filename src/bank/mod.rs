@@ -313,6 +313,12 @@ pub const PAGE_SCRIPTS: &str = r#"
     - click: "button[type=submit]"
 - name: consent
   url_contains: /consent
+  when: denies
+  actions:
+    - wait_for: "button[value=deny]"
+    - click: "button[value=deny]"
+- name: consent
+  url_contains: /consent
   actions:
     - wait_for: "button[value=approve]"
     - click: "button[value=approve]"

@@ -470,6 +470,10 @@ pub struct AuthorizeStep {
     /// another button).
     #[serde(default)]
     pub pages: Option<Vec<crate::target::PageScript>>,
+    /// What the PSU decides on the consent page (browser driver): the
+    /// profile's page scripts marked `when: denies` cancel.
+    #[serde(default)]
+    pub psu: crate::target::PsuDecision,
     /// `false`: the spec "should not require a consent prompt" is judged.
     pub expect_consent_prompt: Option<bool>,
     /// Seconds to wait before the request (at most 60): lets a `max_age`

@@ -240,8 +240,31 @@ pub struct PageScript {
     /// … and an element matches this selector (in the top document).
     #[serde(default)]
     pub detect: Option<Spanned<String>>,
+    /// Only when the PSU decides so (`when: denies`: the script that
+    /// cancels); unset, whatever the PSU decides.
+    #[serde(default)]
+    pub when: Option<PsuDecision>,
     /// What to do there, in order.
     pub actions: Vec<PageAction>,
+}
+
+/// What the PSU of a scenario does on the consent page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PsuDecision {
+    /// Approves (the default).
+    #[default]
+    Approves,
+    /// Denies or cancels: the client should get `access_denied`.
+    Denies,
+}
+
+/// The scripts for a PSU who decides `decision`: those made for that
+/// decision first, then those for any decision.
+pub fn scripts_for(pages: &[PageScript], decision: PsuDecision) -> Vec<PageScript> {
+    let mine = pages.iter().filter(|p| p.when == Some(decision));
+    let any = pages.iter().filter(|p| p.when.is_none());
+    mine.chain(any).cloned().collect()
 }
 
 impl PageScript {

@@ -81,7 +81,11 @@ fn refused_scheme(url: &str) -> Option<String> {
 pub(super) async fn drive(
     driver: ConsentDriver,
     url: url::Url,
-    (redirect_uri, pages): (&str, Option<&[crate::target::PageScript]>),
+    (redirect_uri, pages, psu): (
+        &str,
+        Option<&[crate::target::PageScript]>,
+        crate::target::PsuDecision,
+    ),
     stage: &str,
     ctx: &mut StepContext<'_>,
 ) -> Reached {
@@ -89,7 +93,8 @@ pub(super) async fn drive(
     match driver {
         ConsentDriver::Browser => {
             let pages = pages.unwrap_or(&target.consent.pages);
-            super::browser::drive(url, redirect_uri, pages, ctx).await
+            let pages = crate::target::scripts_for(pages, psu);
+            super::browser::drive(url, redirect_uri, &pages, ctx).await
         }
         ConsentDriver::Redirect => redirect(url, redirect_uri, stage, ctx).await,
         ConsentDriver::Form => form(url, redirect_uri, stage, ctx).await,

@@ -92,7 +92,7 @@ async fn prepare_and_drive(
     let reached = drivers::drive(
         driver,
         url,
-        (&prepared.redirect_uri, step.pages.as_deref()),
+        (&prepared.redirect_uri, step.pages.as_deref(), step.psu),
         stage,
         ctx,
     )
