@@ -9,6 +9,7 @@
 # Tools: HURL (default `hurl`), NEWMAN (default `newman`, else
 # /tmp/newman/node_modules/.bin/newman), PROBITY (default
 # target/release/probity). A tool that is missing is left out and said so.
+# PROBITY_FORMAT chooses probity's reports (default: all, as `probity run`).
 # Needs node (with tests/interop/oidc-provider/node_modules) and openssl.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -85,9 +86,14 @@ suite "$n"
 export OIDC_ISSUER=$issuer OIDC_CA=$work/ca.pem OIDC_CLIENT_KEY=$work/client.jwk \
   OIDC_BASIC_SECRET=probity-basic-secret OIDC_POST_SECRET=probity-post-secret OIDC_PSU_PASSWORD=any-password
 
-# Runs `tool` with k flows; prints the wall seconds.
+# Runs `tool` with k flows; prints the wall seconds. probity writes its
+# reports into a new directory each time; the last run's reports are removed
+# and the disk synced before the clock starts, so no run pays for another's
+# files (probity ends a run with one sync(2)).
 run() {
   local tool=$1 k=$2 t0 t1
+  rm -rf "$work/probity-out"
+  sync
   t0=$EPOCHREALTIME
   case $tool in
     hurl)
@@ -104,7 +110,8 @@ run() {
         --env-var "verifier=$verifier" --env-var "challenge=$challenge" > "$work/out" 2>&1 ;;
     probity)
       "$probity" run "$work/flows-$k.yaml" --target "$provider_dir/target.yaml" --jobs 1 -q \
-        --out "$work/probity-out" --force > "$work/out" 2>&1 ;;
+        --format "${PROBITY_FORMAT:-md,html,json,junit}" --out "$work/probity-out" \
+        > "$work/out" 2>&1 ;;
   esac || { echo "$tool failed with $k flows:" >&2; tail -n 40 "$work/out" >&2; exit 1; }
   t1=$EPOCHREALTIME
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
