@@ -333,16 +333,22 @@ async fn the_oidc_plan_passes_against_oidc_provider_and_a_broken_grant_loader_fa
         persisted.spec("consent.not_prompted").unwrap().verdict,
         Verdict::Passed
     );
-    // DPoP (RFC 9449) and the response modes (form_post, JARM) against an
-    // implementation nobody here wrote: bound tokens, proofs at UserInfo,
-    // every refusal the dpop suite expects, posted and signed responses.
+    // DPoP (RFC 9449), the response modes (form_post, JARM) and the browser
+    // driver against an implementation nobody here wrote: bound tokens,
+    // proofs at UserInfo, every refusal the dpop suite expects, posted and
+    // signed responses, and its login and consent pages in Chromium.
     // Judged under `oidc`: DPoP is plain RFC 9449, no FAPI rule applies.
     let jobs = probity::runner::plan_under(
         &[
             suite("suites/dpop.yaml"),
             suite("suites/response-modes.yaml"),
+            suite("suites/browser-consent.yaml"),
         ],
-        &["dpop".to_string(), "response-modes".to_string()],
+        &[
+            "dpop".to_string(),
+            "response-modes".to_string(),
+            "browser-consent".to_string(),
+        ],
         probity::plans::Conformance::Oidc,
     );
     let client = std::sync::Arc::new(
@@ -352,7 +358,7 @@ async fn the_oidc_plan_passes_against_oidc_provider_and_a_broken_grant_loader_fa
     for job in &jobs {
         dpop.push(probity::runner::run_scenario(job, &target, client.clone()).await);
     }
-    assert_eq!(dpop.len(), 10);
+    assert_eq!(dpop.len(), 13);
     assert_eq!(failed(&dpop), Vec::<String>::new());
     for r in &dpop {
         let warned: Vec<String> = r
