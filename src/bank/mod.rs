@@ -199,6 +199,7 @@ impl RunningBank {
                 login_hint: Some("alice".into()),
                 login_hint_denied: Some("deny:alice".into()),
                 login_hint_expired: Some("expire:alice".into()),
+                ..ScenarioValues::default()
             },
             plans: vec![],
             variant: Default::default(),

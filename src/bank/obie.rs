@@ -332,7 +332,12 @@ fn payment_response(bank: &Bank, id: &str, status: StatusCode, read: bool) -> Re
         bank.payments.update(id, |p| {
             p.reads += 1;
             if p.reads > GETS_TO_SETTLE {
-                set(&mut p.data, "Status", json!("AcceptedSettlementCompleted"));
+                let settled = if bank.faults.has(Fault::PaymentStatusUnknown) {
+                    "Settled"
+                } else {
+                    "AcceptedSettlementCompleted"
+                };
+                set(&mut p.data, "Status", json!(settled));
                 set(&mut p.data, "StatusUpdateDateTime", json!(now()));
             }
         });

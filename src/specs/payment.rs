@@ -27,6 +27,9 @@ specs! {
     TERMINAL_STATUS = "payment.terminal_status", Failure, "OBIE-RW-PIS", PIS,
         "should move the payment to one of the expected terminal statuses in time";
 
+    STILL_PENDING = "payment.settled_in_time", Warning, "OBIE-RW-PIS", PIS,
+        "should settle the payment before the suite's time limit (no clause sets one: a warning for the assessor)";
+
     BUNDLED = "payment.bundled", Failure, "OP-PSD2-PIS §3 bundles", OP_PIS,
         "should add a payment created with an `authorizationId` to that bundle";
 }

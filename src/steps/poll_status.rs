@@ -4,7 +4,7 @@
 use super::wait::{deadline_after, sleep_until_at_most};
 use super::{Artifact, Outcome, StepContext};
 use crate::http::OutgoingRequest;
-use crate::specs::payment::TERMINAL_STATUS;
+use crate::specs::payment::{STILL_PENDING, TERMINAL_STATUS};
 use crate::suite::PollStatusStep;
 use std::time::Duration;
 
@@ -65,6 +65,21 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
         if seen.last() != Some(&status) {
             seen.push(status.clone());
         }
+        let known = done || step.pending.is_empty() || step.pending.contains(&status);
+        if !known {
+            let allowed = [step.terminal.clone(), step.pending.clone()].concat();
+            return Outcome {
+                specs: vec![TERMINAL_STATUS.fail(
+                    format!("one of {}", allowed.join(", ")),
+                    format!(
+                        "{status}, neither settled nor on its way (seen: {})",
+                        seen.join(" → ")
+                    ),
+                )],
+                artifacts: vec![],
+                ok: false,
+            };
+        }
         if done {
             let spec = TERMINAL_STATUS.pass_with(format!("statuses seen: {}", seen.join(" → ")));
             return Outcome {
@@ -76,6 +91,21 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
             };
         }
         if deadline_after(Duration::from_millis(step.interval_ms.unwrap_or(500))) > deadline {
+            if step.pending.contains(&status) {
+                let spec = STILL_PENDING.fail(
+                    step.terminal.join(" or "),
+                    format!(
+                        "still {status} after {} s (seen: {})",
+                        step.timeout_s.unwrap_or(10),
+                        seen.join(" → ")
+                    ),
+                );
+                return Outcome {
+                    specs: vec![spec],
+                    artifacts: vec![],
+                    ok: true,
+                };
+            }
             let spec = TERMINAL_STATUS.fail(
                 step.terminal.join(" or "),
                 format!(

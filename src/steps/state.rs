@@ -87,6 +87,8 @@ struct TargetValues {
     issuer: String,
     client_id: String,
     api_base: String,
+    /// `{api_base}/open-banking/{ob_version}`.
+    ob_base: String,
     values: crate::target::ScenarioValues,
 }
 
@@ -124,6 +126,11 @@ impl ScenarioState {
                 issuer: target.issuer.clone(),
                 client_id: target.client.id.clone(),
                 api_base: target.api_base.clone(),
+                ob_base: format!(
+                    "{}/open-banking/{}",
+                    target.api_base.trim_end_matches('/'),
+                    target.values.ob_version
+                ),
                 values: target.values.clone(),
             },
             ..Default::default()
@@ -185,10 +192,16 @@ impl ScenarioState {
         &self,
         headers: &BTreeMap<String, Template>,
     ) -> Result<Vec<(String, String)>, String> {
-        headers
-            .iter()
-            .map(|(k, v)| Ok((k.to_ascii_lowercase(), v.render(self)?)))
-            .collect()
+        // A header whose value is empty (an unset `target.financial_id`) is
+        // not sent.
+        let mut out = Vec::new();
+        for (k, v) in headers {
+            let value = v.render(self)?;
+            if !value.is_empty() {
+                out.push((k.to_ascii_lowercase(), value));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -238,6 +251,8 @@ fn target_value(t: &TargetValues, f: TargetField) -> Option<&str> {
         TargetField::LoginHint => v.login_hint.as_deref(),
         TargetField::LoginHintDenied => v.login_hint_denied.as_deref(),
         TargetField::LoginHintExpired => v.login_hint_expired.as_deref(),
+        TargetField::ObBase => Some(&t.ob_base),
+        TargetField::FinancialId => Some(&v.financial_id),
     }
 }
 

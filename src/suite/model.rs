@@ -769,6 +769,12 @@ pub struct PollStatusStep {
     pub status_path: Option<JsonPathExpr>,
     /// Statuses that end the polling successfully.
     pub terminal: Vec<String>,
+    /// Statuses of a payment still on its way (OBIE: `Pending`,
+    /// `AcceptedSettlementInProcess`): one at the deadline is a warning for
+    /// the assessor, since no clause sets a settlement time; a status in
+    /// neither list fails at once.
+    #[serde(default)]
+    pub pending: Vec<String>,
     /// Milliseconds between polls (default 500).
     pub interval_ms: Option<u64>,
     /// Give up after this many seconds (default 10).

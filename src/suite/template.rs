@@ -34,6 +34,11 @@ pub enum TargetField {
     LoginHintDenied,
     /// `target.login_hint_expired`: one it lets expire.
     LoginHintExpired,
+    /// `target.ob_base`: `{api_base}/open-banking/{ob_version}`.
+    ObBase,
+    /// `target.financial_id`: the `x-fapi-financial-id` a bank wants
+    /// (empty by default: the header is then not sent).
+    FinancialId,
 }
 
 /// A value the authorize step keeps.
@@ -100,6 +105,8 @@ const TARGET: &[(&str, TargetField)] = &[
     ("login_hint", TargetField::LoginHint),
     ("login_hint_denied", TargetField::LoginHintDenied),
     ("login_hint_expired", TargetField::LoginHintExpired),
+    ("ob_base", TargetField::ObBase),
+    ("financial_id", TargetField::FinancialId),
 ];
 
 const AUTHORIZE: &[(&str, AuthorizeField)] = &[

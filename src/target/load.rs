@@ -69,6 +69,8 @@ struct ValuesFile {
     login_hint: Option<String>,
     login_hint_denied: Option<String>,
     login_hint_expired: Option<String>,
+    ob_version: Option<String>,
+    financial_id: Option<String>,
 }
 
 impl ValuesFile {
@@ -80,6 +82,8 @@ impl ValuesFile {
             login_hint: self.login_hint,
             login_hint_denied: self.login_hint_denied,
             login_hint_expired: self.login_hint_expired,
+            ob_version: self.ob_version.unwrap_or(defaults.ob_version),
+            financial_id: self.financial_id.unwrap_or_default(),
         }
     }
 }

@@ -391,6 +391,12 @@ pub struct ScenarioValues {
     pub login_hint_denied: Option<String>,
     /// A CIBA `login_hint` whose request the ASPSP lets expire.
     pub login_hint_expired: Option<String>,
+    /// The Open Banking UK API version in paths (`v3.1`, `v4.0`; default
+    /// `v3.1`): `{{ target.ob_base }}` is `{api_base}/open-banking/{ob_version}`.
+    pub ob_version: String,
+    /// The `x-fapi-financial-id` the ASPSP wants, if any (default: none,
+    /// and a header whose value is empty is not sent).
+    pub financial_id: String,
 }
 
 impl Default for ScenarioValues {
@@ -401,6 +407,8 @@ impl Default for ScenarioValues {
             login_hint: None,
             login_hint_denied: None,
             login_hint_expired: None,
+            ob_version: "v3.1".into(),
+            financial_id: String::new(),
         }
     }
 }

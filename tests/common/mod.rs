@@ -607,6 +607,12 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         PaymentStatusStuck,
         "payments-obie.yaml",
         "domestic-payment",
+        "payment.settled_in_time",
+    ),
+    (
+        PaymentStatusUnknown,
+        "payments-obie.yaml",
+        "domestic-payment",
         "payment.terminal_status",
     ),
     (
