@@ -126,3 +126,85 @@ scenarios:
     let text = format!("{warned:?}");
     assert!(text.contains("InstructionIdentification"), "{text}");
 }
+
+#[tokio::test]
+async fn a_dropped_required_response_header_fails_with_its_name() {
+    let bank = common::bank(&[Fault::PaymentInteractionIdDropped]).await;
+    let r = common::run(&target(&bank), "payments-obie.yaml", "domestic-payment").await;
+    let failed: Vec<_> = schema_results(&r)
+        .into_iter()
+        .filter(|s| s.id == "schema.response_valid" && s.verdict == Verdict::Failed)
+        .collect();
+    assert!(!failed.is_empty(), "no header failure");
+    let text = format!("{failed:?}");
+    assert!(
+        text.contains("header x-fapi-interaction-id: required, and missing"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn every_request_probity_sends_in_the_open_banking_suites_is_valid_headers_included() {
+    let bank = common::bank(&[]).await;
+    let t = target(&bank);
+    for (suite, scenario) in [
+        ("payments-obie.yaml", "domestic-payment"),
+        ("accounts-obie.yaml", "accounts-balances-transactions"),
+        ("accounts-obie.yaml", "permissions-limit-reads"),
+    ] {
+        let r = common::run(&t, suite, scenario).await;
+        let requests: Vec<_> = schema_results(&r)
+            .into_iter()
+            .filter(|s| s.id == "schema.request_valid")
+            .collect();
+        assert!(
+            !requests.is_empty(),
+            "{suite}/{scenario}: no request was checked"
+        );
+        let bad: Vec<String> = requests
+            .iter()
+            .filter(|s| s.verdict != Verdict::Passed)
+            .map(|s| format!("{:?}", s.actual))
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "{suite}/{scenario}: probity's own requests: {bad:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_request_without_a_required_header_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unsigned.yaml");
+    std::fs::write(
+        &path,
+        r#"suite: unsigned
+scenarios:
+  - id: consent-without-signature
+    name: A payment consent sent without its x-jws-signature
+    steps:
+      - discovery: {}
+      - client_credentials: { client: jwt, scope: payments }
+      - payment:
+          client: jwt
+          sign: none
+          url: "{{ target.ob_base }}/pisp/domestic-payment-consents"
+          json: { Data: { Initiation: { InstructionIdentification: "A", EndToEndIdentification: "B", InstructedAmount: { Amount: "1.00", Currency: "GBP" }, CreditorAccount: { SchemeName: "UK.OBIE.SortCodeAccountNumber", Identification: "08080021325698", Name: "ACME" } } }, Risk: {} }
+"#,
+    )
+    .unwrap();
+    let suite = probity::suite::load_suite(&path).unwrap();
+    let bank = common::bank(&[]).await;
+    let r = common::run_loaded(&target(&bank), &suite, "consent-without-signature").await;
+    let warned = schema_results(&r)
+        .into_iter()
+        .find(|s| s.id == "schema.request_valid")
+        .expect("the request was checked");
+    assert_eq!(warned.verdict, Verdict::Warning, "{warned:?}");
+    let text = format!("{warned:?}");
+    assert!(
+        text.contains("header x-jws-signature: required, and missing"),
+        "{text}"
+    );
+}

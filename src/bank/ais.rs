@@ -39,9 +39,24 @@ pub async fn interaction_id(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    echo_interaction_id(
+        request,
+        next,
+        bank.faults.has(Fault::AccountsInteractionIdDropped),
+    )
+    .await
+}
+
+/// Runs the handler, then puts the request's `x-fapi-interaction-id` (or a
+/// fresh one) on its answer, unless `dropped` (a fault).
+pub async fn echo_interaction_id(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+    dropped: bool,
+) -> Response {
     let sent = request.headers().get("x-fapi-interaction-id").cloned();
     let mut response = next.run(request).await;
-    if bank.faults.has(Fault::AccountsInteractionIdDropped) {
+    if dropped {
         return response;
     }
     if let Some(id) = sent.or_else(|| crate::ids::uuid().parse().ok()) {

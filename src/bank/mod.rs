@@ -340,6 +340,35 @@ fn prepare(addr: SocketAddr, issuer: String, faults: FaultSet) -> Result<(Pki, B
     Ok((pki, Bank::new(issuer, keys, faults, small_rsa_jwk, clients)))
 }
 
+/// The OBIE payment initiation API, every answer carrying an interaction id.
+fn pis_routes(bank: Arc<Bank>) -> Router<Arc<Bank>> {
+    Router::new()
+        .route(
+            &format!("{}/domestic-payment-consents", obie::BASE),
+            post(obie::create_consent),
+        )
+        .route(
+            &format!("{}/domestic-payment-consents/{{id}}", obie::BASE),
+            get(obie::get_consent),
+        )
+        .route(
+            &format!("{}/domestic-payments", obie::BASE),
+            post(obie::create_payment),
+        )
+        .route(
+            &format!("{}/domestic-payments/{{id}}", obie::BASE),
+            get(obie::get_payment),
+        )
+        .route(
+            &format!("{}/domestic-payments/{{id}}/payment-details", obie::BASE),
+            get(obie::payment_details),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            bank,
+            obie::interaction_id,
+        ))
+}
+
 fn ais_routes(bank: Arc<Bank>) -> Router<Arc<Bank>> {
     let base = ais::BASE;
     Router::new()
@@ -409,26 +438,7 @@ fn router(bank: Arc<Bank>) -> Router {
             "/userinfo",
             get(oauth::resources::userinfo).post(oauth::resources::userinfo_post),
         )
-        .route(
-            &format!("{}/domestic-payment-consents", obie::BASE),
-            post(obie::create_consent),
-        )
-        .route(
-            &format!("{}/domestic-payment-consents/{{id}}", obie::BASE),
-            get(obie::get_consent),
-        )
-        .route(
-            &format!("{}/domestic-payments", obie::BASE),
-            post(obie::create_payment),
-        )
-        .route(
-            &format!("{}/domestic-payments/{{id}}", obie::BASE),
-            get(obie::get_payment),
-        )
-        .route(
-            &format!("{}/domestic-payments/{{id}}/payment-details", obie::BASE),
-            get(obie::payment_details),
-        )
+        .merge(pis_routes(bank.clone()))
         .merge(op_routes())
         .merge(ais_routes(bank.clone()))
         .route("/introspect", post(oauth::resources::introspect))

@@ -392,3 +392,15 @@ pub async fn payment_details(
         ),
     }
 }
+
+/// Middleware: every answer of the payment API echoes the client's
+/// `x-fapi-interaction-id` or carries a fresh one; the OBIE OpenAPI makes
+/// it a required response header.
+pub async fn interaction_id(
+    axum::extract::State(bank): axum::extract::State<std::sync::Arc<Bank>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let dropped = bank.faults.has(Fault::PaymentInteractionIdDropped);
+    crate::bank::ais::echo_interaction_id(request, next, dropped).await
+}

@@ -27,22 +27,45 @@ pub struct Operation {
     pub request: Option<String>,
     /// (status, pointer to the JSON response schema).
     pub responses: Vec<(String, String)>,
+    /// Header, query and path parameters of the request.
+    pub params: Vec<Param>,
+    /// (status, the response headers it declares).
+    pub response_headers: Vec<(String, Vec<Param>)>,
+}
+
+/// A declared request parameter or response header.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Its name (a header's in lower case).
+    pub name: String,
+    /// `header`, `query` or `path`.
+    pub location: String,
+    /// Whether it must be there.
+    pub required: bool,
+    /// Pointer to its schema, if it has one.
+    pub schema: Option<String>,
 }
 
 impl Operation {
     /// The response schema for a status (exact, then `2XX`-style, then `default`).
     pub fn response(&self, status: u16) -> Option<&str> {
-        let exact = status.to_string();
-        let class = format!("{}XX", status / 100);
-        [exact.as_str(), class.as_str(), "default"]
-            .iter()
-            .find_map(|want| {
-                self.responses
-                    .iter()
-                    .find(|(s, _)| s.eq_ignore_ascii_case(want))
-            })
-            .map(|(_, p)| p.as_str())
+        by_status(&self.responses, status).map(String::as_str)
     }
+
+    /// The response headers declared for a status.
+    pub fn headers(&self, status: u16) -> &[Param] {
+        by_status(&self.response_headers, status).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The entry for a status: exact, then `2XX`-style, then `default`.
+fn by_status<T>(entries: &[(String, T)], status: u16) -> Option<&T> {
+    let exact = status.to_string();
+    let class = format!("{}XX", status / 100);
+    [exact.as_str(), class.as_str(), "default"]
+        .iter()
+        .find_map(|want| entries.iter().find(|(s, _)| s.eq_ignore_ascii_case(want)))
+        .map(|(_, v)| v)
 }
 
 fn escape(segment: &str) -> String {
@@ -96,7 +119,19 @@ impl OpenApi {
                     continue;
                 }
                 let here = format!("/paths/{}/{method}", escape(template));
-                out.push(self.operation_at(template, method, op, &here));
+                let mut operation = self.operation_at(template, method, op, &here);
+                // Path-item parameters apply to every operation under it.
+                let shared = format!("/paths/{}/parameters", escape(template));
+                for p in self.params(&shared) {
+                    if !operation
+                        .params
+                        .iter()
+                        .any(|q| q.name == p.name && q.location == p.location)
+                    {
+                        operation.params.push(p);
+                    }
+                }
+                out.push(operation);
             }
         }
         out
@@ -117,7 +152,20 @@ impl OpenApi {
                 self.json_schema(r, &at).map(|p| (status.clone(), p))
             })
             .collect();
+        let response_headers = op
+            .get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(status, _)| {
+                let at = format!("{here}/responses/{}", escape(status));
+                (status.clone(), self.response_headers(&at))
+            })
+            .filter(|(_, h)| !h.is_empty())
+            .collect();
         Operation {
+            params: self.params(&format!("{here}/parameters")),
+            response_headers,
             method: method.to_ascii_uppercase(),
             template: template
                 .split('/')
@@ -151,6 +199,66 @@ impl OpenApi {
                     .find(|k| k.contains("json") && content[*k].get("schema").is_some())
             })?;
         Some(format!("{at}/content/{}/schema", escape(media)))
+    }
+
+    /// Follows a `$ref` within the document: (the object, its pointer).
+    fn resolve<'a>(&'a self, object: &'a Value, at: &str) -> Option<(&'a Value, String)> {
+        match object.get("$ref").and_then(Value::as_str) {
+            Some(r) => {
+                let pointer = r.strip_prefix('#')?.to_string();
+                Some((self.doc.pointer(&pointer)?, pointer))
+            }
+            None => Some((object, at.to_string())),
+        }
+    }
+
+    /// The parameters listed at `at` (a `parameters` array).
+    fn params(&self, at: &str) -> Vec<Param> {
+        let Some(Value::Array(list)) = self.doc.pointer(at) else {
+            return vec![];
+        };
+        list.iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let (p, pointer) = self.resolve(p, &format!("{at}/{i}"))?;
+                let location = p.get("in")?.as_str()?.to_string();
+                let name = p.get("name")?.as_str()?;
+                Some(Param {
+                    name: if location == "header" {
+                        name.to_ascii_lowercase()
+                    } else {
+                        name.to_string()
+                    },
+                    location,
+                    required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
+                    schema: p.get("schema").map(|_| format!("{pointer}/schema")),
+                })
+            })
+            .collect()
+    }
+
+    /// The headers a response object (at `at`, maybe a `$ref`) declares.
+    fn response_headers(&self, at: &str) -> Vec<Param> {
+        let Some((response, pointer)) = self.doc.pointer(at).and_then(|r| self.resolve(r, at))
+        else {
+            return vec![];
+        };
+        let Some(headers) = response.get("headers").and_then(Value::as_object) else {
+            return vec![];
+        };
+        headers
+            .iter()
+            .filter_map(|(name, h)| {
+                let here = format!("{pointer}/headers/{}", escape(name));
+                let (h, hp) = self.resolve(h, &here)?;
+                Some(Param {
+                    name: name.to_ascii_lowercase(),
+                    location: "header".into(),
+                    required: h.get("required").and_then(Value::as_bool).unwrap_or(false),
+                    schema: h.get("schema").map(|_| format!("{hp}/schema")),
+                })
+            })
+            .collect()
     }
 
     /// The operation matching a method and a URL path, if any.

@@ -6,7 +6,7 @@
 
 mod document;
 
-pub use document::{OpenApi, Operation};
+pub use document::{OpenApi, Operation, Param};
 
 use jsonschema::Validator;
 use serde_json::Value;
@@ -69,24 +69,75 @@ impl SchemaBook {
         }
     }
 
-    /// Validates the bodies of one exchange; empty when no operation matches.
-    pub fn check(
-        &self,
-        method: &str,
-        url: &str,
-        request: Option<&str>,
-        status: u16,
-        response: &str,
-    ) -> Vec<BodyCheck> {
-        let Some((api, op)) = self.find(method, url) else {
+    /// Validates one exchange: the request's headers, query parameters and
+    /// body, and the response's headers and body, against the operation
+    /// the URL and method match; empty when none does.
+    pub fn check(&self, sent: Message<'_>, status: u16, got: Message<'_>) -> Vec<BodyCheck> {
+        let Some((api, op)) = self.find(sent.method, sent.url) else {
             return vec![];
         };
+        let query: Vec<(String, String)> = url::Url::parse(sent.url)
+            .map(|u| u.query_pairs().into_owned().collect())
+            .unwrap_or_default();
         let mut out = Vec::new();
-        if let (Some(pointer), Some(text)) = (&op.request, request) {
-            out.push(self.judge(api, op, Body::Request, pointer, text));
+        let mut request = self.params(api, &op.params, sent.headers, &query);
+        if let (Some(pointer), Some(text)) = (&op.request, sent.body) {
+            request.extend(self.judge(api, pointer, text));
         }
-        if let Some(pointer) = op.response(status) {
-            out.push(self.judge(api, op, Body::Response, pointer, response));
+        if !op.params.is_empty() || op.request.is_some() && sent.body.is_some() {
+            out.push(check(op, Body::Request, request));
+        }
+        let declared = op.headers(status);
+        let mut response = self.params(api, declared, got.headers, &[]);
+        if let (Some(pointer), Some(text)) = (op.response(status), got.body) {
+            response.extend(self.judge(api, pointer, text));
+        }
+        if !declared.is_empty() || op.response(status).is_some() {
+            out.push(check(op, Body::Response, response));
+        }
+        out
+    }
+
+    /// Violations of the declared header and query parameters.
+    fn params(
+        &self,
+        api: usize,
+        declared: &[Param],
+        headers: &[(String, String)],
+        query: &[(String, String)],
+    ) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for p in declared {
+            let (label, value) = match p.location.as_str() {
+                "header" => (
+                    format!("header {}", p.name),
+                    headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(&p.name))
+                        .map(|(_, v)| v.as_str()),
+                ),
+                "query" => (
+                    format!("query {}", p.name),
+                    query
+                        .iter()
+                        .find(|(k, _)| k == &p.name)
+                        .map(|(_, v)| v.as_str()),
+                ),
+                _ => continue,
+            };
+            match (value, &p.schema) {
+                (None, _) if p.required => out.push((label, "required, and missing".into())),
+                (Some(v), Some(pointer)) => match self.validator(api, pointer).as_ref() {
+                    Err(e) => out.push((label, format!("the schema cannot be compiled: {e}"))),
+                    Ok(validator) => out.extend(
+                        validator
+                            .iter_errors(&Value::String(v.to_string()))
+                            .take(5)
+                            .map(|e| (label.clone(), e.to_string())),
+                    ),
+                },
+                _ => {}
+            }
         }
         out
     }
@@ -99,15 +150,8 @@ impl SchemaBook {
             .find_map(|(i, api)| api.operation(method, &path).map(|op| (i, op)))
     }
 
-    fn judge(
-        &self,
-        api: usize,
-        op: &Operation,
-        body: Body,
-        pointer: &str,
-        text: &str,
-    ) -> BodyCheck {
-        let violations = match serde_json::from_str::<Value>(text) {
+    fn judge(&self, api: usize, pointer: &str, text: &str) -> Vec<(String, String)> {
+        match serde_json::from_str::<Value>(text) {
             Err(e) => vec![("$".into(), format!("not JSON: {e}"))],
             Ok(value) => match self.validator(api, pointer).as_ref() {
                 Err(e) => vec![("$".into(), format!("the schema cannot be compiled: {e}"))],
@@ -117,11 +161,6 @@ impl SchemaBook {
                     .map(|e| (json_path(&e.instance_path().to_string()), e.to_string()))
                     .collect(),
             },
-        };
-        BodyCheck {
-            operation: op.label.clone(),
-            body,
-            violations,
         }
     }
 
@@ -137,6 +176,27 @@ impl SchemaBook {
                 })
             })
             .clone()
+    }
+}
+
+/// One side of an exchange, as the book checks it.
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    /// The request's method (ignored for a response).
+    pub method: &'a str,
+    /// The request's URL (ignored for a response).
+    pub url: &'a str,
+    /// Its headers.
+    pub headers: &'a [(String, String)],
+    /// Its body, if any.
+    pub body: Option<&'a str>,
+}
+
+fn check(op: &Operation, body: Body, violations: Vec<(String, String)>) -> BodyCheck {
+    BodyCheck {
+        operation: op.label.clone(),
+        body,
+        violations,
     }
 }
 

@@ -2,7 +2,7 @@
 //! files: one spec result per body that an operation describes.
 
 use crate::http::Exchange;
-use crate::openapi::{Body, BodyCheck, SchemaBook};
+use crate::openapi::{Body, BodyCheck, Message, SchemaBook};
 use crate::specs::schema::{REQUEST_VALID, RESPONSE_VALID};
 use crate::specs::SpecResult;
 
@@ -12,13 +12,19 @@ pub(crate) fn judge(book: &SchemaBook, exchanges: &[Exchange]) -> Vec<SpecResult
         .iter()
         .filter_map(|x| Some((x, x.response.as_ref()?)))
         .flat_map(|(x, r)| {
-            book.check(
-                &x.request.method,
-                &x.request.url,
-                x.request.body.as_deref(),
-                r.status,
-                &r.body,
-            )
+            let sent = Message {
+                method: &x.request.method,
+                url: &x.request.url,
+                headers: &x.request.headers,
+                body: x.request.body.as_deref(),
+            };
+            let got = Message {
+                method: "",
+                url: "",
+                headers: &r.headers,
+                body: Some(r.body.as_str()),
+            };
+            book.check(sent, r.status, got)
         })
         .map(|c| result(&c))
         .collect()
@@ -38,7 +44,7 @@ fn result(check: &BodyCheck) -> SpecResult {
         .map(|(path, message)| format!("{path}: {message}"))
         .collect();
     spec.fail(
-        format!("a body valid for {}", check.operation),
+        format!("headers, parameters and body valid for {}", check.operation),
         seen.join("; "),
     )
 }

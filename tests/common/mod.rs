@@ -184,7 +184,7 @@ pub const DISCOVERY_MATRIX: &[(Fault, &str)] = &[
 ];
 
 /// Faults proven by tests/schema.rs (they need OpenAPI files in the target).
-pub const SCHEMA_FAULTS: &[Fault] = &[PaymentSchemaViolation];
+pub const SCHEMA_FAULTS: &[Fault] = &[PaymentSchemaViolation, PaymentInteractionIdDropped];
 
 /// Fault → (suite file, scenario, the spec it must break) for the flows.
 pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
