@@ -66,6 +66,7 @@ faults! {
     CallbackStateDropped => "callback.state_dropped", "leaves `state` out of the authorization response";
     ConsentAlwaysPrompt => "consent.always_prompt", "asks for consent again although the PSU already granted the same scopes";
     TokenCodeReuseAllowed => "token.code_reuse_allowed", "accepts an authorization code more than once";
+    PaymentConsentUnbound => "payment.consent_unbound", "accepts a payment under any authorised consent, not only the one the token was authorised for";
     PaymentInteractionIdDropped => "payment.interaction_id_dropped", "leaves the required `x-fapi-interaction-id` header out of its payment API answers";
     PaymentStatusUnknown => "payment.status_unknown", "settles payments with the status `Settled`, which the OBIE status model does not have";
     TokenReuseKeepsTokens => "token.reuse_keeps_tokens", "keeps the tokens of an authorization code when the code is replayed";

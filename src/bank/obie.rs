@@ -288,8 +288,9 @@ pub async fn create_payment(
         .request
         .as_ref()
         .and_then(|r| r.requested_claim("openbanking_intent_id"));
+    let unbound = bank.faults.has(Fault::PaymentConsentUnbound);
     if consent.data.get("Status") != Some(&json!("Authorised"))
-        || bound != Some(json!(consent_id))
+        || (bound != Some(json!(consent_id)) && !unbound)
         || grant.sub.is_none()
     {
         return error(

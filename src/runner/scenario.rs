@@ -85,6 +85,7 @@ fn vacuous_refusal(step: &Step, result: &mut StepResult) {
         &crate::specs::dpop::TOKEN_PROOF_CHECKED,
         &crate::specs::dpop::RESOURCE_PROOF_REQUIRED,
         &crate::specs::userinfo::REVOKED,
+        &crate::specs::payment::CONSENT_BOUND,
     ];
     for spec in &mut result.specs {
         let is_refusal = refusals.iter().any(|r| r.id == spec.id);

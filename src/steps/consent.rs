@@ -32,6 +32,7 @@ pub(crate) async fn run(step: &ConsentStep, stage: &str, ctx: &mut StepContext<'
         idempotency_check: None,
         capture: step.capture.clone(),
         bundle: None,
+        expect_consent_refusal: false,
     };
     let (mut outcome, response) = super::payment::call(&as_payment, stage, false, ctx).await;
     let Some(r) = response else {

@@ -42,6 +42,25 @@ pub(crate) async fn call(
         Ok(r) => r.clone(),
         Err(e) => return (failed(ACCEPTED.fail_because(e)), None),
     };
+    if step.expect_consent_refusal {
+        let spec = CONSENT_BOUND.check(
+            (400..500).contains(&r.status),
+            "a 4xx refusal",
+            format!(
+                "{} {}",
+                r.status,
+                r.body.chars().take(300).collect::<String>()
+            ),
+        );
+        return (
+            Outcome {
+                specs: vec![spec],
+                artifacts: vec![],
+                ok: true,
+            },
+            Some(r),
+        );
+    }
     let want = step.expect_status.unwrap_or(match method {
         reqwest::Method::POST => 201,
         reqwest::Method::DELETE => 204,

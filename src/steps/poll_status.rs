@@ -91,22 +91,15 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
             };
         }
         if deadline_after(Duration::from_millis(step.interval_ms.unwrap_or(500))) > deadline {
-            if step.pending.contains(&status) {
-                let spec = STILL_PENDING.fail(
-                    step.terminal.join(" or "),
-                    format!(
-                        "still {status} after {} s (seen: {})",
-                        step.timeout_s.unwrap_or(10),
-                        seen.join(" → ")
-                    ),
-                );
-                return Outcome {
-                    specs: vec![spec],
-                    artifacts: vec![],
-                    ok: true,
-                };
-            }
-            let spec = TERMINAL_STATUS.fail(
+            // Still on its way is for the assessor (no clause sets a time);
+            // anything else at the deadline failed to settle.
+            let pending = step.pending.contains(&status);
+            let spec = if pending {
+                &STILL_PENDING
+            } else {
+                &TERMINAL_STATUS
+            };
+            let result = spec.fail(
                 step.terminal.join(" or "),
                 format!(
                     "still {status} after {} s (seen: {})",
@@ -115,9 +108,9 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
                 ),
             );
             return Outcome {
-                specs: vec![spec],
+                specs: vec![result],
                 artifacts: vec![],
-                ok: false,
+                ok: pending,
             };
         }
         sleep_until_at_most(

@@ -150,6 +150,7 @@ impl Step {
             Step::ClientCredentials(s) => s.expect_error.is_some() || defect(s.dpop),
             Step::Decoupled(s) => s.expect_error.is_some(),
             Step::Userinfo(s) => defect(s.dpop) || s.expect_revoked,
+            Step::Payment(s) => s.expect_consent_refusal,
             _ => false,
         }
     }
@@ -738,6 +739,10 @@ pub struct PaymentStep {
     /// Values to keep: name → source (`$.path`, `header:NAME`).
     #[serde(default)]
     pub capture: BTreeMap<String, Capture>,
+    /// The body names a consent the token was not authorised for: any 4xx
+    /// is expected (`payment.consent_bound`), an acceptance fails.
+    #[serde(default)]
+    pub expect_consent_refusal: bool,
     /// Add the payment to this bundle (OP `authorizationId`, placeholders
     /// filled): sent in the body and expected back in the response.
     pub bundle: Option<Template>,

@@ -610,6 +610,12 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         "payment.settled_in_time",
     ),
     (
+        PaymentConsentUnbound,
+        "payments-obie.yaml",
+        "payment-under-another-consent",
+        "payment.consent_bound",
+    ),
+    (
         PaymentStatusUnknown,
         "payments-obie.yaml",
         "domestic-payment",
