@@ -251,3 +251,21 @@ fn a_selector_that_is_not_css_is_a_located_validate_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_scripted_consent_needs_its_account_selected_so_select_is_proven() {
+    let bank = common::bank(&[]).await;
+    let target = bank.target();
+    // The profile's script selects the account: it passes (above). Without
+    // the `select`, the bank asks for an account and the driver is stuck.
+    let no_select = "          pages:\n            - name: login\n              url_contains: /login\n              detect: \"iframe#login-frame\"\n              actions:\n                - frame: \"iframe#login-frame\"\n                - fill: { selector: \"input[name=username]\", value: alice }\n                - fill: { selector: \"input[name=password]\", value: alice-password }\n                - click: \"button[type=submit]\"\n            - name: consent\n              url_contains: /consent\n              actions:\n                - wait_for: \"button[value=approve]\"\n                - click: \"button[value=approve]\"\n";
+    let r = common::run_yaml(&target, &suite("browser", no_select), "s").await;
+    assert_eq!(common::verdict(&r, AUTHORIZE), Verdict::Failed);
+    let with_select = no_select.replace(
+        "                - click: \"button[value=approve]\"\n",
+        "                - select: { selector: \"select[name=account]\", value: acc-1 }\n                - click: \"button[value=approve]\"\n",
+    );
+    let r = common::run_yaml(&target, &suite("browser", &with_select), "s").await;
+    assert_eq!(common::failures(&r), Vec::<String>::new());
+    bank.shutdown();
+}

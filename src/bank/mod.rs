@@ -320,6 +320,13 @@ pub const PAGE_SCRIPTS: &str = r#"
     - click: "button[value=deny]"
 - name: consent
   url_contains: /consent
+  detect: '#consent-app'
+  actions:
+    - wait_for: "select[name=account]"
+    - select: { selector: "select[name=account]", value: acc-1 }
+    - click: "button[value=approve]"
+- name: consent
+  url_contains: /consent
   actions:
     - wait_for: "button[value=approve]"
     - click: "button[value=approve]"

@@ -260,6 +260,9 @@ fn scripted_consent(client_id: &str, scopes: &str, interaction: &str) -> Respons
 var app = document.getElementById('consent-app');\
 var f = document.createElement('form'); f.id = 'consent-form'; f.method = 'post'; f.action = '/consent';\
 var i = document.createElement('input'); i.type = 'hidden'; i.name = 'interaction'; i.value = app.dataset.interaction; f.appendChild(i);\
+var s = document.createElement('select'); s.name = 'account';\
+[['', 'Choose an account'], ['acc-1', 'Current account']].forEach(function (o) {{\
+var e = document.createElement('option'); e.value = o[0]; e.textContent = o[1]; s.appendChild(e); }}); f.appendChild(s);\
 [['approve', 'Allow'], ['deny', 'Deny']].forEach(function (d) {{\
 var b = document.createElement('button'); b.type = 'submit'; b.name = 'decision'; b.value = d[0]; b.textContent = d[1]; f.appendChild(b); }});\
 app.textContent = ''; app.appendChild(f); }}, 300);</script></body></html>",
@@ -286,7 +289,21 @@ pub async fn consent(
     let Some(request) = bank.interactions.take(&interaction) else {
         return unknown_interaction();
     };
-    if f.get("decision").map(String::as_str) != Some("approve") {
+    let js = bank.client(&request.client_id).map(|c| c.consent) == Some(ConsentMode::InteractiveJs);
+    let approve = f.get("decision").map(String::as_str) == Some("approve");
+    // The scripted page's PSU must pick the account the consent is for.
+    if js && approve && f.get("account").is_none_or(|a| a.is_empty()) {
+        bank.interactions.insert(interaction, request);
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(
+                "<!doctype html><title>Choose an account</title><h1>Choose an account</h1>"
+                    .to_string(),
+            ),
+        )
+            .into_response();
+    }
+    if !approve {
         let refusal = super::authorize::Refusal::Redirect {
             redirect_uri: request.redirect_uri.clone(),
             state: request.state.clone(),
