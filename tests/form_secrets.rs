@@ -141,25 +141,6 @@ fn target(issuer: String) -> Target {
     }
 }
 
-/// Writes the run's reports the way `probity run` does.
-fn write_reports(dir: &Path, t: &Target, r: &probity::runner::ScenarioResult) {
-    let mut writer = probity::report::ReportWriter::new(probity::report::ReportOptions {
-        dir: dir.to_path_buf(),
-        redactor: t.redactor(),
-        command: ("probity run".into(), String::new()),
-        suite_files: Default::default(),
-        planned: vec![],
-        run: probity::report::RunInfo::default(),
-        clients: vec![],
-        formats: Default::default(),
-        sign_key: None,
-        templates: None,
-    })
-    .expect("writer");
-    writer.scenario(r).expect("scenario written");
-    writer.finish().expect("finished");
-}
-
 fn every_output(dir: &Path) -> String {
     let mut text = String::new();
     for entry in std::fs::read_dir(dir).expect("dir").flatten() {
@@ -187,7 +168,7 @@ async fn a_password_field_and_the_profiles_secret_fields_are_redacted_everywhere
         common::failures(&r)
     );
     let dir = tempfile::tempdir().expect("tempdir");
-    write_reports(dir.path(), &t, &r);
+    common::write_reports(dir.path(), t.redactor(), &r);
     let all = every_output(dir.path());
     for secret in [PASSWORD, "Tr0ub4dor%263", MEMORABLE] {
         assert!(!all.contains(secret), "{secret} leaked into the outputs");
@@ -229,20 +210,7 @@ async fn a_password_field_and_the_profiles_secret_fields_are_redacted_everywhere
     );
     // --no-redact shows them: the masking above is redaction, not loss.
     let open = tempfile::tempdir().expect("tempdir");
-    let mut writer = probity::report::ReportWriter::new(probity::report::ReportOptions {
-        dir: open.path().to_path_buf(),
-        redactor: probity::http::redact::Redactor::disabled(),
-        command: ("probity run".into(), String::new()),
-        suite_files: Default::default(),
-        planned: vec![],
-        run: probity::report::RunInfo::default(),
-        clients: vec![],
-        formats: Default::default(),
-        sign_key: None,
-        templates: None,
-    })
-    .expect("writer");
-    writer.scenario(&r).expect("written");
+    common::write_reports(open.path(), probity::http::redact::Redactor::disabled(), &r);
     let shown = std::fs::read_to_string(open.path().join("form.login.md")).expect("md");
     assert!(
         shown.contains(&format!("* `word`: `{PASSWORD}`")),

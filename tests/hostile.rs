@@ -979,25 +979,6 @@ fn an_unreachable_target_is_reported_once_and_the_other_scenarios_are_not_run() 
     assert_eq!(not_run.len(), rows.len() - 1, "{rows:?}");
 }
 
-/// Writes the run's reports into `dir` the way `probity run` does (redacted).
-fn write_reports(dir: &std::path::Path, t: &Target, r: &probity::runner::ScenarioResult) {
-    let mut writer = probity::report::ReportWriter::new(probity::report::ReportOptions {
-        dir: dir.to_path_buf(),
-        redactor: probity::http::redact::Redactor::new(t.secrets()),
-        command: ("probity run".into(), String::new()),
-        suite_files: Default::default(),
-        planned: vec![],
-        run: probity::report::RunInfo::default(),
-        clients: vec![],
-        formats: Default::default(),
-        sign_key: None,
-        templates: None,
-    })
-    .expect("writer");
-    writer.scenario(r).expect("scenario written");
-    writer.finish().expect("finished");
-}
-
 /// A large value is stored once in report.json: a megabyte ID token that
 /// two token responses carry is written in full once and named the second
 /// time, and `probity report` renders the markdown back byte for byte.
@@ -1019,7 +1000,7 @@ async fn a_one_megabyte_id_token_is_stored_once_in_report_json() {
     let yaml = format!("suite: hostile\nscenarios:\n  - id: twice\n    name: Twice\n    steps:\n      - discovery: {{}}\n{steps}{steps}");
     let r = common::run_yaml(&t, &yaml, "twice").await;
     let dir = tempfile::tempdir().expect("tempdir");
-    write_reports(dir.path(), &t, &r);
+    common::write_reports(dir.path(), t.redactor(), &r);
     let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).expect(name);
     let md = read("hostile.twice.md");
     assert_eq!(

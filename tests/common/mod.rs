@@ -710,3 +710,23 @@ const AIS_FULL: &str = "accounts-balances-transactions";
 
 /// The OP PSD2 payments suite.
 const OP: &str = "payments-op-psd2.yaml";
+
+/// Writes one scenario's reports into `dir` the way `probity run` does,
+/// masking with `redactor`.
+pub fn write_reports(dir: &Path, redactor: probity::http::redact::Redactor, r: &ScenarioResult) {
+    let mut writer = probity::report::ReportWriter::new(probity::report::ReportOptions {
+        dir: dir.to_path_buf(),
+        redactor,
+        command: ("probity run".into(), String::new()),
+        suite_files: Default::default(),
+        planned: vec![],
+        run: probity::report::RunInfo::default(),
+        clients: vec![],
+        formats: Default::default(),
+        sign_key: None,
+        templates: None,
+    })
+    .expect("writer");
+    writer.scenario(r).expect("scenario written");
+    writer.finish().expect("finished");
+}
