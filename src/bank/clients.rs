@@ -63,6 +63,10 @@ pub struct Client {
     pub allow_unsigned_request: bool,
     /// `x5t#S256` of the certificate registered for `tls_client_auth`.
     pub cert_thumbprint: Option<String>,
+    /// Registered as a FAPI 2.0 client: its requests must be pushed with
+    /// PKCE S256 and `response_type=code`, and its client assertions
+    /// addressed to the issuer alone (FAPI 2.0 SP §5.3.2).
+    pub fapi2: bool,
 }
 
 /// Client ids.
@@ -79,6 +83,13 @@ pub const INTERACTIVE: &str = "probity-interactive";
 pub const MTLS: &str = "probity-mtls";
 /// Client ids.
 pub const INTERACTIVE_JS: &str = "probity-interactive-js";
+
+/// Client ids.
+pub const FAPI2: &str = "probity-fapi2";
+/// Client ids.
+pub const FAPI2_SECOND: &str = "probity-fapi2-second";
+/// Client ids.
+pub const FAPI2_MTLS: &str = "probity-fapi2-mtls";
 
 /// The registered clients, with fresh EC keys; the mTLS client is bound to
 /// the certificate with thumbprint `mtls_cert`.
@@ -97,6 +108,7 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             key: key("basic-key")?,
             allow_unsigned_request: true,
             cert_thumbprint: None,
+            fapi2: false,
         },
         Client {
             id: POST,
@@ -106,6 +118,7 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             key: key("post-key")?,
             allow_unsigned_request: false,
             cert_thumbprint: None,
+            fapi2: false,
         },
         Client {
             id: JWT,
@@ -115,6 +128,7 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             key: key("jwt-key")?,
             allow_unsigned_request: false,
             cert_thumbprint: None,
+            fapi2: false,
         },
         Client {
             id: PUBLIC,
@@ -124,6 +138,7 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             key: key("public-key")?,
             allow_unsigned_request: false,
             cert_thumbprint: None,
+            fapi2: false,
         },
         Client {
             id: INTERACTIVE,
@@ -133,6 +148,7 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             key: key("interactive-key")?,
             allow_unsigned_request: false,
             cert_thumbprint: None,
+            fapi2: false,
         },
         Client {
             id: INTERACTIVE_JS,
@@ -142,6 +158,7 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             key: key("interactive-js-key")?,
             allow_unsigned_request: false,
             cert_thumbprint: None,
+            fapi2: false,
         },
         Client {
             id: MTLS,
@@ -150,9 +167,41 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             consent: ConsentMode::Headless,
             key: key("mtls-key")?,
             allow_unsigned_request: false,
-            cert_thumbprint: Some(mtls_cert),
+            cert_thumbprint: Some(mtls_cert.clone()),
+            fapi2: false,
         },
+        fapi2_client(FAPI2, AuthMethod::PrivateKeyJwt, key("fapi2-key")?, None),
+        fapi2_client(
+            FAPI2_SECOND,
+            AuthMethod::PrivateKeyJwt,
+            key("fapi2-second-key")?,
+            None,
+        ),
+        fapi2_client(
+            FAPI2_MTLS,
+            AuthMethod::TlsClientAuth,
+            key("fapi2-mtls-key")?,
+            Some(mtls_cert),
+        ),
     ])
+}
+
+fn fapi2_client(
+    id: &'static str,
+    auth: AuthMethod,
+    key: Jwk,
+    cert_thumbprint: Option<String>,
+) -> Client {
+    Client {
+        id,
+        auth,
+        secret: None,
+        consent: ConsentMode::Headless,
+        key,
+        allow_unsigned_request: false,
+        cert_thumbprint,
+        fapi2: true,
+    }
 }
 
 /// The PSU's username at the bank.

@@ -41,6 +41,11 @@ pub struct ProofClaims<'a> {
     pub access_token: Option<&'a str>,
     /// A server-provided `nonce` (RFC 9449 §8).
     pub nonce: Option<&'a str>,
+    /// Seconds added to `iat`: a client clock ahead or behind.
+    pub iat_offset: i64,
+    /// Add `nbf` (now) and `exp` (in a minute): claims RFC 9449 neither
+    /// asks for nor forbids, which a server must tolerate.
+    pub nbf_exp: bool,
 }
 
 impl DpopKey {
@@ -65,7 +70,12 @@ impl DpopKey {
         payload.insert("jti".into(), json!(random_jti()));
         payload.insert("htm".into(), json!(claims.method));
         payload.insert("htu".into(), json!(htu(claims.url)));
-        payload.insert("iat".into(), json!(chrono::Utc::now().timestamp()));
+        let now = chrono::Utc::now().timestamp();
+        payload.insert("iat".into(), json!(now + claims.iat_offset));
+        if claims.nbf_exp {
+            payload.insert("nbf".into(), json!(now));
+            payload.insert("exp".into(), json!(now + 60));
+        }
         if let Some(token) = claims.access_token {
             payload.insert("ath".into(), json!(ath(token)));
         }
@@ -241,7 +251,7 @@ mod tests {
                 method: "POST",
                 url: "https://as.example/token?x=1",
                 access_token: token,
-                nonce: None,
+                ..Default::default()
             })
             .unwrap()
         };

@@ -42,6 +42,18 @@ pub const ROLES: &[Role] = &[
         name: "interactive-js",
         must_be: "a client whose login and consent pages need a real browser (the `browser` driver and the profile's `consent.pages`) and whose grants the ASPSP remembers",
     },
+    Role {
+        name: "fapi2",
+        must_be: "a FAPI 2.0 client (`private_key_jwt` with a `signing_key`) the ASPSP holds to FAPI 2.0 SP: pushed requests only, PKCE S256, `response_type=code`, assertions addressed to the issuer. It stands in for the default client of the `fapi2` suite when the profile declares no `variant:`; with a FAPI 2 variant, the default client is used",
+    },
+    Role {
+        name: "fapi2-second",
+        must_be: "a second FAPI 2.0 client, registered like `fapi2`: its credentials must not redeem the first client's code or `request_uri`",
+    },
+    Role {
+        name: "fapi2-mtls",
+        must_be: "a FAPI 2.0 client that authenticates by `tls_client_auth` with the profile's `tls.client_cert`: the default client of a `client_auth: tls_client_auth` FAPI 2 variant",
+    },
 ];
 
 /// The roles table as markdown, with the scenarios that use each role.

@@ -129,7 +129,7 @@ impl ScenarioResult {
     /// scenario found it could not apply is still a failure), SKIPPED when
     /// it could not apply, INCOMPLETE if any spec it set out to judge did not
     /// run (a scenario whose point never ran proves nothing), WARNING if any
-    /// warned, else PASSED.
+    /// warned, REVIEW if a person must confirm an outcome, else PASSED.
     pub fn verdict(&self) -> Verdict {
         let c = self.counts();
         if c.failed > 0 {
@@ -140,6 +140,10 @@ impl ScenarioResult {
             Verdict::Incomplete
         } else if c.warnings > 0 {
             Verdict::Warning
+        } else if c.review > 0 {
+            // An outcome a person must confirm (an error page) is never a
+            // silent pass.
+            Verdict::Review
         } else {
             Verdict::Passed
         }

@@ -140,8 +140,11 @@ impl Requirements {
                     let defaults: &'static [&'static str] = &["query", "fragment"];
                     self.contains("response_modes_supported", mode.name(), defaults, &why);
                 }
-                let why = format!("`response_type: {}`", s.response_type);
-                self.contains("response_types_supported", &s.response_type, &[], &why);
+                // A response type the server must refuse needs no support.
+                if s.expect_error.is_none() {
+                    let why = format!("`response_type: {}`", s.response_type);
+                    self.contains("response_types_supported", &s.response_type, &[], &why);
+                }
                 if par || s.reuse_request_uri {
                     self.need(
                         "pushed_authorization_request_endpoint",

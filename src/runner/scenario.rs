@@ -22,8 +22,24 @@ pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -
     crate::jose::warm_up();
     let started_at = now_rfc3339();
     let start = Instant::now();
+    let varied;
+    let target = match under_suite_variant(job, target) {
+        Ok(Some(t)) => {
+            varied = t;
+            &varied
+        }
+        Ok(None) => target,
+        Err(why) => {
+            let mut r = result(job, started_at, 0.0, vec![]);
+            r.skipped = Some(why);
+            return r;
+        }
+    };
     let needs = Requirements::of(job.scenario(), target);
-    if let Some(why) = needs.unmet_by_profile(target) {
+    if let Some(why) = needs
+        .unmet_by_profile(target)
+        .or_else(|| unmet_variant(&job.scenario().requires, target))
+    {
         let mut r = result(job, started_at, 0.0, vec![]);
         r.skipped = Some(why);
         return r;
@@ -63,12 +79,83 @@ pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -
         }
         earlier_failed |= !result.ok;
         steps.push(result);
+        if state.ended.is_some() {
+            break;
+        }
     }
     state.close_browser().await;
     let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
     let mut r = result(job, started_at, elapsed_ms, steps);
     r.skipped = skipped;
     r
+}
+
+/// The target a suite written for a conformance profile runs against: the
+/// profile's own when its declared variant satisfies the profile (`None`),
+/// else, when it declares none, a copy whose default client is the suite's
+/// stand-in role under the suite's variant. A declared variant that cannot
+/// serve the profile makes the scenario SKIPPED, citing the clause.
+fn under_suite_variant(job: &Job, target: &Target) -> Result<Option<Target>, String> {
+    let Some(sv) = &job.suite().variant else {
+        return Ok(None);
+    };
+    let written_for = |why: String| {
+        format!(
+            "written for {} (suite `{}`): {why}",
+            crate::target::snake(&sv.conformance),
+            job.suite().name
+        )
+    };
+    if target.variant.declared {
+        return sv
+            .conformance
+            .check_variant(&target.variant, target.client.auth_method)
+            .map(|()| None)
+            .map_err(written_for);
+    }
+    let client = target
+        .client_named(Some(&sv.client.value))
+        .map_err(|e| written_for(format!("the profile declares no `variant:`, and {e}")))?
+        .clone();
+    let variant = crate::target::Variant {
+        sender_constraint: sv.sender_constraint,
+        request_style: sv.request_style,
+        ..crate::target::Variant::default()
+    };
+    sv.conformance
+        .check_variant(&variant, client.auth_method)
+        .map_err(written_for)?;
+    let mut t = target.clone();
+    t.client = client;
+    t.variant = variant;
+    Ok(Some(t))
+}
+
+/// A scenario's `requires:` of the run's variant: a DPoP module means
+/// nothing under mTLS, a client assertion module nothing under
+/// `tls_client_auth`.
+fn unmet_variant(requires: &crate::suite::Requires, target: &Target) -> Option<String> {
+    use crate::target::snake;
+    if let Some(sc) = requires
+        .sender_constraint
+        .filter(|s| *s != target.variant.sender_constraint)
+    {
+        return Some(format!(
+            "applies only under `sender_constraint: {}`; this run uses `{}`",
+            snake(&sc),
+            snake(&target.variant.sender_constraint)
+        ));
+    }
+    requires
+        .client_auth
+        .filter(|m| *m != target.client.auth_method)
+        .map(|m| {
+            format!(
+                "applies only to a client using `{}`; this run's client uses `{}`",
+                snake(&m),
+                snake(&target.client.auth_method)
+            )
+        })
 }
 
 /// A refusal after a failed step proves nothing: a server that refuses the

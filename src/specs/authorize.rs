@@ -58,6 +58,12 @@ specs! {
     EXPECTED_ERROR = "callback.expected_error", Failure, "RFC6749-4.1.2.1", R4_1_2,
         "should refuse the invalid authorization request with the expected error";
 
+    ERROR_PAGE = "authorize.error_page", Info, "RFC6749-4.1.2.1", R4_1_2,
+        "should tell the PSU about an authorization request it cannot trust on an error page (a person confirms the page)";
+
+    NOT_REDIRECTED = "authorize.not_redirected", Failure, "RFC6749-4.1.2.1", R4_1_2,
+        "should not redirect to a redirect URI that is not registered for the client";
+
     CONSENT_CREATED = "consent.created", Failure, "OBIE-RW-CONSENTS",
         "https://openbankinguk.github.io/read-write-api-site3/v3.1.11/profiles/read-write-data-api-profile.html",
         "should create the intent (201), awaiting authorisation, and return its id";

@@ -94,8 +94,13 @@ impl Reader<'_, '_> {
     async fn get(&mut self, url: &str) -> Result<RecordedResponse, String> {
         let sent = crate::ids::uuid();
         let mut req = OutgoingRequest::get(url);
-        req.headers =
-            super::dpop::resource_headers(&*self.ctx.state, None, &self.token, "GET", url)?;
+        req.headers = super::dpop::resource_headers(
+            &*self.ctx.state,
+            (None, false),
+            &self.token,
+            "GET",
+            url,
+        )?;
         let mut req = req
             .header("accept", "application/json")
             .header("x-fapi-interaction-id", sent.clone());

@@ -2,6 +2,7 @@
 //! client_secret_basic, client_secret_post, private_key_jwt,
 //! tls_client_auth (the certificate is the TLS identity) and none.
 
+use crate::suite::AssertionOverrides;
 use crate::target::{ClientAssertionAudience, ClientAuthMethod, ClientProfile};
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -20,6 +21,7 @@ pub(crate) struct Audience {
     token_endpoint: Option<String>,
     endpoint: String,
     explicit: Option<String>,
+    overrides: AssertionOverrides,
 }
 
 impl Audience {
@@ -36,7 +38,31 @@ impl Audience {
             token_endpoint,
             endpoint: endpoint.to_string(),
             explicit: None,
+            overrides: AssertionOverrides::default(),
         }
+    }
+
+    /// A step's deliberate assertion defects (`client_assertion:`).
+    pub(crate) fn with(mut self, overrides: Option<&AssertionOverrides>) -> Self {
+        if let Some(o) = overrides {
+            self.overrides = o.clone();
+        }
+        self
+    }
+
+    /// The `aud` claim: a string, or the issuer inside a list when a
+    /// scenario asks for `aud: array`.
+    fn claim(&self) -> Result<Value, String> {
+        Ok(match self.overrides.aud.as_deref() {
+            None => json!(self.resolve()?),
+            Some("issuer") => json!(self.issuer),
+            Some("endpoint") => json!(self.endpoint),
+            Some("array") => json!([self.issuer]),
+            Some("token_endpoint") => json!(self.token_endpoint.clone().ok_or(
+                "`aud: token_endpoint`, but the provider metadata names no `token_endpoint`"
+            )?),
+            Some(other) => json!(other),
+        })
     }
 
     /// A step's own `assertion_audience:`, which wins over the profile.
@@ -92,13 +118,11 @@ pub(crate) fn apply(
             form.push(("client_id".into(), client.id.clone()));
             form.push(("client_secret".into(), secret()?));
         }
+        _ if audience.overrides.omitted => form.push(("client_id".into(), client.id.clone())),
         ClientAuthMethod::PrivateKeyJwt => {
             form.push(("client_id".into(), client.id.clone()));
             form.push(("client_assertion_type".into(), ASSERTION_TYPE.into()));
-            form.push((
-                "client_assertion".into(),
-                assertion(client, &audience.resolve()?)?,
-            ));
+            form.push(("client_assertion".into(), assertion(client, audience)?));
         }
         ClientAuthMethod::TlsClientAuth | ClientAuthMethod::None => {
             form.push(("client_id".into(), client.id.clone()))
@@ -107,20 +131,28 @@ pub(crate) fn apply(
     Ok(())
 }
 
-/// A client assertion (RFC 7523 §3) for `audience`.
-pub(crate) fn assertion(client: &ClientProfile, audience: &str) -> Result<String, String> {
+/// A client assertion (RFC 7523 §3) for `audience`, with the step's
+/// deliberate defects.
+fn assertion(client: &ClientProfile, audience: &Audience) -> Result<String, String> {
     let key = client
         .key
         .as_ref()
         .ok_or_else(|| format!("client `{}` has no signing key", client.id))?;
     let now = chrono::Utc::now().timestamp();
-    let claims: Map<String, Value> = json!({
-        "iss": client.id, "sub": client.id, "aud": audience,
-        "jti": random_id(), "iat": now, "exp": now + 60,
+    let o = &audience.overrides;
+    let mut claims: Map<String, Value> = json!({
+        "iss": client.id, "sub": client.id, "aud": audience.claim()?,
+        "jti": random_id(),
+        "iat": now + o.iat_in.unwrap_or(0),
+        "exp": now + o.exp_in.unwrap_or(60),
     })
     .as_object()
     .cloned()
     .unwrap_or_default();
+    if let Some(nbf) = o.nbf_in {
+        claims.insert("nbf".into(), json!(now + nbf));
+    }
+    claims.retain(|k, _| !o.omit.contains(k));
     crate::jose::sign_jwt(&claims, &key.alg, Some((&key.jwk, &key.kid)), None)
         .map_err(|e| e.to_string())
 }

@@ -280,9 +280,15 @@ fn request_bound(
         v.map(String::as_str).filter(|s| !s.is_empty())
     }
     let mut out = Vec::new();
-    if let Some(nonce) = text(a.and_then(|a| a.nonce.as_ref())) {
-        let got = c.get("nonce").and_then(Value::as_str).unwrap_or("(absent)");
-        out.push(NONCE.check(got == nonce, nonce, got));
+    let got = c.get("nonce").and_then(Value::as_str).unwrap_or("(absent)");
+    match text(a.and_then(|a| a.nonce.as_ref())) {
+        Some(nonce) => out.push(NONCE.check(got == nonce, nonce, got)),
+        // OIDC Core §2: the nonce is passed through from the request; with
+        // none sent, none may appear.
+        None if a.is_some_and(|a| a.code.is_some()) => {
+            out.push(NONCE.check(c.get("nonce").is_none(), "(absent): no nonce was sent", got))
+        }
+        None => {}
     }
     if let Some(max_age) = a.and_then(|a| a.max_age) {
         let now = chrono::Utc::now().timestamp();

@@ -132,7 +132,8 @@ fn build(
     let state = &*ctx.state;
     let token = state.bearer(&step.token)?;
     let url = step.url.render(state)?;
-    let mut headers = super::dpop::resource_headers(state, None, &token, method.as_str(), &url)?;
+    let mut headers =
+        super::dpop::resource_headers(state, (None, false), &token, method.as_str(), &url)?;
     headers.extend([
         ("accept".to_string(), "application/json".to_string()),
         ("x-fapi-interaction-id".into(), crate::ids::uuid()),

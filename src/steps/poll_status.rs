@@ -34,7 +34,7 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
     let mut seen = Vec::new();
     loop {
         let mut req = OutgoingRequest::get(&url);
-        match super::dpop::resource_headers(&*ctx.state, None, &token, "GET", &url) {
+        match super::dpop::resource_headers(&*ctx.state, (None, false), &token, "GET", &url) {
             Ok(h) => req.headers = h,
             Err(e) => {
                 return Outcome {

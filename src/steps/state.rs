@@ -113,6 +113,11 @@ pub struct ScenarioState {
     pub captures: BTreeMap<String, String>,
     /// The scenario's DPoP key, made when first needed.
     pub dpop_key: Option<crate::jose::dpop::DpopKey>,
+    /// Why the scenario ended early with nothing left to judge: the server
+    /// refused a request the scenario allows it to refuse.
+    pub ended: Option<String>,
+    /// A second DPoP key, for proofs by the wrong key.
+    pub other_dpop_key: Option<crate::jose::dpop::DpopKey>,
     /// The scenario's browser (the `browser` consent driver), started at
     /// its first use: its cookies are the scenario's.
     pub browser: Option<crate::steps::BrowserSession>,
@@ -173,6 +178,17 @@ impl ScenarioState {
             Some(t) => t.render(self),
             None => self.access_token(),
         }
+    }
+
+    /// A second DPoP key, made on first use: proofs by the wrong key.
+    pub fn other_dpop_key(&mut self) -> Result<&crate::jose::dpop::DpopKey, String> {
+        if self.other_dpop_key.is_none() {
+            let key = crate::jose::dpop::DpopKey::generate().map_err(|e| e.to_string())?;
+            self.other_dpop_key = Some(key);
+        }
+        self.other_dpop_key
+            .as_ref()
+            .ok_or_else(|| "no second DPoP key".to_string())
     }
 
     /// The scenario's DPoP key, generated on first use: one per scenario,

@@ -8,7 +8,10 @@ use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
 use crate::specs::dpop::{TOKEN_BOUND, TOKEN_PROOF_CHECKED};
 use crate::specs::token::*;
 use crate::specs::{Spec, SpecResult};
-use crate::suite::{role, ClientCredentialsStep, DpopProof, TokenGrant, TokenStep};
+use crate::suite::{
+    role, AssertionOverrides, ClientCredentialsStep, DpopProof, ExpectedError, TokenGrant,
+    TokenStep,
+};
 use serde_json::{Map, Value};
 
 /// Runs a client credentials grant.
@@ -41,12 +44,16 @@ pub(crate) async fn client_credentials(
     let tweak = AssertionTweak {
         audience: step.assertion_audience.clone(),
         replay: step.replay_assertion,
+        overrides: step.client_assertion.as_ref(),
     };
     exchange(ctx, stage, role(&step.client), fields, expect, &tweak).await
 }
 
 /// Runs an authorization code or refresh token request.
 pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+    if let Some(s) = step.after_s {
+        tokio::time::sleep(std::time::Duration::from_secs(s.min(120))).await;
+    }
     let fields = match build_fields(step, ctx) {
         Ok(f) => f,
         Err(e) => return skip_all(&format!("the token request could not be built: {e}")),
@@ -79,7 +86,10 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
         role(&step.client),
         fields,
         expect,
-        &AssertionTweak::default(),
+        &AssertionTweak {
+            overrides: step.client_assertion.as_ref(),
+            ..AssertionTweak::default()
+        },
     )
     .await;
     outcome.artifacts.extend(shown);
@@ -185,9 +195,10 @@ fn bearer_assertion(step: &TokenStep, ctx: &StepContext<'_>) -> Result<String, S
 
 /// Deliberate client assertion defects, for negative scenarios.
 #[derive(Default)]
-struct AssertionTweak {
+struct AssertionTweak<'a> {
     audience: Option<String>,
     replay: bool,
+    overrides: Option<&'a AssertionOverrides>,
 }
 
 /// Replays the last client assertion, or remembers this one for a replay.
@@ -224,7 +235,7 @@ pub(super) struct Expectation {
     /// An ID token is expected.
     pub id_token: bool,
     /// An OAuth error is expected instead.
-    pub error: Option<String>,
+    pub error: Option<ExpectedError>,
     /// The `authorization_details` requested, to be granted back (RFC 9396 §7).
     pub details: Option<Value>,
     /// The DPoP proof sent, if any (RFC 9449).
@@ -234,18 +245,19 @@ pub(super) struct Expectation {
 impl Expectation {
     /// Whether a valid DPoP proof was sent, so a DPoP-bound token is due.
     fn dpop_bound(&self) -> bool {
-        self.dpop == Some(DpopProof::Valid)
+        self.dpop.is_some_and(|p| !p.is_defect())
     }
 
     /// The refusal expected, and the spec that judges it: a wrong DPoP
     /// proof must be refused with `invalid_dpop_proof` (RFC 9449 §5).
-    fn refusal(&self) -> Option<(&str, &'static Spec)> {
+    fn refusal(&self) -> Option<(ExpectedError, &'static Spec)> {
         match (&self.error, self.dpop) {
-            (Some(code), Some(p)) if p.is_defect() => Some((code, &TOKEN_PROOF_CHECKED)),
-            (Some(code), _) => Some((code, &REJECTED)),
-            (None, Some(p)) if p.is_defect() && p != DpopProof::Omitted => {
-                Some(("invalid_dpop_proof", &TOKEN_PROOF_CHECKED))
-            }
+            (Some(code), Some(p)) if p.is_defect() => Some((code.clone(), &TOKEN_PROOF_CHECKED)),
+            (Some(code), _) => Some((code.clone(), &REJECTED)),
+            (None, Some(p)) if p.is_defect() && p != DpopProof::Omitted => Some((
+                ExpectedError::One("invalid_dpop_proof".into()),
+                &TOKEN_PROOF_CHECKED,
+            )),
             (None, _) => None,
         }
     }
@@ -265,7 +277,7 @@ async fn exchange(
     client: Option<&str>,
     mut fields: Vec<(String, String)>,
     expect: Expectation,
-    tweak: &AssertionTweak,
+    tweak: &AssertionTweak<'_>,
 ) -> Outcome {
     let client = match ctx.target.client_named(client) {
         Ok(c) => c.clone(),
@@ -282,7 +294,8 @@ async fn exchange(
         Some(endpoint.clone()),
         &endpoint,
     )
-    .explicit(tweak.audience.clone());
+    .explicit(tweak.audience.clone())
+    .with(tweak.overrides);
     if let Err(e) = client_auth::apply(&client, &audience, &mut fields, &mut headers) {
         return skip_all(&format!("client authentication could not be prepared: {e}"));
     }
@@ -311,18 +324,18 @@ async fn exchange(
         }
     };
     match expect.refusal() {
-        Some((code, spec)) => judge_rejection(&response, code, spec),
+        Some((code, spec)) => judge_rejection(&response, &code, spec),
         None => judge_tokens(&response, &expect, ctx),
     }
 }
 
-fn judge_rejection(r: &RecordedResponse, code: &str, spec: &'static Spec) -> Outcome {
+fn judge_rejection(r: &RecordedResponse, code: &ExpectedError, spec: &'static Spec) -> Outcome {
     let got = r
         .json()
         .ok()
         .and_then(|b| b.get("error").and_then(Value::as_str).map(str::to_string));
     let got_code = got.clone();
-    let ok = (400..500).contains(&r.status) && got.as_deref() == Some(code);
+    let ok = (400..500).contains(&r.status) && got.as_deref().is_some_and(|g| code.accepts(g));
     let actual = format!(
         "{} with error {}",
         r.status,

@@ -29,7 +29,11 @@ fn request(
     Ok(match step.token_in {
         TokenPlacement::Header => {
             req.headers.extend(super::dpop::resource_headers(
-                state, step.dpop, token, method, &url,
+                state,
+                (step.dpop, step.lowercase_scheme),
+                token,
+                method,
+                &url,
             )?);
             req
         }

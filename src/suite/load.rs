@@ -52,6 +52,7 @@ pub fn load_suite(path: &Path) -> Result<Suite, ConfigError> {
         description: file.description,
         path: path.to_path_buf(),
         scenarios: file.scenarios,
+        variant: file.variant,
     })
 }
 

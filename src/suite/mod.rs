@@ -13,12 +13,12 @@ mod template;
 
 pub use load::{check_roles, discover_suite_files, load_suite, load_suites};
 pub use model::{
-    role, AccountResource, AccountsStep, AuthorizeStep, Capture, CaptureSource,
+    role, AccountResource, AccountsStep, AssertionOverrides, AuthorizeStep, Capture, CaptureSource,
     ClientCredentialsStep, ClientRole, ConsentKind, ConsentStep, DecoupledMode, DecoupledStep,
-    DiscoveryStep, DpopProof, Expect, ExpectedError, HttpMethod, IdTokenSource, IdTokenStep,
-    JsonPathExpr, PaymentStep, PollStatusStep, RequestObjectMode, RequestStep, Requires, Scenario,
-    Signing, Step, StepKind, Suite, TokenGrant, TokenPlacement, TokenStep, UserinfoMethod,
-    UserinfoStep,
+    DiscoveryStep, DpopJkt, DpopProof, ErrorPage, Expect, ExpectedError, HttpMethod, IdTokenSource,
+    IdTokenStep, JsonPathExpr, PaymentStep, PollStatusStep, RequestObjectMode, RequestStep,
+    Requires, Scenario, Signing, Step, StepKind, Suite, SuiteVariant, TokenGrant, TokenPlacement,
+    TokenStep, UserinfoMethod, UserinfoStep,
 };
 pub use plan::{client_roles, templates, uses_default_client};
 pub use template::{AuthorizeField, JsonTemplate, Ref, TargetField, Template, TokenField, Values};

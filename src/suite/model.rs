@@ -29,6 +29,27 @@ pub struct Suite {
     pub path: PathBuf,
     /// The scenarios, in file order.
     pub scenarios: Vec<Scenario>,
+    /// The variant its scenarios are written for (a FAPI 2 suite needs
+    /// pushed requests and sender-constrained tokens), if any.
+    pub variant: Option<SuiteVariant>,
+}
+
+/// `variant:` of a suite: the conformance profile its scenarios are written
+/// for, and the variant they run under when the target profile declares
+/// none. A declared variant that does not satisfy the profile makes the
+/// scenarios SKIPPED, citing the clause.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteVariant {
+    /// The conformance profile whose variant rules must hold.
+    pub conformance: crate::plans::Conformance,
+    /// The sender constraint used when the profile declares no variant.
+    pub sender_constraint: crate::target::SenderConstraint,
+    /// The request style used when the profile declares no variant.
+    pub request_style: crate::target::RequestStyle,
+    /// The client role that stands in for the default client when the
+    /// profile declares no variant.
+    pub client: ClientRole,
 }
 
 /// The top level of a suite file.
@@ -38,6 +59,7 @@ pub(super) struct SuiteFile {
     pub suite: Option<String>,
     pub feature: Option<String>,
     pub description: Option<String>,
+    pub variant: Option<SuiteVariant>,
     pub scenarios: Vec<Scenario>,
 }
 
@@ -68,6 +90,12 @@ pub struct Requires {
     /// must contain; `true`: must be true).
     #[serde(default)]
     pub metadata: BTreeMap<String, serde_json::Value>,
+    /// The sender constraint the run must use (a DPoP module means nothing
+    /// under mTLS).
+    pub sender_constraint: Option<crate::target::SenderConstraint>,
+    /// The default client's authentication method (a client assertion
+    /// module needs `private_key_jwt`).
+    pub client_auth: Option<crate::target::ClientAuthMethod>,
 }
 
 /// One step, as written: its kind plus a stage name for reports.
@@ -343,13 +371,37 @@ pub struct ClientCredentialsStep {
     pub client: Option<ClientRole>,
     /// Requested scope.
     pub scope: Option<Template>,
-    /// Expect this OAuth error instead of tokens.
-    pub expect_error: Option<String>,
+    /// Expect this OAuth error (or any of these) instead of tokens.
+    pub expect_error: Option<ExpectedError>,
     /// Address the client assertion to this audience instead of the issuer.
     pub assertion_audience: Option<String>,
     /// Send the previous step's client assertion again (a replayed `jti`).
     #[serde(default)]
     pub replay_assertion: bool,
+    /// Deliberate defects of the client assertion.
+    pub client_assertion: Option<AssertionOverrides>,
+}
+
+/// Deliberate changes to a `private_key_jwt` client assertion (RFC 7523
+/// §3), for the refusals a server must make.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssertionOverrides {
+    /// `aud`: `issuer`, `token_endpoint`, `endpoint` (the one called),
+    /// `array` (the issuer inside a list), or a literal value.
+    pub aud: Option<String>,
+    /// `exp`, seconds from now (negative: in the past).
+    pub exp_in: Option<i64>,
+    /// `nbf`, seconds from now (unset: no `nbf`).
+    pub nbf_in: Option<i64>,
+    /// `iat`, seconds from now.
+    pub iat_in: Option<i64>,
+    /// Claims left out (`sub`, `jti` …).
+    #[serde(default)]
+    pub omit: Vec<String>,
+    /// Send no client authentication at all (only `client_id`).
+    #[serde(default)]
+    pub omitted: bool,
 }
 
 /// One OAuth error code, or the set of codes any of which is correct.
@@ -400,13 +452,56 @@ pub enum DpopProof {
     WrongToken,
     /// A DPoP-bound token sent under the `Bearer` scheme (RFC 9449 §7.1).
     BearerScheme,
+    /// A valid proof by another key than the one the code or token is
+    /// bound to.
+    OtherKey,
+    /// A valid proof whose `iat` is 10 s in the past (clock skew).
+    #[serde(rename = "iat_past_10s")]
+    IatPast10s,
+    /// A valid proof whose `iat` is 10 s in the future (clock skew).
+    #[serde(rename = "iat_future_10s")]
+    IatFuture10s,
+    /// A valid proof that also carries `nbf` and `exp`.
+    WithNbfExp,
 }
 
 impl DpopProof {
     /// Whether the proof is deliberately wrong: the server must refuse it.
+    /// Skewed clocks and extra claims are not defects.
     pub fn is_defect(self) -> bool {
-        self != DpopProof::Valid
+        !matches!(
+            self,
+            DpopProof::Valid
+                | DpopProof::IatPast10s
+                | DpopProof::IatFuture10s
+                | DpopProof::WithNbfExp
+        )
     }
+}
+
+/// Which key's thumbprint an authorization request sends as `dpop_jkt`
+/// (RFC 9449 §10), binding the code to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DpopJkt {
+    /// The scenario's DPoP key: the token request proves it.
+    ScenarioKey,
+    /// Another key: the token request's proof must then be refused.
+    OtherKey,
+}
+
+/// Which outcomes besides the expected error redirect a refusal may take.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorPage {
+    /// Only a redirect with the error (or a PAR error response).
+    #[default]
+    Refused,
+    /// An error page shown to the PSU is accepted too, marked for review.
+    Accepted,
+    /// Only an error page: any redirect (the redirect URI cannot be
+    /// trusted) fails.
+    Only,
 }
 
 /// How the authorization request is carried.
@@ -494,6 +589,37 @@ pub struct AuthorizeStep {
     /// (RFC 6749 §3.1, §3.3).
     #[serde(default)]
     pub reverse_order: bool,
+    /// Length of the generated `nonce` (default 43).
+    pub nonce_length: Option<usize>,
+    /// Length of the generated `state` (default 43).
+    pub state_length: Option<usize>,
+    /// `code_challenge_method`: `S256` (default) or `plain`.
+    pub code_challenge_method: Option<String>,
+    /// Parameters left out of the request (e.g. `redirect_uri`).
+    #[serde(default)]
+    pub omit_params: Vec<String>,
+    /// Parameters added to the front-channel URL only, beside a pushed
+    /// `request_uri` or a request object: the server must ignore them.
+    #[serde(default)]
+    pub front_params: BTreeMap<String, Template>,
+    /// Whether an error page at the ASPSP is an accepted refusal.
+    #[serde(default)]
+    pub error_page: ErrorPage,
+    /// With `expect_error`: a successful authorization is also correct
+    /// (the server may accept a long nonce); the scenario then goes on.
+    #[serde(default)]
+    pub success_allowed: bool,
+    /// Deliberate defects of the PAR client assertion.
+    pub client_assertion: Option<AssertionOverrides>,
+    /// The DPoP proof sent with the pushed request (RFC 9449 §10.1);
+    /// unset: none.
+    pub dpop: Option<DpopProof>,
+    /// Send `dpop_jkt` (RFC 9449 §10) for this key.
+    pub dpop_jkt: Option<DpopJkt>,
+    /// Only push the request (PAR), without visiting the authorization
+    /// endpoint: a later step uses the `request_uri`.
+    #[serde(default)]
+    pub push_only: bool,
 }
 
 impl AuthorizeStep {
@@ -560,8 +686,13 @@ pub struct TokenStep {
     /// Expect a refresh token in the response.
     #[serde(default)]
     pub expect_refresh_token: bool,
-    /// Expect this OAuth error instead of tokens.
-    pub expect_error: Option<String>,
+    /// Expect this OAuth error (or any of these) instead of tokens.
+    pub expect_error: Option<ExpectedError>,
+    /// Seconds to wait before the request (at most 120): a code replayed
+    /// after a while, an expired code.
+    pub after_s: Option<u64>,
+    /// Deliberate defects of the client assertion.
+    pub client_assertion: Option<AssertionOverrides>,
     /// `scope` to send (refresh may narrow it; jwt_bearer needs it); the
     /// response is judged against it. Default: the authorization's scope.
     pub scope: Option<Template>,
@@ -668,6 +799,10 @@ pub struct UserinfoStep {
     /// revoked, and a 4xx is expected (a 200 is a warning).
     #[serde(default)]
     pub expect_revoked: bool,
+    /// Write the `Authorization` scheme in lower case (`bearer`, `dpop`):
+    /// RFC 9110 §11.1 makes it case-insensitive.
+    #[serde(default)]
+    pub lowercase_scheme: bool,
 }
 
 /// The HTTP method of a UserInfo request.

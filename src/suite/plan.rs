@@ -29,7 +29,9 @@ impl Need {
         match self {
             Need::Discovery => "a `discovery` step",
             Need::Authorization => "an `authorize` step",
-            Need::PushedRequest => "an `authorize` step with `par: true`",
+            Need::PushedRequest => {
+                "an `authorize` step that pushes (`par: true`, or unset under a PAR variant)"
+            }
             Need::Tokens => "a `token`, `client_credentials` or `decoupled` step",
             Need::IdToken => "an `id_token` step",
             Need::ClientAssertion => "a token request with a `private_key_jwt` client",
@@ -353,7 +355,8 @@ fn provide(step: &Step, p: &mut Provided) {
         Step::Request(s) => capture_names(p, &mut s.capture.keys()),
         Step::Authorize(s) => {
             p.add(Need::Authorization);
-            if s.par == Some(true) {
+            // Unset, the variant decides, and a PAR variant pushes.
+            if s.par != Some(false) {
                 p.add(Need::PushedRequest);
             }
         }

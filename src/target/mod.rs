@@ -9,7 +9,7 @@ mod model;
 
 pub use load::{load_target, parse_client_key, resolve_pages};
 pub use model::{
-    scripts_for, ClientAssertionAudience, ClientAuthMethod, ClientKey, ClientProfile,
+    scripts_for, snake, ClientAssertionAudience, ClientAuthMethod, ClientKey, ClientProfile,
     ConsentDriver, ConsentSettings, FieldValue, FormPage, ManualSettings, PageAction, PageScript,
     PsuDecision, RequestStyle, ResponseMode, ScenarioValues, SenderConstraint, Target, Variant,
     DEVELOPMENT_NOTICE,

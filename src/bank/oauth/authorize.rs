@@ -77,19 +77,29 @@ pub fn validate(
         .client(client_id)
         .ok_or_else(|| Refusal::Page(format!("unknown client `{client_id}`")))?;
     if let Some(uri) = params.get("request_uri") {
+        if !allow_request_uri && bank.faults.has(Fault::ParRequestUriParamAccepted) {
+            let mut rest = params.clone();
+            rest.remove("request_uri");
+            return validate(bank, &rest, false);
+        }
         if !allow_request_uri {
             return Err(Refusal::Page("`request_uri` is not allowed here".into()));
         }
-        return pushed(bank, client, uri);
+        return pushed(bank, client, uri, params);
     }
     let merged = match params.get("request") {
         Some(jwt) => request_object(bank, client, jwt, params)?,
         None => params.clone(),
     };
-    build(bank, client, &merged)
+    build(bank, client, &merged, !allow_request_uri)
 }
 
-fn pushed(bank: &Bank, client: &Client, uri: &str) -> Result<AuthRequest, Refusal> {
+fn pushed(
+    bank: &Bank,
+    client: &Client,
+    uri: &str,
+    front: &HashMap<String, String>,
+) -> Result<AuthRequest, Refusal> {
     let entry = bank
         .pushed
         .get(uri)
@@ -102,7 +112,7 @@ fn pushed(bank: &Bank, client: &Client, uri: &str) -> Result<AuthRequest, Refusa
         description: why.into(),
         delivery: entry.request.delivery(),
     };
-    if entry.request.client_id != client.id {
+    if entry.request.client_id != client.id && !bank.faults.has(Fault::ParRequestUriAnyClient) {
         return Err(refuse("`request_uri` was pushed by another client"));
     }
     if entry.exp < now() {
@@ -112,7 +122,14 @@ fn pushed(bank: &Bank, client: &Client, uri: &str) -> Result<AuthRequest, Refusa
         return Err(refuse("`request_uri` was used already"));
     }
     bank.pushed.update(uri, |p| p.used = true);
-    Ok(entry.request)
+    let mut request = entry.request;
+    // RFC 9126 §4: only the pushed parameters count; the fault lets the
+    // front channel's replace them.
+    if bank.faults.has(Fault::PushedStateOverridden) {
+        request.state = front.get("state").cloned().or(request.state);
+        request.nonce = front.get("nonce").cloned().or(request.nonce);
+    }
+    Ok(request)
 }
 
 /// Verifies a request object; its claims replace the query parameters.
@@ -192,12 +209,12 @@ fn build(
     bank: &Bank,
     client: &Client,
     p: &HashMap<String, String>,
+    at_par: bool,
 ) -> Result<AuthRequest, Refusal> {
     let redirect_uri = p.get("redirect_uri").cloned().unwrap_or_default();
-    if !crate::bank::clients::redirect_registered(&redirect_uri) {
-        return Err(Refusal::Page(format!(
-            "`redirect_uri` {redirect_uri:?} is not registered for this client"
-        )));
+    let unchecked = at_par && bank.faults.has(Fault::ParRedirectUriUnchecked);
+    if !crate::bank::clients::redirect_registered(&redirect_uri) && !unchecked {
+        return Err(unregistered(bank, client, redirect_uri, p));
     }
     let state = p.get("state").cloned();
     let response_mode = p.get("response_mode").cloned();
@@ -220,7 +237,11 @@ fn build(
             &format!("response_mode `{mode}` is not supported"),
         ));
     }
-    let response_type = p.get("response_type").cloned().unwrap_or_default();
+    fapi2_rules(bank, client, p, at_par).map_err(|(e, d)| refuse(e, d))?;
+    let mut response_type = p.get("response_type").cloned().unwrap_or_default();
+    if client.fapi2 && bank.faults.has(Fault::Fapi2AnyResponseType) {
+        response_type = "code".into();
+    }
     if response_type != "code" && response_type != "code id_token" {
         return Err(refuse(
             "unsupported_response_type",
@@ -283,7 +304,69 @@ fn build(
             .get("id_token_hint")
             .and_then(|h| crate::jose::decode_unverified(h).ok())
             .and_then(|(_, c)| c.get("sub").and_then(Value::as_str).map(str::to_string)),
+        dpop_jkt: p
+            .get("dpop_jkt")
+            .cloned()
+            .filter(|_| !bank.faults.has(Fault::DpopJktIgnored)),
     })
+}
+
+/// A redirect URI that is not registered: an error page, never a redirect
+/// to it (RFC 6749 §4.1.2.1), unless the fault makes the bank redirect.
+fn unregistered(
+    bank: &Bank,
+    client: &Client,
+    redirect_uri: String,
+    p: &HashMap<String, String>,
+) -> Refusal {
+    let why = format!("`redirect_uri` {redirect_uri:?} is not registered for this client");
+    if bank.faults.has(Fault::AuthorizeRedirectsUnregistered)
+        && url::Url::parse(&redirect_uri).is_ok()
+    {
+        return Refusal::Redirect {
+            redirect_uri,
+            state: p.get("state").cloned(),
+            error: "invalid_request",
+            description: why,
+            delivery: Delivery {
+                client_id: client.id.to_string(),
+                response_mode: None,
+            },
+        };
+    }
+    Refusal::Page(why)
+}
+
+/// What FAPI 2.0 SP §5.3.2.2 demands of a FAPI 2 client's request: pushed
+/// (item 2), PKCE (item 3), `response_type=code` (item 1); an error code
+/// and description when it is not met.
+fn fapi2_rules(
+    bank: &Bank,
+    client: &Client,
+    p: &HashMap<String, String>,
+    at_par: bool,
+) -> Result<(), (&'static str, &'static str)> {
+    if !client.fapi2 {
+        return Ok(());
+    }
+    let f = &bank.faults;
+    if !at_par && !f.has(Fault::Fapi2ParOptional) {
+        return Err((
+            "invalid_request",
+            "this client must push its authorization requests (RFC 9126 §5)",
+        ));
+    }
+    let response_type = p.get("response_type").map(String::as_str);
+    if response_type != Some("code") && !f.has(Fault::Fapi2AnyResponseType) {
+        return Err((
+            "unsupported_response_type",
+            "FAPI 2.0: response_type must be `code`",
+        ));
+    }
+    if !p.contains_key("code_challenge") && !f.has(Fault::Fapi2PkceOptional) {
+        return Err(("invalid_request", "FAPI 2.0: PKCE is required"));
+    }
+    Ok(())
 }
 
 /// The PSU granted every detail entry: each is recorded as a consent.
@@ -523,6 +606,12 @@ pub fn found(location: &str) -> Response {
 
 /// Answers a refusal: an error page or an error redirect.
 pub fn refuse(bank: &Bank, r: Refusal) -> Response {
+    let r = match r {
+        Refusal::Redirect { description, .. } if bank.faults.has(Fault::AuthorizeErrorsAsPages) => {
+            Refusal::Page(description)
+        }
+        r => r,
+    };
     match r {
         Refusal::Page(why) => (
             StatusCode::BAD_REQUEST,

@@ -107,6 +107,9 @@ fn verify_assertion(
             "client assertions are not accepted",
         ));
     }
+    if form.get("client_assertion").is_none() && bank.faults.has(Fault::ClientAuthOptional) {
+        return Ok(());
+    }
     if form.get("client_assertion_type").map(String::as_str) != Some(ASSERTION_TYPE) {
         return Err(OAuthError::invalid_client(format!(
             "client_assertion_type must be {ASSERTION_TYPE}"
@@ -122,7 +125,9 @@ fn verify_assertion(
     let (_, claims) = crate::jose::verify_jwt(assertion, &public, &["PS256", "ES256", "RS256"])
         .map_err(|e| OAuthError::invalid_client(format!("client assertion rejected: {e}")))?;
     let s = |k: &str| claims.get(k).and_then(|v| v.as_str()).unwrap_or("");
-    if s("iss") != client.id || s("sub") != client.id {
+    let sub_ok = s("sub") == client.id
+        || (claims.get("sub").is_none() && bank.faults.has(Fault::ClientAuthNoSubAccepted));
+    if s("iss") != client.id || !sub_ok {
         return Err(OAuthError::invalid_client(
             "client assertion iss and sub must be the client_id",
         ));
@@ -149,11 +154,32 @@ fn verify_assertion(
             "client assertion aud {auds:?} is not this server"
         )));
     }
+    // FAPI 2.0 SP §5.3.2.1: the issuer identifier alone, as a string.
+    let issuer_only = claims.get("aud").and_then(|a| a.as_str()) == Some(bank.issuer.as_str());
+    let lenient = bank.faults.has(Fault::Fapi2AssertionAudLenient)
+        || bank.faults.has(Fault::ClientAuthAudIgnored);
+    if client.fapi2 && !issuer_only && !lenient {
+        return Err(OAuthError::invalid_client(
+            "FAPI 2.0: a client assertion's aud must be the issuer identifier, as a string",
+        ));
+    }
+    // FAPI 2.0 SP §5.3.2.1 and RFC 7523 §3: up to 10 s in the future is
+    // clock skew; more than 60 s is refused.
+    let later = ["nbf", "iat"]
+        .iter()
+        .filter_map(|k| claims.get(*k).and_then(|v| v.as_i64()))
+        .max()
+        .unwrap_or(0);
+    if later > now() + 60 && !bank.faults.has(Fault::ClientAuthFutureAssertion) {
+        return Err(OAuthError::invalid_client(
+            "client assertion nbf or iat is more than 60 s in the future",
+        ));
+    }
     let exp = claims
         .get("exp")
         .and_then(|v| v.as_i64())
         .ok_or_else(|| OAuthError::invalid_client("client assertion has no exp"))?;
-    if exp < now() {
+    if exp < now() && !bank.faults.has(Fault::ClientAuthExpIgnored) {
         return Err(OAuthError::invalid_client("client assertion expired"));
     }
     let jti = s("jti");

@@ -16,6 +16,16 @@ use std::sync::Arc;
 /// How far a proof's `iat` may be from the bank's clock, seconds.
 const LEEWAY: i64 = 60;
 
+/// The leeway in force: 60 s, or 5 s under the fault (too strict for the
+/// clock skew FAPI 2 clients may have).
+fn leeway(bank: &Bank) -> i64 {
+    if bank.faults.has(Fault::DpopClockStrict) {
+        5
+    } else {
+        LEEWAY
+    }
+}
+
 fn proof_header(headers: &HeaderMap) -> Option<&str> {
     headers.get("dpop").and_then(|v| v.to_str().ok())
 }
@@ -23,6 +33,16 @@ fn proof_header(headers: &HeaderMap) -> Option<&str> {
 /// The `jkt` a token request's proof binds the tokens to; `None` without a
 /// `DPoP` header (the tokens are then Bearer tokens).
 pub fn token_binding(bank: &Bank, headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+    binding_at(bank, headers, "/token")
+}
+
+/// The `jkt` of the proof sent with a pushed request (RFC 9449 §10.1): the
+/// code will be bound to it.
+pub fn par_binding(bank: &Bank, headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+    binding_at(bank, headers, "/par")
+}
+
+fn binding_at(bank: &Bank, headers: &HeaderMap, path: &str) -> Result<Option<String>, OAuthError> {
     let Some(proof) = proof_header(headers) else {
         return Ok(None);
     };
@@ -34,10 +54,10 @@ pub fn token_binding(bank: &Bank, headers: &HeaderMap) -> Result<Option<String>,
     }
     let expect = ProofCheck {
         method: "POST",
-        url: &bank.url("/token"),
+        url: &bank.url(path),
         access_token: None,
         now: now(),
-        leeway: LEEWAY,
+        leeway: leeway(bank),
     };
     check_fresh(bank, proof, &expect)
         .map(Some)
@@ -64,10 +84,17 @@ fn unchecked_jkt(proof: &str) -> Option<String> {
     }
 }
 
-/// The token of an `Authorization: DPoP …` header.
-pub fn dpop_token(headers: &HeaderMap) -> Option<&str> {
+/// The token of an `Authorization` header under `scheme`, matched without
+/// regard to case (RFC 9110 §11.1) unless `exact` (the fault).
+pub fn scheme_token<'a>(headers: &'a HeaderMap, scheme: &str, exact: bool) -> Option<&'a str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    value.strip_prefix("DPoP ").map(str::trim)
+    let (given, token) = value.split_once(' ')?;
+    let same = if exact {
+        given == scheme
+    } else {
+        given.eq_ignore_ascii_case(scheme)
+    };
+    same.then(|| token.trim())
 }
 
 /// The layer in front of every route: a request that presents a token
@@ -75,7 +102,8 @@ pub fn dpop_token(headers: &HeaderMap) -> Option<&str> {
 /// by the key the token is bound to, with the token's hash (RFC 9449 §7.1).
 /// Otherwise it is answered 401 here; the handlers then trust the scheme.
 pub async fn resource_layer(State(bank): State<Arc<Bank>>, req: Request, next: Next) -> Response {
-    let Some(token) = dpop_token(req.headers()) else {
+    let exact = bank.faults.has(Fault::ResourceSchemeCaseSensitive);
+    let Some(token) = scheme_token(req.headers(), "DPoP", exact) else {
         return next.run(req).await;
     };
     if bank.faults.has(Fault::DpopResourceProofUnchecked) {
@@ -88,7 +116,7 @@ pub async fn resource_layer(State(bank): State<Arc<Bank>>, req: Request, next: N
         url: &url,
         access_token: Some(token),
         now: now(),
-        leeway: LEEWAY,
+        leeway: leeway(&bank),
     };
     let verdict = match (bound, proof_header(req.headers())) {
         (None, _) => Err("the token is not DPoP-bound".to_string()),

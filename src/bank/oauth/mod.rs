@@ -45,6 +45,9 @@ pub struct AuthRequest {
     pub prompt: Option<String>,
     /// `sub` of the `id_token_hint`, when one was sent.
     pub hinted_sub: Option<String>,
+    /// The DPoP key the code is bound to (RFC 9449 §10): `dpop_jkt`, or
+    /// the key of the proof sent with the pushed request.
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthRequest {

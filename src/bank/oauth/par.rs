@@ -3,6 +3,7 @@
 use super::authorize::{validate, Refusal};
 use super::client_auth::ClientForm;
 use super::OAuthError;
+use crate::bank::faults::Fault;
 use crate::bank::state::{Bank, Pushed};
 use crate::bank::store::{now, random_token};
 use axum::extract::State;
@@ -13,16 +14,49 @@ use std::sync::Arc;
 
 const LIFETIME: i64 = 90;
 
+/// RFC 9449 §10.1: a proof sent with the pushed request binds the code to
+/// its key, and must be the key `dpop_jkt` names when both are sent.
+fn bind_to_proof(
+    bank: &Bank,
+    headers: &axum::http::HeaderMap,
+    mut request: crate::bank::oauth::AuthRequest,
+) -> Result<crate::bank::oauth::AuthRequest, OAuthError> {
+    let Some(jkt) = super::dpop::par_binding(bank, headers)? else {
+        return Ok(request);
+    };
+    if bank.faults.has(Fault::DpopJktIgnored) {
+        return Ok(request);
+    }
+    match &request.dpop_jkt {
+        Some(named) if *named != jkt => Err(OAuthError::bad(
+            "invalid_dpop_proof",
+            "the DPoP proof's key is not the one `dpop_jkt` names",
+        )),
+        _ => {
+            request.dpop_jkt = Some(jkt);
+            Ok(request)
+        }
+    }
+}
+
 /// `POST /par`
 pub async fn par(
     State(bank): State<Arc<Bank>>,
-    ClientForm { client, form, .. }: ClientForm,
+    ClientForm {
+        client,
+        form,
+        headers,
+        ..
+    }: ClientForm,
 ) -> Response {
     let client = &client;
     let mut params = form.clone();
     params.insert("client_id".into(), client.id.to_string());
     let request = match validate(&bank, &params, false) {
-        Ok(r) => r,
+        Ok(r) => match bind_to_proof(&bank, &headers, r) {
+            Ok(r) => r,
+            Err(e) => return e.into_response(),
+        },
         Err(Refusal::Page(why)) => return OAuthError::bad("invalid_request", why).into_response(),
         Err(Refusal::Redirect {
             error, description, ..

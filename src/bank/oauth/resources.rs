@@ -17,16 +17,16 @@ use std::sync::Arc;
 /// The live grant behind a Bearer access token; a certificate-bound token
 /// counts only on a connection with the same client certificate (RFC 8705 §3).
 pub fn bearer(bank: &Bank, headers: &HeaderMap, peer: &PeerCertificate) -> Option<TokenGrant> {
-    grant_of(bank, header_token(headers)?, peer)
+    grant_of(bank, header_token(bank, headers)?, peer)
 }
 
 /// The token of an `Authorization: Bearer …` header (RFC 6750 §2.1), or
 /// of `Authorization: DPoP …`, whose proof the DPoP layer checked.
-fn header_token(headers: &HeaderMap) -> Option<(&str, bool)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    match value.strip_prefix("Bearer ") {
-        Some(t) => Some((t.trim(), false)),
-        None => super::dpop::dpop_token(headers).map(|t| (t, true)),
+fn header_token<'a>(bank: &Bank, headers: &'a HeaderMap) -> Option<(&'a str, bool)> {
+    let exact = bank.faults.has(Fault::ResourceSchemeCaseSensitive);
+    match super::dpop::scheme_token(headers, "Bearer", exact) {
+        Some(t) => Some((t, false)),
+        None => super::dpop::scheme_token(headers, "DPoP", exact).map(|t| (t, true)),
     }
 }
 
@@ -96,7 +96,7 @@ pub async fn userinfo_post(
         })
         .flatten()
         .filter(|_| !bank.faults.has(Fault::UserinfoBodyTokenIgnored));
-    let token = match (header_token(&headers), in_body.as_deref()) {
+    let token = match (header_token(&bank, &headers), in_body.as_deref()) {
         (Some(_), Some(_)) => {
             return (
                 StatusCode::BAD_REQUEST,

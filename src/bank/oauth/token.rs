@@ -54,6 +54,11 @@ pub async fn token(
         None => Err(OAuthError::bad("invalid_request", "grant_type is missing")),
     };
     match result {
+        Ok((grant, _)) if !code_key_proven(&bank, &grant, jkt.as_deref()) => OAuthError::bad(
+            "invalid_dpop_proof",
+            "the code is bound to another DPoP key (dpop_jkt)",
+        )
+        .into_response(),
         Ok((mut grant, with_refresh)) => {
             // RFC 8705 §3: tokens requested over mutual TLS are bound to the certificate.
             grant.cnf = peer.thumbprint();
@@ -68,6 +73,13 @@ pub async fn token(
             .into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// RFC 9449 §10: a code bound to a DPoP key is redeemed only with a proof
+/// by that key.
+fn code_key_proven(bank: &Bank, grant: &TokenGrant, proof_jkt: Option<&str>) -> bool {
+    let bound = grant.request.as_ref().and_then(|r| r.dpop_jkt.as_deref());
+    bank.faults.has(Fault::DpopJktIgnored) || bound.is_none() || bound == proof_jkt
 }
 
 /// The success response, with the response-level faults applied.
@@ -187,7 +199,7 @@ fn authorization_code(
     }
     bank.codes.update(code, |g| g.used = true);
     let req = &grant.request;
-    if req.client_id != client.id {
+    if req.client_id != client.id && !bank.faults.has(Fault::TokenCodeNotBoundToClient) {
         return Err(OAuthError::bad(
             "invalid_grant",
             "the code was issued to another client",

@@ -7,7 +7,7 @@ use crate::specs::authorize::*;
 use crate::specs::SpecResult;
 use crate::steps::state::Authorization;
 use crate::steps::Artifact;
-use crate::suite::AuthorizeStep;
+use crate::suite::{AuthorizeStep, ErrorPage};
 use crate::target::ResponseMode;
 use std::collections::HashMap;
 
@@ -21,6 +21,9 @@ pub(super) fn judge(
 ) -> (Vec<SpecResult>, bool) {
     if let Some(why) = &reached.not_run {
         return (vec![REDIRECTED.skip(why.clone())], false);
+    }
+    if let Some(judged) = refusal_without_redirect(step, p, reached) {
+        return (judged, true);
     }
     let Some(callback) = &reached.callback else {
         let why = reached
@@ -71,7 +74,8 @@ pub(super) fn judge(
         _ => {}
     }
     let params = &params;
-    if let Some(expected) = &step.expect_error {
+    let succeeded_as_allowed = step.success_allowed && !params.contains_key("error");
+    if let Some(expected) = step.expect_error.as_ref().filter(|_| !succeeded_as_allowed) {
         let got = params
             .get("error")
             .cloned()
@@ -89,12 +93,19 @@ pub(super) fn judge(
     }
     let code = params.get("code");
     specs.push(CODE.check(code.is_some_and(|c| !c.is_empty()), "a `code`", "absent"));
-    if let Some(sent) = &p.state {
-        let got = params
-            .get("state")
-            .map(String::as_str)
-            .unwrap_or("(absent)");
-        specs.push(STATE.check(got == sent, sent.as_str(), got));
+    let got = params
+        .get("state")
+        .map(String::as_str)
+        .unwrap_or("(absent)");
+    match &p.state {
+        Some(sent) => specs.push(STATE.check(got == sent, sent.as_str(), got)),
+        // No state was sent (or only outside a pushed request, where it
+        // must be ignored): none may come back.
+        None => specs.push(STATE.check(
+            !params.contains_key("state"),
+            "(absent): no state was sent in the request",
+            got,
+        )),
     }
     match params.get("iss") {
         Some(iss) => {
@@ -141,6 +152,38 @@ pub(super) fn judge(
     authorization.id_token = params.get("id_token").cloned();
     authorization.iss = params.get("iss").cloned();
     (specs, code.is_some())
+}
+
+/// The refusals that do not come back to the client: an error page at the
+/// ASPSP (accepted, marked for a person to review, when the step allows
+/// it), and, when only an error page is correct (the redirect URI cannot
+/// be trusted), any redirect to the client. `None`: judge the callback.
+fn refusal_without_redirect(
+    step: &AuthorizeStep,
+    p: &Prepared,
+    reached: &Reached,
+) -> Option<Vec<SpecResult>> {
+    step.expect_error.as_ref()?;
+    match (&reached.callback, &reached.error_page, step.error_page) {
+        (None, Some(page), ErrorPage::Accepted | ErrorPage::Only) => {
+            let mut specs = vec![ERROR_PAGE.fail_because(format!(
+                "{page}: a person must confirm that this page tells the PSU the request was refused (the page is in the evidence)"
+            ))];
+            if step.error_page == ErrorPage::Only {
+                specs.push(NOT_REDIRECTED.pass());
+            }
+            Some(specs)
+        }
+        (Some(cb), _, ErrorPage::Only) => Some(vec![NOT_REDIRECTED.fail(
+            format!("an error page, no redirect to {}", p.redirect_uri),
+            format!("redirected to {}", crate::steps::shown(cb.as_str())),
+        )]),
+        (None, None, ErrorPage::Only) => Some(vec![NOT_REDIRECTED.fail(
+            "an error page at the ASPSP",
+            reached.failure.clone().unwrap_or_else(|| "no page".into()),
+        )]),
+        _ => None,
+    }
 }
 
 /// The label of a page the driver acted on.

@@ -31,6 +31,10 @@ pub(super) struct Reached {
     pub prompt_unknown: bool,
     /// The response came as a page whose form posts it (`form_post`).
     pub posted: bool,
+    /// The ASPSP stopped at a page of its own that is neither a redirect
+    /// nor a login or consent page: status, URL and title, for a person to
+    /// confirm that it shows the error.
+    pub error_page: Option<String>,
 }
 
 /// Whether `url` is the redirect URI (with any response parameters).
@@ -116,6 +120,7 @@ async fn redirect(
         .send(stage, OutgoingRequest::get(url.as_str()))
         .await;
     let mut posted = false;
+    let mut page = None;
     let result = exchange.response().and_then(|r| {
         if let Some(cb) = super::response_mode::posted_callback(&r.body, &url, redirect_uri)
             .filter(|_| r.status == 200)
@@ -124,6 +129,7 @@ async fn redirect(
             return Ok(cb);
         }
         if !(300..400).contains(&r.status) {
+            page = Some(page_seen(r.status, &url, &r.body));
             return Err(format!("expected a redirect to {redirect_uri}, got status {}", r.status));
         }
         let to = location(r, &url)?;
@@ -145,6 +151,7 @@ async fn redirect(
         }
     });
     reached.posted = posted;
+    reached.error_page = page;
     match result {
         Ok(cb) => reached.callback = Some(cb),
         Err(e) => reached.failure = Some(e),
@@ -205,6 +212,7 @@ async fn form(
             settings.consent.as_ref(),
         ) else {
             let why = format!("status {} at {current}: neither the login nor the consent page of the target profile ({})", r.status, title(&r.body));
+            reached.error_page = Some(page_seen(r.status, &current, &r.body));
             return failed(reached, why);
         };
         reached.consent_prompted |= kind == PageKind::Consent;
@@ -270,6 +278,15 @@ fn recognise(
     login
         .filter(|p| matches(p))
         .map(|p| (PageKind::Login, p.clone()))
+}
+
+/// How an ASPSP page that ended the journey is described for review.
+fn page_seen(status: u16, url: &url::Url, body: &str) -> String {
+    format!(
+        "status {status} at {} ({})",
+        shown(url.as_str()),
+        title(body)
+    )
 }
 
 fn title(body: &str) -> String {

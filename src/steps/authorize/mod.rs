@@ -18,7 +18,7 @@ use crate::http::{OutgoingRequest, RequestBody};
 use crate::specs::authorize::*;
 use crate::specs::SpecResult;
 use crate::steps::state::Authorization;
-use crate::suite::{role, AuthorizeStep};
+use crate::suite::{role, AuthorizeStep, DpopJkt};
 use serde_json::Value;
 
 /// Runs an authorize step.
@@ -58,7 +58,13 @@ async fn prepare_and_drive(
         .map_err(early)?;
     let (par, request_object) = step.carriage(ctx.target.variant.request_style);
     let response_mode = step.response_mode.or(ctx.target.variant.response_mode);
-    let prepared = request::prepare(step, &client, response_mode, &*ctx.state).map_err(early)?;
+    let mut prepared =
+        request::prepare(step, &client, response_mode, &*ctx.state).map_err(early)?;
+    if let Some(which) = step.dpop_jkt {
+        prepared
+            .params
+            .push(("dpop_jkt".into(), jkt(which, ctx).map_err(early)?));
+    }
     let mut params =
         request::carry(step, request_object, &prepared, &client, ctx.target).map_err(early)?;
     let mut specs = Vec::new();
@@ -72,17 +78,28 @@ async fn prepare_and_drive(
             .ok_or_else(|| early("no earlier pushed request to reuse".into()))?;
         request_uri = Some(uri);
     } else if par {
-        let uri = push(params.clone(), &client, stage, ctx)
-            .await
-            .map_err(|(spec, why)| (vec![spec], why))?;
+        match push(step, params.clone(), &client, stage, ctx).await {
+            Ok(uri) => request_uri = Some(uri),
+            Err(failure) => return refused_at_par(step, failure, ctx),
+        }
         specs.push(PAR_CREATED.pass());
-        request_uri = Some(uri);
+    }
+    if step.push_only {
+        ctx.state.authorization = Some(remember(step, &prepared, &client.id, request_uri));
+        return Ok(Outcome {
+            specs,
+            artifacts: vec![],
+            ok: true,
+        });
     }
     if let Some(uri) = &request_uri {
         params = vec![
             ("client_id".into(), client.id.clone()),
             ("request_uri".into(), uri.clone()),
         ];
+    }
+    for (k, v) in &step.front_params {
+        params.push((k.clone(), v.render(&*ctx.state).map_err(early)?));
     }
     ctx.state.authorization = Some(remember(step, &prepared, &client.id, request_uri));
     let mut url = url::Url::parse(&endpoint)
@@ -103,7 +120,11 @@ async fn prepare_and_drive(
         return Err(early("the authorization was not recorded".into()));
     };
     let (judged, ok) = callback::judge(step, &prepared, &reached, (issuer, &jwks), authorization);
+    let code = authorization.code.is_some();
     specs.extend(judged);
+    if step.success_allowed && step.expect_error.is_some() && !code {
+        ctx.state.ended = Some("the ASPSP refused the request, which this scenario allows".into());
+    }
     Ok(Outcome {
         specs,
         artifacts: reached.pages,
@@ -111,14 +132,65 @@ async fn prepare_and_drive(
     })
 }
 
+/// The thumbprint an authorization request binds its code to (RFC 9449 §10).
+fn jkt(which: DpopJkt, ctx: &mut StepContext<'_>) -> Result<String, String> {
+    let key = match which {
+        DpopJkt::ScenarioKey => ctx.state.dpop_key()?,
+        DpopJkt::OtherKey => ctx.state.other_dpop_key()?,
+    };
+    Ok(key.thumbprint.clone())
+}
+
+/// Why a pushed request did not give a `request_uri`: the spec result, a
+/// reason for the steps after, and the refusal itself (status and error
+/// code) when the server answered one.
+struct PushFailure {
+    spec: SpecResult,
+    why: String,
+    refusal: Option<(u16, Option<String>)>,
+}
+
+/// A pushed request that was refused: the expected refusal when the step
+/// expects one (RFC 9126 §2.3: PAR errors are token-endpoint style),
+/// else the PAR failure.
+fn refused_at_par(
+    step: &AuthorizeStep,
+    failure: PushFailure,
+    ctx: &mut StepContext<'_>,
+) -> Result<Outcome, Early> {
+    let (Some(expected), Some((status, code))) = (&step.expect_error, &failure.refusal) else {
+        return Err((vec![failure.spec], failure.why));
+    };
+    let got = code.as_deref().unwrap_or("(none)");
+    let ok = (400..500).contains(status) && code.as_deref().is_some_and(|c| expected.accepts(c));
+    if step.success_allowed {
+        ctx.state.ended =
+            Some("the ASPSP refused the pushed request, which this scenario allows".into());
+    }
+    Ok(Outcome {
+        specs: vec![EXPECTED_ERROR.check(
+            ok,
+            format!("the pushed request refused (4xx) with {expected}"),
+            format!("PAR answered {status} with error {got}"),
+        )],
+        artifacts: vec![],
+        ok: true,
+    })
+}
+
 /// Pushes the request (RFC 9126); returns the `request_uri`.
 async fn push(
+    step: &AuthorizeStep,
     params: Vec<(String, String)>,
     client: &crate::target::ClientProfile,
     stage: &str,
     ctx: &mut StepContext<'_>,
-) -> Result<String, (SpecResult, String)> {
-    let skipped = |why: String| (PAR_CREATED.skip(why.clone()), why);
+) -> Result<String, PushFailure> {
+    let skipped = |why: String| PushFailure {
+        spec: PAR_CREATED.skip(why.clone()),
+        why,
+        refusal: None,
+    };
     let endpoint = ctx
         .state
         .endpoint("pushed_authorization_request_endpoint")
@@ -129,8 +201,12 @@ async fn push(
         client,
         token_endpoint,
         &endpoint,
-    );
-    let (form, headers) = request::par_body(params, client, &audience).map_err(skipped)?;
+    )
+    .with(step.client_assertion.as_ref());
+    let (form, mut headers) = request::par_body(params, client, &audience).map_err(skipped)?;
+    let proof = crate::steps::dpop::token_header(step.dpop, ctx.state, &endpoint)
+        .map_err(|e| skipped(format!("the DPoP proof could not be made: {e}")))?;
+    headers.extend(proof);
     let req = OutgoingRequest {
         method: reqwest::Method::POST,
         url: endpoint,
@@ -138,14 +214,20 @@ async fn push(
         body: Some(RequestBody::Form(form)),
     };
     let exchange = ctx.session.send(&format!("{stage} (PAR)"), req).await;
-    let failed = |why: String| {
-        (
-            PAR_CREATED.fail_because(why),
-            "the pushed authorization request failed".to_string(),
-        )
+    let failed = |why: String| PushFailure {
+        spec: PAR_CREATED.fail_because(why),
+        why: "the pushed authorization request failed".to_string(),
+        refusal: None,
     };
     let r = exchange.response().map_err(failed)?;
-    let body = r.json().map_err(failed)?;
+    let body = match r.json() {
+        Ok(b) => b,
+        Err(e) => {
+            let mut f = failed(e);
+            f.refusal = Some((r.status, None));
+            return Err(f);
+        }
+    };
     let uri = body.get("request_uri").and_then(Value::as_str);
     match (
         r.status,
@@ -153,8 +235,8 @@ async fn push(
         body.get("expires_in").and_then(Value::as_i64),
     ) {
         (201, Some(uri), Some(_)) => Ok(uri.to_string()),
-        (status, uri, exp) => Err((
-            PAR_CREATED.fail(
+        (status, uri, exp) => Err(PushFailure {
+            spec: PAR_CREATED.fail(
                 "201 with `request_uri` and `expires_in`",
                 format!(
                     "{status}, request_uri {}, expires_in {}: {}",
@@ -163,8 +245,14 @@ async fn push(
                     request::text(&body)
                 ),
             ),
-            "the pushed authorization request failed".into(),
-        )),
+            why: "the pushed authorization request failed".into(),
+            refusal: Some((
+                status,
+                body.get("error")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            )),
+        }),
     }
 }
 

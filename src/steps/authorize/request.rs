@@ -42,8 +42,8 @@ pub(super) fn prepare(
         .redirect_uri
         .clone()
         .ok_or_else(|| format!("client `{}` has no redirect_uri", client.id))?;
-    let state = step.state.then(random_id);
-    let nonce = step.nonce.then(random_id);
+    let state = step.state.then(|| sized_id(step.state_length));
+    let nonce = step.nonce.then(|| sized_id(step.nonce_length));
     let verifier = step.pkce.then(random_id);
     let mut scope = step.scope.render(values)?;
     if step.reverse_order {
@@ -67,10 +67,14 @@ pub(super) fn prepare(
     add("state", state.clone());
     add("nonce", nonce.clone());
     if let Some(v) = &verifier {
-        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(sha2::Sha256::digest(v.as_bytes()));
+        let method = step.code_challenge_method.as_deref().unwrap_or("S256");
+        let challenge = match method {
+            "plain" => v.clone(),
+            _ => base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(sha2::Sha256::digest(v.as_bytes())),
+        };
         add("code_challenge", Some(challenge));
-        add("code_challenge_method", Some("S256".into()));
+        add("code_challenge_method", Some(method.to_string()));
     }
     if let Some(claims) = &step.claims {
         add("claims", Some(claims.render(values)?.to_string()));
@@ -81,12 +85,23 @@ pub(super) fn prepare(
     );
     add("max_age", step.max_age.map(|m| m.to_string()));
     add("response_mode", response_mode.map(|m| m.name().to_string()));
+    // A step's parameter replaces a generated one of the same name (a
+    // redirect URI that is not registered, another response type).
     for (k, v) in &step.params {
-        add(k, Some(v.render(values)?));
+        let value = v.render(values)?;
+        match params.iter_mut().find(|(n, _)| n == k) {
+            Some(slot) => slot.1 = value,
+            None => params.push((k.clone(), value)),
+        }
     }
+    params.retain(|(k, _)| !step.omit_params.contains(k));
     if step.reverse_order {
         params.reverse();
     }
+    let redirect_uri = params
+        .iter()
+        .find(|(k, _)| k == "redirect_uri")
+        .map_or(redirect_uri, |(_, v)| v.clone());
     Ok(Prepared {
         params,
         state,
@@ -97,6 +112,20 @@ pub(super) fn prepare(
         details,
         response_mode,
     })
+}
+
+/// A random identifier of `len` characters (default 43, 32 random bytes):
+/// FAPI 2 modules send a 64- and a 384-character nonce.
+fn sized_id(len: Option<usize>) -> String {
+    let Some(len) = len else {
+        return random_id();
+    };
+    let mut id = String::with_capacity(len + 43);
+    while id.len() < len {
+        id.push_str(&random_id());
+    }
+    id.truncate(len);
+    id
 }
 
 /// The parameters to send: plain, or `client_id` + `request` (+ the OIDC
@@ -148,6 +177,7 @@ pub(super) fn carry(
 }
 
 /// Adds client authentication to a PAR body; returns the form and headers.
+/// A step's front-channel-only parameters stay out of it.
 pub(super) fn par_body(
     params: Pairs,
     client: &ClientProfile,
