@@ -782,7 +782,8 @@ fn every_fault_the_bank_lists_has_a_test() {
         let covered = OAUTH_FAULTS_TESTED.contains(f)
             || common::SCHEMA_FAULTS.contains(f)
             || common::DISCOVERY_MATRIX.iter().any(|(m, _)| m == f)
-            || common::FLOW_MATRIX.iter().any(|(m, ..)| m == f);
+            || common::FLOW_MATRIX.iter().any(|(m, ..)| m == f)
+            || common::FAPI2_MATRIX.iter().any(|(m, ..)| m == f);
         assert!(
             covered,
             "fault {} has no test showing the misbehaviour",

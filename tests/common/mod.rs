@@ -189,6 +189,18 @@ pub const SCHEMA_FAULTS: &[Fault] = &[PaymentSchemaViolation, PaymentInteraction
 /// Fault → (suite file, scenario, the spec it must break) for the flows.
 pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
     (
+        AuthorizeRedirectsUnregistered,
+        "oidcc.yaml",
+        "registered-redirect-uri",
+        "authorize.not_redirected",
+    ),
+    (
+        AuthorizeErrorsAsPages,
+        "fapi2.yaml",
+        "authorization-request-without-par",
+        "authorize.error_page",
+    ),
+    (
         TokenReuseKeepsTokens,
         "negative.yaml",
         "code-reuse",
@@ -730,3 +742,155 @@ pub fn write_reports(dir: &Path, redactor: probity::http::redact::Redactor, r: &
     writer.scenario(r).expect("scenario written");
     writer.finish().expect("finished");
 }
+
+/// The FAPI 2.0 suite's faults (tests/fapi2.rs): each fault, the `fapi2`
+/// scenario that must catch it, and exactly the specs it changes.
+/// Each fault, the scenario that must catch it, and exactly the specs
+/// (id and verdict) that it makes fail, warn or ask for review. Specs of
+/// later steps that could not run are SKIPPED, which is not a verdict on
+/// the target, so they are not listed.
+pub const FAPI2_MATRIX: &[(Fault, &str, &[(&str, probity::specs::Verdict)])] = &[
+    (
+        Fapi2ParOptional,
+        "authorization-request-without-par",
+        &[("callback.expected_error", probity::specs::Verdict::Failed)],
+    ),
+    (
+        AuthorizeErrorsAsPages,
+        "authorization-request-without-par",
+        &[("authorize.error_page", probity::specs::Verdict::Review)],
+    ),
+    (
+        Fapi2PkceOptional,
+        "pkce-required",
+        &[("callback.expected_error", probity::specs::Verdict::Failed)],
+    ),
+    (
+        Fapi2AnyResponseType,
+        "response-type-token",
+        &[("callback.expected_error", probity::specs::Verdict::Failed)],
+    ),
+    (
+        Fapi2AnyResponseType,
+        "response-type-code-id-token",
+        &[("callback.expected_error", probity::specs::Verdict::Failed)],
+    ),
+    (
+        DiscoveryPkcePlainOffered,
+        "plain-pkce-refused",
+        &[
+            ("callback.expected_error", probity::specs::Verdict::Failed),
+            ("discovery.pkce_no_plain", probity::specs::Verdict::Warning),
+        ],
+    ),
+    (
+        Fapi2AssertionAudLenient,
+        "par-assertion-aud-array",
+        &[("callback.expected_error", probity::specs::Verdict::Failed)],
+    ),
+    (
+        Fapi2AssertionAudLenient,
+        "par-assertion-aud-par-endpoint",
+        &[("callback.expected_error", probity::specs::Verdict::Failed)],
+    ),
+    (
+        Fapi2AssertionAudLenient,
+        "par-assertion-aud-token-endpoint",
+        &[("callback.expected_error", probity::specs::Verdict::Failed)],
+    ),
+    (
+        ClientAuthFutureAssertion,
+        "par-assertion-nbf-over-60s-future",
+        &[("callback.expected_error", probity::specs::Verdict::Failed)],
+    ),
+    (
+        ClientAuthExpIgnored,
+        "client-assertion-expired",
+        &[("token.rejected", probity::specs::Verdict::Failed)],
+    ),
+    (
+        ClientAuthNoSubAccepted,
+        "client-assertion-without-sub",
+        &[("token.rejected", probity::specs::Verdict::Failed)],
+    ),
+    (
+        ClientAuthOptional,
+        "client-assertion-required",
+        &[("token.rejected", probity::specs::Verdict::Failed)],
+    ),
+    (
+        ClientAuthAudIgnored,
+        "client-assertion-wrong-aud",
+        &[("token.rejected", probity::specs::Verdict::Failed)],
+    ),
+    (
+        TokenCodeNotBoundToClient,
+        "code-bound-to-client",
+        &[("token.rejected", probity::specs::Verdict::Failed)],
+    ),
+    (
+        TokenCodeReuseAllowed,
+        "code-reuse-after-one-second",
+        &[("token.rejected", probity::specs::Verdict::Failed)],
+    ),
+    (
+        ParRedirectUriUnchecked,
+        "registered-redirect-uri",
+        &[("authorize.not_redirected", probity::specs::Verdict::Failed)],
+    ),
+    (
+        ParRequestUriAnyClient,
+        "par-request-uri-of-another-client",
+        &[("callback.expected_error", probity::specs::Verdict::Failed)],
+    ),
+    (
+        ParRequestUriParamAccepted,
+        "par-request-uri-in-pushed-request",
+        &[("callback.expected_error", probity::specs::Verdict::Failed)],
+    ),
+    (
+        ParRequestUriReusable,
+        "par-reused-request-uri",
+        &[("callback.expected_error", probity::specs::Verdict::Failed)],
+    ),
+    (
+        PushedStateOverridden,
+        "different-state-outside-pushed-request",
+        &[("callback.state_matches", probity::specs::Verdict::Failed)],
+    ),
+    (
+        PushedStateOverridden,
+        "state-only-outside-pushed-request",
+        &[("callback.state_matches", probity::specs::Verdict::Failed)],
+    ),
+    (
+        PushedStateOverridden,
+        "different-nonce-outside-pushed-request",
+        &[("id_token.nonce_matches", probity::specs::Verdict::Failed)],
+    ),
+    (
+        ResourceSchemeCaseSensitive,
+        "scheme-case-insensitive",
+        &[("userinfo.status_ok", probity::specs::Verdict::Failed)],
+    ),
+    (
+        DpopClockStrict,
+        "dpop-iat-10s-past",
+        &[("par.created", probity::specs::Verdict::Failed)],
+    ),
+    (
+        DpopClockStrict,
+        "dpop-iat-10s-future",
+        &[("par.created", probity::specs::Verdict::Failed)],
+    ),
+    (
+        DpopJktIgnored,
+        "dpop-mismatched-jkt-at-par",
+        &[("callback.expected_error", probity::specs::Verdict::Failed)],
+    ),
+    (
+        DpopJktIgnored,
+        "dpop-token-proof-by-another-key-than-jkt",
+        &[("token.rejected", probity::specs::Verdict::Failed)],
+    ),
+];
