@@ -749,7 +749,10 @@ pub fn write_reports(dir: &Path, redactor: probity::http::redact::Redactor, r: &
 /// (id and verdict) that it makes fail, warn or ask for review. Specs of
 /// later steps that could not run are SKIPPED, which is not a verdict on
 /// the target, so they are not listed.
-pub const FAPI2_MATRIX: &[(Fault, &str, &[(&str, probity::specs::Verdict)])] = &[
+/// A fault, the scenario that catches it, and the specs it changes.
+pub type Fapi2Case = (Fault, &'static str, &'static [(&'static str, probity::specs::Verdict)]);
+
+pub const FAPI2_MATRIX: &[Fapi2Case] = &[
     (
         Fapi2ParOptional,
         "authorization-request-without-par",

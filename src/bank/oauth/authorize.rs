@@ -57,6 +57,16 @@ pub async fn authorize(
         return refuse(&bank, Refusal::Page(unknown));
     };
     match client.consent {
+        ConsentMode::Headless if request.psu_denies => refuse(
+            &bank,
+            Refusal::Redirect {
+                redirect_uri: request.redirect_uri.clone(),
+                state: request.state.clone(),
+                error: "access_denied",
+                description: "the PSU refused the authorization".into(),
+                delivery: request.delivery(),
+            },
+        ),
         ConsentMode::Headless => complete(&bank, request, "psu-alice", now()),
         ConsentMode::Interactive | ConsentMode::InteractiveJs => {
             super::interactive::begin(&bank, &headers, request)
@@ -304,6 +314,9 @@ fn build(
             .get("id_token_hint")
             .and_then(|h| crate::jose::decode_unverified(h).ok())
             .and_then(|(_, c)| c.get("sub").and_then(Value::as_str).map(str::to_string)),
+        psu_denies: p
+            .get("login_hint")
+            .is_some_and(|h| h.starts_with("deny:")),
         dpop_jkt: p
             .get("dpop_jkt")
             .cloned()

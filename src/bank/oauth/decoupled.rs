@@ -216,6 +216,7 @@ pub fn poll(
 fn grant_for(d: &Decoupled) -> TokenGrant {
     let request = AuthRequest {
         dpop_jkt: None,
+        psu_denies: false,
         client_id: d.client_id.clone(),
         redirect_uri: REDIRECT_URI.into(),
         response_type: "code".into(),

@@ -48,6 +48,9 @@ pub struct AuthRequest {
     /// The DPoP key the code is bound to (RFC 9449 §10): `dpop_jkt`, or
     /// the key of the proof sent with the pushed request.
     pub dpop_jkt: Option<String>,
+    /// The simulated PSU refuses (a `login_hint` of `deny:NAME`, as for
+    /// CIBA): the headless consent answers `access_denied`.
+    pub psu_denies: bool,
 }
 
 impl AuthRequest {

@@ -161,6 +161,7 @@ fn request_of(client: &Client, claims: &Map<String, Value>) -> AuthRequest {
     let s = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_string);
     AuthRequest {
         dpop_jkt: None,
+        psu_denies: false,
         client_id: client.id.into(),
         redirect_uri: String::new(),
         response_type: "token".into(),
