@@ -76,6 +76,9 @@ fn declared(step: &RequestStep) -> Vec<(String, String)> {
             format!("should respond with status {s}"),
         ));
     }
+    if step.expect.refused {
+        out.push((REFUSED_ID.to_string(), REFUSED_SHOULD.to_string()));
+    }
     for (name, value) in &step.expect.headers {
         out.push((
             format!("request.header.{name}"),
@@ -109,8 +112,20 @@ fn skipped(step: &RequestStep, reason: &str) -> Outcome {
     }
 }
 
+const REFUSED_ID: &str = "request.refused";
+const REFUSED_SHOULD: &str = "should refuse the request with a 4xx or 5xx status";
+
 fn expectations(step: &RequestStep, r: &RecordedResponse) -> Vec<SpecResult> {
     let mut out = Vec::new();
+    if step.expect.refused {
+        out.push(SpecResult::user(
+            REFUSED_ID.into(),
+            REFUSED_SHOULD.into(),
+            r.status >= 400,
+            "4xx or 5xx".into(),
+            r.status.to_string(),
+        ));
+    }
     if let Some(status) = step.expect.status {
         out.push(SpecResult::user(
             "request.status".into(),

@@ -302,6 +302,10 @@ impl<'de> Deserialize<'de> for JsonPathExpr {
 pub struct Expect {
     /// Expected status code.
     pub status: Option<u16>,
+    /// Any refusal will do: a 4xx or 5xx status (a method the endpoint
+    /// does not serve).
+    #[serde(default)]
+    pub refused: bool,
     /// Expected header values (exact match, case-insensitive names).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
