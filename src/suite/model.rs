@@ -950,3 +950,33 @@ pub struct ConsentStep {
     #[serde(default)]
     pub capture: BTreeMap<String, Capture>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ConsentKind, Statuses};
+
+    #[test]
+    fn statuses_are_one_list_or_one_per_open_banking_version() {
+        let one: Statuses = serde_saphyr::from_str("[A, B]").unwrap();
+        assert_eq!(one.for_version("v4.0").unwrap(), ["A", "B"]);
+        let by: Statuses =
+            serde_saphyr::from_str("{ v3.1: [AcceptedSettlementCompleted], v4.0: [ACSC] }")
+                .unwrap();
+        assert_eq!(
+            by.for_version("v3.1").unwrap(),
+            ["AcceptedSettlementCompleted"]
+        );
+        assert_eq!(by.for_version("v4.0").unwrap(), ["ACSC"]);
+        assert_eq!(by.for_version("v5.0").unwrap_err(), ["v3.1", "v4.0"]);
+    }
+
+    #[test]
+    fn a_new_obie_consent_awaits_authorisation_in_its_versions_words() {
+        let kind = ConsentKind::ObiePayment;
+        assert_eq!(kind.awaiting("v3.1").1, "AwaitingAuthorisation");
+        assert_eq!(kind.awaiting("v4.0").1, "AWAU");
+        assert_eq!(kind.awaiting("v4.1").1, "AWAU");
+        assert_eq!(kind.awaiting("3.1").1, "AwaitingAuthorisation");
+        assert_eq!(ConsentKind::OpPayment.awaiting("v4.0").1, "Unauthorized");
+    }
+}
