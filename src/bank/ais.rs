@@ -1,11 +1,13 @@
 //! OBIE Read/Write style account information: account-access consents
 //! (created with a client token, authorised by an authorization naming them
 //! in `openbanking_intent_id`), then the PSU's accounts, balances and
-//! transactions, as far as the consent's permissions reach.
+//! transactions, as far as the consent's permissions reach. Served under
+//! v3.1 and v4.0 alike ([`ObVersion`]).
 
 use super::faults::Fault;
 use super::mtls::PeerCertificate;
 use super::oauth::TokenGrant;
+use super::ob_version::{ObVersion, StatusOf};
 use super::obie::{error, now, Resource};
 use super::state::Bank;
 use super::store::random_token;
@@ -17,9 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-/// The API base path.
-pub const BASE: &str = "/open-banking/v3.1/aisp";
 
 /// Permissions the bank knows.
 const PERMISSIONS: &[&str] = &[
@@ -81,6 +80,7 @@ fn client_grant(
 pub async fn create_consent(
     State(bank): State<Arc<Bank>>,
     Extension(peer): Extension<PeerCertificate>,
+    Extension(version): Extension<ObVersion>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -109,7 +109,11 @@ pub async fn create_consent(
         );
     }
     let id = format!("aac-{}", random_token());
-    let data = json!({ "ConsentId": id, "Status": "AwaitingAuthorisation", "CreationDateTime": now(), "StatusUpdateDateTime": now(), "Permissions": permissions, "ExpirationDateTime": request.pointer("/Data/ExpirationDateTime") });
+    let mut data = json!({ "ConsentId": id, "Status": "AwaitingAuthorisation", "CreationDateTime": now(), "StatusUpdateDateTime": now(), "Permissions": permissions });
+    // Only when asked for: the schema has no `null` for it.
+    if let Some(expires) = request.pointer("/Data/ExpirationDateTime") {
+        set(&mut data, "ExpirationDateTime", expires.clone());
+    }
     bank.account_consents.insert(
         id.clone(),
         Resource {
@@ -118,14 +122,14 @@ pub async fn create_consent(
             reads: 0,
         },
     );
-    consent_response(&bank, &id, StatusCode::CREATED)
+    consent_response(&bank, version, &id, StatusCode::CREATED)
 }
 
-fn consent_response(bank: &Bank, id: &str, status: StatusCode) -> Response {
+fn consent_response(bank: &Bank, version: ObVersion, id: &str, status: StatusCode) -> Response {
     match bank.account_consents.get(id) {
         Some(c) => respond(
             status,
-            json!({ "Data": c.data, "Risk": {}, "Links": { "Self": bank.url(&format!("{BASE}/account-access-consents/{id}")) }, "Meta": {} }),
+            json!({ "Data": version.with_status(StatusOf::AccountConsent, &c.data), "Risk": {}, "Links": { "Self": bank.url(&format!("{}/account-access-consents/{id}", version.aisp())) }, "Meta": {} }),
         ),
         None => error(
             StatusCode::NOT_FOUND,
@@ -139,12 +143,13 @@ fn consent_response(bank: &Bank, id: &str, status: StatusCode) -> Response {
 pub async fn get_consent(
     State(bank): State<Arc<Bank>>,
     Extension(peer): Extension<PeerCertificate>,
+    Extension(version): Extension<ObVersion>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
     let store = ("accounts", &bank.account_consents);
     match super::obie::reader(&bank, &headers, &peer, store, &id) {
-        Ok(()) => consent_response(&bank, &id, StatusCode::OK),
+        Ok(()) => consent_response(&bank, version, &id, StatusCode::OK),
         Err(r) => r,
     }
 }
@@ -232,24 +237,32 @@ fn admit(
     ))
 }
 
-/// The PSU's accounts (every PSU of the model bank has the same two).
-fn accounts() -> Value {
+/// The PSU's accounts (every PSU of the model bank has the same two), as
+/// `version` names their types.
+fn accounts(version: ObVersion) -> Value {
+    let account = |id: &str, sub_type: &str, nickname: &str, number: &str| {
+        let mut a = json!({ "AccountId": id, "Currency": "GBP", "Nickname": nickname,
+          "Account": [{ "SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": number, "Name": "Mr Kevin" }] });
+        for (field, value) in version.account_type("Personal", sub_type) {
+            set(&mut a, field, json!(value));
+        }
+        a
+    };
     json!([
-        { "AccountId": "22289", "Currency": "GBP", "AccountType": "Personal", "AccountSubType": "CurrentAccount", "Nickname": "Bills",
-          "Account": [{ "SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "80200110203345", "Name": "Mr Kevin" }] },
-        { "AccountId": "31820", "Currency": "GBP", "AccountType": "Personal", "AccountSubType": "Savings", "Nickname": "Household",
-          "Account": [{ "SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "80200110203348", "Name": "Mr Kevin" }] }
+        account("22289", "CurrentAccount", "Bills", "80200110203345"),
+        account("31820", "Savings", "Household", "80200110203348"),
     ])
 }
 
-fn page(bank: &Bank, path: &str, data: Value) -> Value {
-    json!({ "Data": data, "Links": { "Self": bank.url(&format!("{BASE}{path}")) }, "Meta": { "TotalPages": 1 } })
+fn page(bank: &Bank, version: ObVersion, path: &str, data: Value) -> Value {
+    json!({ "Data": data, "Links": { "Self": bank.url(&format!("{}{path}", version.aisp())) }, "Meta": { "TotalPages": 1 } })
 }
 
 /// `GET /accounts`
 pub async fn list(
     State(bank): State<Arc<Bank>>,
     Extension(peer): Extension<PeerCertificate>,
+    Extension(version): Extension<ObVersion>,
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = admit(
@@ -263,16 +276,16 @@ pub async fn list(
     let list = if bank.faults.has(Fault::AccountsEmpty) {
         json!([])
     } else {
-        accounts()
+        accounts(version)
     };
     respond(
         StatusCode::OK,
-        page(&bank, "/accounts", json!({ "Account": list })),
+        page(&bank, version, "/accounts", json!({ "Account": list })),
     )
 }
 
 fn known(id: &str) -> Result<(), Response> {
-    let found = accounts()
+    let found = accounts(ObVersion::V3_1)
         .as_array()
         .is_some_and(|a| a.iter().any(|x| x["AccountId"] == id));
     if found {
@@ -290,13 +303,14 @@ fn known(id: &str) -> Result<(), Response> {
 pub async fn balances(
     State(bank): State<Arc<Bank>>,
     Extension(peer): Extension<PeerCertificate>,
+    Extension(version): Extension<ObVersion>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
     if let Err(r) = admit(&bank, &headers, &peer, &["ReadBalances"]).and_then(|()| known(&id)) {
         return r;
     }
-    let mut balance = json!({ "AccountId": id, "Amount": { "Amount": "1230.00", "Currency": "GBP" }, "CreditDebitIndicator": "Credit", "Type": "InterimAvailable", "DateTime": now() });
+    let mut balance = json!({ "AccountId": id, "Amount": { "Amount": "1230.00", "Currency": "GBP" }, "CreditDebitIndicator": "Credit", "Type": version.balance_type("InterimAvailable"), "DateTime": now() });
     if bank.faults.has(Fault::AccountsBalanceMalformed) {
         balance.as_object_mut().map(|b| b.remove("Amount"));
     }
@@ -304,6 +318,7 @@ pub async fn balances(
         StatusCode::OK,
         page(
             &bank,
+            version,
             &format!("/accounts/{id}/balances"),
             json!({ "Balance": [balance] }),
         ),
@@ -314,6 +329,7 @@ pub async fn balances(
 pub async fn transactions(
     State(bank): State<Arc<Bank>>,
     Extension(peer): Extension<PeerCertificate>,
+    Extension(version): Extension<ObVersion>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
@@ -333,7 +349,7 @@ pub async fn transactions(
             "fault: accounts.transactions_server_error",
         );
     }
-    let tx = |n: u32, amount: &str, indicator: &str| json!({ "AccountId": id, "TransactionId": format!("{id}-{n}"), "Amount": { "Amount": amount, "Currency": "GBP" }, "CreditDebitIndicator": indicator, "Status": "Booked", "BookingDateTime": "2026-11-01T10:00:00+00:00", "TransactionInformation": format!("Transaction {n}") });
+    let tx = |n: u32, amount: &str, indicator: &str| json!({ "AccountId": id, "TransactionId": format!("{id}-{n}"), "Amount": { "Amount": amount, "Currency": "GBP" }, "CreditDebitIndicator": indicator, "Status": version.transaction_status("Booked"), "BookingDateTime": "2026-11-01T10:00:00+00:00", "TransactionInformation": format!("Transaction {n}") });
     let list = json!([
         tx(1, "10.00", "Debit"),
         tx(2, "250.00", "Credit"),
@@ -343,6 +359,7 @@ pub async fn transactions(
         StatusCode::OK,
         page(
             &bank,
+            version,
             &format!("/accounts/{id}/transactions"),
             json!({ "Transaction": list }),
         ),

@@ -17,6 +17,8 @@ pub mod jws;
 mod keys;
 pub mod mtls;
 pub mod oauth;
+mod ob_errors;
+pub mod ob_version;
 pub mod obie;
 pub mod op;
 mod state;
@@ -33,6 +35,7 @@ use crate::target::{
 };
 use axum::routing::{get, post, put};
 use axum::Router;
+use ob_version::ObVersion;
 use state::Bank;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -347,37 +350,45 @@ fn prepare(addr: SocketAddr, issuer: String, faults: FaultSet) -> Result<(Pki, B
     Ok((pki, Bank::new(issuer, keys, faults, small_rsa_jwk, clients)))
 }
 
-/// The OBIE payment initiation API, every answer carrying an interaction id.
-fn pis_routes(bank: Arc<Bank>) -> Router<Arc<Bank>> {
+/// The OBIE payment initiation API of one version, every answer carrying
+/// an interaction id.
+fn pis_routes(bank: Arc<Bank>, version: ObVersion) -> Router<Arc<Bank>> {
+    let base = version.pisp();
     Router::new()
         .route(
-            &format!("{}/domestic-payment-consents", obie::BASE),
+            &format!("{base}/domestic-payment-consents"),
             post(obie::create_consent),
         )
         .route(
-            &format!("{}/domestic-payment-consents/{{id}}", obie::BASE),
+            &format!("{base}/domestic-payment-consents/{{id}}"),
             get(obie::get_consent),
         )
         .route(
-            &format!("{}/domestic-payments", obie::BASE),
+            &format!("{base}/domestic-payments"),
             post(obie::create_payment),
         )
         .route(
-            &format!("{}/domestic-payments/{{id}}", obie::BASE),
+            &format!("{base}/domestic-payments/{{id}}"),
             get(obie::get_payment),
         )
         .route(
-            &format!("{}/domestic-payments/{{id}}/payment-details", obie::BASE),
+            &format!("{base}/domestic-payments/{{id}}/payment-details"),
             get(obie::payment_details),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            bank.clone(),
+            ob_errors::payment_api,
+        ))
+        .layer(axum::Extension(version))
         .layer(axum::middleware::from_fn_with_state(
             bank,
             obie::interaction_id,
         ))
 }
 
-fn ais_routes(bank: Arc<Bank>) -> Router<Arc<Bank>> {
-    let base = ais::BASE;
+/// The OBIE account information API of one version.
+fn ais_routes(bank: Arc<Bank>, version: ObVersion) -> Router<Arc<Bank>> {
+    let base = version.aisp();
     Router::new()
         .route(
             &format!("{base}/account-access-consents"),
@@ -397,9 +408,25 @@ fn ais_routes(bank: Arc<Bank>) -> Router<Arc<Bank>> {
             get(ais::transactions),
         )
         .layer(axum::middleware::from_fn_with_state(
+            bank.clone(),
+            ob_errors::account_api,
+        ))
+        .layer(axum::Extension(version))
+        .layer(axum::middleware::from_fn_with_state(
             bank,
             ais::interaction_id,
         ))
+}
+
+/// Both OBIE APIs in every version the bank serves.
+fn obie_routes(bank: Arc<Bank>) -> Router<Arc<Bank>> {
+    ObVersion::ALL
+        .into_iter()
+        .fold(Router::new(), |router, version| {
+            router
+                .merge(pis_routes(bank.clone(), version))
+                .merge(ais_routes(bank.clone(), version))
+        })
 }
 
 fn op_routes() -> Router<Arc<Bank>> {
@@ -445,9 +472,8 @@ fn router(bank: Arc<Bank>) -> Router {
             "/userinfo",
             get(oauth::resources::userinfo).post(oauth::resources::userinfo_post),
         )
-        .merge(pis_routes(bank.clone()))
+        .merge(obie_routes(bank.clone()))
         .merge(op_routes())
-        .merge(ais_routes(bank.clone()))
         .route("/introspect", post(oauth::resources::introspect))
         .route("/revoke", post(oauth::resources::revoke))
         .layer(axum::middleware::from_fn_with_state(

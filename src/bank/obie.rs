@@ -2,12 +2,15 @@
 //! domestic payments, their status and payment details. Requests carry a
 //! detached JWS (`x-jws-signature`) made with the client's key and an
 //! `x-idempotency-key`; responses are signed with the bank's PS256 key.
+//! Served under v3.1 and v4.0 alike ([`ObVersion`]): the resources are
+//! shared, and each answer speaks the version of the path it came by.
 
 use super::faults::Fault;
 use super::jws::{self, Style};
 use super::mtls::PeerCertificate;
 use super::oauth::resources::bearer;
 use super::oauth::TokenGrant;
+use super::ob_version::{ObVersion, StatusOf};
 use super::state::Bank;
 use super::store::random_token;
 use crate::bank::fields::set;
@@ -19,8 +22,6 @@ use axum::Extension;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// The API base path.
-pub const BASE: &str = "/open-banking/v3.1/pisp";
 /// GETs of a payment before it settles.
 const GETS_TO_SETTLE: u32 = 1;
 
@@ -35,9 +36,10 @@ pub struct Resource {
     pub reads: u32,
 }
 
-/// An OBIE error response.
+/// An OBIE error response (v3.1 codes; [`super::ob_errors`] finishes it
+/// for the version and API). `Id` is a UUID: the schema allows 40 characters.
 pub(super) fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({ "Code": status.as_u16().to_string(), "Id": random_token(), "Message": message, "Errors": [{ "ErrorCode": code, "Message": message }] });
+    let body = json!({ "Code": status.as_u16().to_string(), "Id": crate::ids::uuid(), "Message": message, "Errors": [{ "ErrorCode": code, "Message": message }] });
     (status, axum::Json(body)).into_response()
 }
 
@@ -137,6 +139,7 @@ pub(super) fn now() -> String {
 pub async fn create_consent(
     State(bank): State<Arc<Bank>>,
     Extension(peer): Extension<PeerCertificate>,
+    Extension(version): Extension<ObVersion>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -152,7 +155,7 @@ pub async fn create_consent(
         Err(r) => return r,
     };
     match idempotent(&bank, &grant.client_id, &key, &body) {
-        Ok(Some(id)) => return consent_response(&bank, &id, StatusCode::CREATED),
+        Ok(Some(id)) => return consent_response(&bank, version, &id, StatusCode::CREATED),
         Ok(None) => {}
         Err(r) => return r,
     }
@@ -184,19 +187,21 @@ pub async fn create_consent(
         },
     );
     jws::remember(&bank, &grant.client_id, &key, &body, &id);
-    consent_response(&bank, &id, StatusCode::CREATED)
+    consent_response(&bank, version, &id, StatusCode::CREATED)
 }
 
-fn consent_response(bank: &Bank, id: &str, status: StatusCode) -> Response {
+fn consent_response(bank: &Bank, version: ObVersion, id: &str, status: StatusCode) -> Response {
     match bank.payment_consents.get(id) {
-        Some(mut c) => {
+        Some(c) => {
+            let mut data = version.with_status(StatusOf::PaymentConsent, &c.data);
             if bank.faults.has(Fault::PaymentSchemaViolation) {
-                set(&mut c.data, "Status", json!("Pending"));
+                set(&mut data, "Status", json!("Pending"));
             }
+            let base = version.pisp();
             signed(
                 bank,
                 status,
-                json!({ "Data": c.data, "Risk": {}, "Links": { "Self": bank.url(&format!("{BASE}/domestic-payment-consents/{id}")) }, "Meta": {} }),
+                json!({ "Data": data, "Risk": {}, "Links": { "Self": bank.url(&format!("{base}/domestic-payment-consents/{id}")) }, "Meta": {} }),
             )
         }
         None => error(
@@ -211,6 +216,7 @@ fn consent_response(bank: &Bank, id: &str, status: StatusCode) -> Response {
 pub async fn get_consent(
     State(bank): State<Arc<Bank>>,
     Extension(peer): Extension<PeerCertificate>,
+    Extension(version): Extension<ObVersion>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
@@ -221,7 +227,7 @@ pub async fn get_consent(
         ("payments", &bank.payment_consents),
         &id,
     ) {
-        Ok(()) => consent_response(&bank, &id, StatusCode::OK),
+        Ok(()) => consent_response(&bank, version, &id, StatusCode::OK),
         Err(r) => r,
     }
 }
@@ -259,6 +265,7 @@ pub fn authorise(bank: &Bank, intent_id: &str) {
 pub async fn create_payment(
     State(bank): State<Arc<Bank>>,
     Extension(peer): Extension<PeerCertificate>,
+    Extension(version): Extension<ObVersion>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -267,7 +274,7 @@ pub async fn create_payment(
         Err(r) => return r,
     };
     match idempotent(&bank, &grant.client_id, &key, &body) {
-        Ok(Some(id)) => return payment_response(&bank, &id, StatusCode::CREATED, false),
+        Ok(Some(id)) => return payment_response(&bank, version, &id, StatusCode::CREATED, false),
         Ok(None) => {}
         Err(r) => return r,
     }
@@ -324,11 +331,17 @@ pub async fn create_payment(
         set(&mut c.data, "Status", json!("Consumed"))
     });
     jws::remember(&bank, &grant.client_id, &key, &body, &id);
-    payment_response(&bank, &id, StatusCode::CREATED, false)
+    payment_response(&bank, version, &id, StatusCode::CREATED, false)
 }
 
 /// The payment, advancing its status on reads unless it is stuck.
-fn payment_response(bank: &Bank, id: &str, status: StatusCode, read: bool) -> Response {
+fn payment_response(
+    bank: &Bank,
+    version: ObVersion,
+    id: &str,
+    status: StatusCode,
+    read: bool,
+) -> Response {
     if read && !bank.faults.has(Fault::PaymentStatusStuck) {
         bank.payments.update(id, |p| {
             p.reads += 1;
@@ -347,7 +360,7 @@ fn payment_response(bank: &Bank, id: &str, status: StatusCode, read: bool) -> Re
         Some(p) => signed(
             bank,
             status,
-            json!({ "Data": p.data, "Links": { "Self": bank.url(&format!("{BASE}/domestic-payments/{id}")) }, "Meta": {} }),
+            json!({ "Data": version.with_status(StatusOf::Payment, &p.data), "Links": { "Self": bank.url(&format!("{}/domestic-payments/{id}", version.pisp())) }, "Meta": {} }),
         ),
         None => error(
             StatusCode::NOT_FOUND,
@@ -361,11 +374,12 @@ fn payment_response(bank: &Bank, id: &str, status: StatusCode, read: bool) -> Re
 pub async fn get_payment(
     State(bank): State<Arc<Bank>>,
     Extension(peer): Extension<PeerCertificate>,
+    Extension(version): Extension<ObVersion>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
     match reader(&bank, &headers, &peer, ("payments", &bank.payments), &id) {
-        Ok(()) => payment_response(&bank, &id, StatusCode::OK, true),
+        Ok(()) => payment_response(&bank, version, &id, StatusCode::OK, true),
         Err(r) => r,
     }
 }
@@ -374,6 +388,7 @@ pub async fn get_payment(
 pub async fn payment_details(
     State(bank): State<Arc<Bank>>,
     Extension(peer): Extension<PeerCertificate>,
+    Extension(version): Extension<ObVersion>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
@@ -381,11 +396,15 @@ pub async fn payment_details(
         return r;
     }
     match bank.payments.get(&id) {
-        Some(p) => signed(
-            &bank,
-            StatusCode::OK,
-            json!({ "Data": { "PaymentStatus": [{ "PaymentTransactionId": id, "Status": p.data.get("Status"), "StatusUpdateDateTime": p.data.get("StatusUpdateDateTime") }] }, "Links": { "Self": bank.url(&format!("{BASE}/domestic-payments/{id}/payment-details")) }, "Meta": {} }),
-        ),
+        Some(p) => {
+            let data = version.with_status(StatusOf::Payment, &p.data);
+            let base = version.pisp();
+            signed(
+                &bank,
+                StatusCode::OK,
+                json!({ "Data": { "PaymentStatus": [{ "PaymentTransactionId": id, "Status": data.get("Status"), "StatusUpdateDateTime": data.get("StatusUpdateDateTime") }] }, "Links": { "Self": bank.url(&format!("{base}/domestic-payments/{id}/payment-details")) }, "Meta": {} }),
+            )
+        }
         None => error(
             StatusCode::NOT_FOUND,
             "UK.OBIE.Resource.NotFound",

@@ -279,7 +279,8 @@ fn write_profile(bank: &RunningBank, dir: &Path, http: bool) -> std::io::Result<
          consent:\n  driver: redirect\n  \
          login: {{ url_contains: /login, form: \"form#login-form\", fields: {{ username: {}, password: {} }} }}\n  \
          consent: {{ url_contains: /consent, form: \"form#consent-form\", fields: {{ decision: approve }} }}\n\
-         values:\n  scope: {}\n  resource_scope: {}\n  login_hint: \"{}\"\n  login_hint_denied: \"{}\"\n  login_hint_expired: \"{}\"\n",
+         values:\n  scope: {}\n  resource_scope: {}\n  login_hint: \"{}\"\n  login_hint_denied: \"{}\"\n  login_hint_expired: \"{}\"\n  \
+         ob_version: {}  # Open Banking UK: this bank serves v3.1 and v4.0\n",
         bank.issuer,
         crate::bank::clients::PSU_USERNAME,
         crate::bank::clients::PSU_PASSWORD,
@@ -288,6 +289,7 @@ fn write_profile(bank: &RunningBank, dir: &Path, http: bool) -> std::io::Result<
         v.login_hint.as_deref().unwrap_or_default(),
         v.login_hint_denied.as_deref().unwrap_or_default(),
         v.login_hint_expired.as_deref().unwrap_or_default(),
+        v.ob_version,
     );
     let path = dir.join("target.yaml");
     write_private(&path, &profile)?;

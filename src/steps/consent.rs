@@ -41,7 +41,7 @@ pub(crate) async fn run(step: &ConsentStep, stage: &str, ctx: &mut StepContext<'
             .push(CONSENT_CREATED.skip("the intent could not be created"));
         return outcome;
     };
-    let (spec, ids) = created(step.kind, &r);
+    let (spec, ids) = created(step.kind, ctx.state.ob_version(), &r);
     if spec.verdict == crate::specs::Verdict::Failed {
         outcome.ok = false;
     }
@@ -57,7 +57,11 @@ fn at(path: &str, r: &RecordedResponse) -> Result<String, String> {
 }
 
 /// Judges the created intent; returns the spec and the captured ids.
-fn created(kind: ConsentKind, r: &RecordedResponse) -> (SpecResult, BTreeMap<String, String>) {
+fn created(
+    kind: ConsentKind,
+    ob_version: &str,
+    r: &RecordedResponse,
+) -> (SpecResult, BTreeMap<String, String>) {
     let mut ids = BTreeMap::new();
     for (name, path) in kind.captures() {
         if let Ok(v) = at(path, r) {
@@ -65,7 +69,7 @@ fn created(kind: ConsentKind, r: &RecordedResponse) -> (SpecResult, BTreeMap<Str
         }
     }
     let (id_name, id_path) = kind.id();
-    let (status_path, awaiting) = kind.awaiting();
+    let (status_path, awaiting) = kind.awaiting(ob_version);
     let Some(id) = ids.get(id_name).filter(|id| !id.is_empty()) else {
         return (
             CONSENT_CREATED.fail(format!("an id at {id_path}"), "none"),

@@ -5,7 +5,7 @@ use super::wait::{deadline_after, sleep_until_at_most};
 use super::{Artifact, Outcome, StepContext};
 use crate::http::OutgoingRequest;
 use crate::specs::payment::{STILL_PENDING, TERMINAL_STATUS};
-use crate::suite::PollStatusStep;
+use crate::suite::{PollStatusStep, Statuses};
 use std::time::Duration;
 
 /// Runs a poll_status step.
@@ -18,9 +18,22 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
             Some(p) => p.path.clone(),
             None => serde_json_path::JsonPath::parse("$.Data.Status").map_err(|e| e.to_string())?,
         };
-        Ok((url, token, headers, path))
+        let version = ctx.state.ob_version();
+        let named = |statuses: &Statuses| {
+            statuses
+                .for_version(version)
+                .map(<[String]>::to_vec)
+                .map_err(|named| {
+                    format!(
+                        "the suite names no statuses for Open Banking {version} (only for {})",
+                        named.join(", ")
+                    )
+                })
+        };
+        let statuses = (named(&step.terminal)?, named(&step.pending)?);
+        Ok((url, token, headers, path, statuses))
     })();
-    let (url, token, headers, path) = match prepared {
+    let (url, token, headers, path, (terminal, pending)) = match prepared {
         Ok(p) => p,
         Err(e) => {
             return Outcome {
@@ -61,13 +74,13 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
                     .and_then(|v| v.as_str().map(str::to_string))
             });
         let status = status.unwrap_or_else(|| "(no status)".into());
-        let done = step.terminal.contains(&status);
+        let done = terminal.contains(&status);
         if seen.last() != Some(&status) {
             seen.push(status.clone());
         }
-        let known = done || step.pending.is_empty() || step.pending.contains(&status);
+        let known = done || pending.is_empty() || pending.contains(&status);
         if !known {
-            let allowed = [step.terminal.clone(), step.pending.clone()].concat();
+            let allowed = [terminal.clone(), pending.clone()].concat();
             return Outcome {
                 specs: vec![TERMINAL_STATUS.fail(
                     format!("one of {}", allowed.join(", ")),
@@ -93,14 +106,14 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
         if deadline_after(Duration::from_millis(step.interval_ms.unwrap_or(500))) > deadline {
             // Still on its way is for the assessor (no clause sets a time);
             // anything else at the deadline failed to settle.
-            let pending = step.pending.contains(&status);
-            let spec = if pending {
+            let on_its_way = pending.contains(&status);
+            let spec = if on_its_way {
                 &STILL_PENDING
             } else {
                 &TERMINAL_STATUS
             };
             let result = spec.fail(
-                step.terminal.join(" or "),
+                terminal.join(" or "),
                 format!(
                     "still {status} after {} s (seen: {})",
                     step.timeout_s.unwrap_or(10),
@@ -110,7 +123,7 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
             return Outcome {
                 specs: vec![result],
                 artifacts: vec![],
-                ok: pending,
+                ok: on_its_way,
             };
         }
         sleep_until_at_most(

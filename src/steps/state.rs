@@ -142,6 +142,11 @@ impl ScenarioState {
         }
     }
 
+    /// The profile's Open Banking UK API version (`v3.1`, `v4.0`).
+    pub fn ob_version(&self) -> &str {
+        &self.target.values.ob_version
+    }
+
     /// Closes the scenario's browser, if one was started.
     pub async fn close_browser(&mut self) {
         if let Some(b) = self.browser.take() {

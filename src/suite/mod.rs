@@ -17,8 +17,8 @@ pub use model::{
     ClientCredentialsStep, ClientRole, ConsentKind, ConsentStep, DecoupledMode, DecoupledStep,
     DiscoveryStep, DpopJkt, DpopProof, ErrorPage, Expect, ExpectedError, HttpMethod, IdTokenSource,
     IdTokenStep, JsonPathExpr, PaymentStep, PollStatusStep, RequestObjectMode, RequestStep,
-    Requires, Scenario, Signing, Step, StepKind, Suite, SuiteVariant, TokenGrant, TokenPlacement,
-    TokenStep, UserinfoMethod, UserinfoStep,
+    Requires, Scenario, Signing, Statuses, Step, StepKind, Suite, SuiteVariant, TokenGrant,
+    TokenPlacement, TokenStep, UserinfoMethod, UserinfoStep,
 };
 pub use plan::{client_roles, templates, uses_default_client};
 pub use template::{AuthorizeField, JsonTemplate, Ref, TargetField, Template, TokenField, Values};

@@ -912,13 +912,13 @@ pub struct PollStatusStep {
     /// JSONPath of the status (default `$.Data.Status`).
     pub status_path: Option<JsonPathExpr>,
     /// Statuses that end the polling successfully.
-    pub terminal: Vec<String>,
-    /// Statuses of a payment still on its way (OBIE: `Pending`,
+    pub terminal: Statuses,
+    /// Statuses of a payment still on its way (OBIE v3.1: `Pending`,
     /// `AcceptedSettlementInProcess`): one at the deadline is a warning for
     /// the assessor, since no clause sets a settlement time; a status in
     /// neither list fails at once.
     #[serde(default)]
-    pub pending: Vec<String>,
+    pub pending: Statuses,
     /// Milliseconds between polls (default 500).
     pub interval_ms: Option<u64>,
     /// Give up after this many seconds (default 10).
@@ -926,6 +926,37 @@ pub struct PollStatusStep {
     /// Extra headers (placeholders filled).
     #[serde(default)]
     pub headers: BTreeMap<String, Template>,
+}
+
+/// The statuses a `poll_status` step names: one list, or one list per Open
+/// Banking UK API version (`v3.1: […]`, `v4.0: […]`: v4.0 moved payment
+/// statuses to ISO 20022 codes), chosen by the profile's `ob_version`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Statuses {
+    /// The same statuses whatever the version.
+    Always(Vec<String>),
+    /// One list per version segment of the paths (`v3.1`, `v4.0`).
+    ByObVersion(BTreeMap<String, Vec<String>>),
+}
+
+impl Default for Statuses {
+    fn default() -> Self {
+        Statuses::Always(Vec::new())
+    }
+}
+
+impl Statuses {
+    /// The statuses under `ob_version`, or the versions the suite does name.
+    pub fn for_version(&self, ob_version: &str) -> Result<&[String], Vec<String>> {
+        match self {
+            Statuses::Always(list) => Ok(list),
+            Statuses::ByObVersion(by) => by
+                .get(ob_version)
+                .map(Vec::as_slice)
+                .ok_or_else(|| by.keys().cloned().collect()),
+        }
+    }
 }
 
 /// An account resource below `/accounts/{AccountId}`.
@@ -1013,13 +1044,23 @@ impl ConsentKind {
     }
 
     /// Where the intent's status is, and the status of an intent that
-    /// awaits the PSU's authorisation.
-    pub fn awaiting(self) -> (&'static str, &'static str) {
+    /// awaits the PSU's authorisation. OBIE v4.0 names it by its ISO 20022
+    /// style code (`AWAU`); `ob_version` is the profile's (`v3.1`, `v4.0`).
+    pub fn awaiting(self, ob_version: &str) -> (&'static str, &'static str) {
         match self {
             ConsentKind::OpPayment => ("$.status", "Unauthorized"),
+            _ if ob_major(ob_version).is_some_and(|m| m >= 4) => ("$.Data.Status", "AWAU"),
             _ => ("$.Data.Status", "AwaitingAuthorisation"),
         }
     }
+}
+
+/// The major version of an Open Banking UK version segment (`v4.0` → 4).
+fn ob_major(ob_version: &str) -> Option<u32> {
+    ob_version
+        .strip_prefix('v')
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse().ok())
 }
 
 /// `consent:` — POST the intent with the client's token, judge that it
@@ -1047,4 +1088,34 @@ pub struct ConsentStep {
     /// Further values to keep: name → source.
     #[serde(default)]
     pub capture: BTreeMap<String, Capture>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ConsentKind, Statuses};
+
+    #[test]
+    fn statuses_are_one_list_or_one_per_open_banking_version() {
+        let one: Statuses = serde_saphyr::from_str("[A, B]").unwrap();
+        assert_eq!(one.for_version("v4.0").unwrap(), ["A", "B"]);
+        let by: Statuses =
+            serde_saphyr::from_str("{ v3.1: [AcceptedSettlementCompleted], v4.0: [ACSC] }")
+                .unwrap();
+        assert_eq!(
+            by.for_version("v3.1").unwrap(),
+            ["AcceptedSettlementCompleted"]
+        );
+        assert_eq!(by.for_version("v4.0").unwrap(), ["ACSC"]);
+        assert_eq!(by.for_version("v5.0").unwrap_err(), ["v3.1", "v4.0"]);
+    }
+
+    #[test]
+    fn a_new_obie_consent_awaits_authorisation_in_its_versions_words() {
+        let kind = ConsentKind::ObiePayment;
+        assert_eq!(kind.awaiting("v3.1").1, "AwaitingAuthorisation");
+        assert_eq!(kind.awaiting("v4.0").1, "AWAU");
+        assert_eq!(kind.awaiting("v4.1").1, "AWAU");
+        assert_eq!(kind.awaiting("3.1").1, "AwaitingAuthorisation");
+        assert_eq!(ConsentKind::OpPayment.awaiting("v4.0").1, "Unauthorized");
+    }
 }

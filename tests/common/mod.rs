@@ -750,7 +750,11 @@ pub fn write_reports(dir: &Path, redactor: probity::http::redact::Redactor, r: &
 /// later steps that could not run are SKIPPED, which is not a verdict on
 /// the target, so they are not listed.
 /// A fault, the scenario that catches it, and the specs it changes.
-pub type Fapi2Case = (Fault, &'static str, &'static [(&'static str, probity::specs::Verdict)]);
+pub type Fapi2Case = (
+    Fault,
+    &'static str,
+    &'static [(&'static str, probity::specs::Verdict)],
+);
 
 pub const FAPI2_MATRIX: &[Fapi2Case] = &[
     (

@@ -314,9 +314,7 @@ fn build(
             .get("id_token_hint")
             .and_then(|h| crate::jose::decode_unverified(h).ok())
             .and_then(|(_, c)| c.get("sub").and_then(Value::as_str).map(str::to_string)),
-        psu_denies: p
-            .get("login_hint")
-            .is_some_and(|h| h.starts_with("deny:")),
+        psu_denies: p.get("login_hint").is_some_and(|h| h.starts_with("deny:")),
         dpop_jkt: p
             .get("dpop_jkt")
             .cloned()
