@@ -237,10 +237,14 @@ async fn oidc_plan_from_the_profile_alone(target: &probity::target::Target) -> V
     let client = std::sync::Arc::new(
         probity::http::HttpClient::new(&target.tls, target.http.clone()).expect("client"),
     );
+    // One Chromium for the plan, a context per scenario, as `probity run` does.
+    let browsers = std::sync::Arc::new(probity::steps::Browsers::default());
     let mut results = Vec::new();
     for job in &jobs {
-        results.push(probity::runner::run_scenario(job, target, client.clone()).await);
+        let run = probity::runner::run_scenario_in(job, target, client.clone(), browsers.clone());
+        results.push(run.await);
     }
+    browsers.shut_down().await;
     let reports = write_reports(target, &results);
     let lines: Vec<String> = results
         .iter()
@@ -354,10 +358,18 @@ async fn the_oidc_plan_passes_against_oidc_provider_and_a_broken_grant_loader_fa
     let client = std::sync::Arc::new(
         probity::http::HttpClient::new(&target.tls, target.http.clone()).expect("client"),
     );
+    let browsers = std::sync::Arc::new(probity::steps::Browsers::default());
     let mut dpop = Vec::new();
     for job in &jobs {
-        dpop.push(probity::runner::run_scenario(job, &target, client.clone()).await);
+        let run = probity::runner::run_scenario_in(job, &target, client.clone(), browsers.clone());
+        dpop.push(run.await);
     }
+    assert_eq!(
+        browsers.launched(),
+        1,
+        "one browser for the browser-consent scenarios"
+    );
+    browsers.shut_down().await;
     assert_eq!(dpop.len(), 13);
     assert_eq!(failed(&dpop), Vec::<String>::new());
     for r in &dpop {

@@ -91,3 +91,106 @@ fn three_merged_shards_equal_the_unsharded_run() {
         whole
     );
 }
+
+/// The files a report links to: `src="…"` in HTML, `](…)` in markdown.
+fn links(text: &str) -> Vec<String> {
+    let mut found = vec![];
+    for (open, close) in [("src=\"", '"'), ("](", ')')] {
+        for part in text.split(open).skip(1) {
+            if let Some((link, _)) = part.split_once(close) {
+                found.push(link.to_string());
+            }
+        }
+    }
+    found
+}
+
+/// Screenshots survive a merge: the browser-consent scenarios, run in two
+/// shards, are merged into one report whose markdown and HTML show every
+/// PNG, copied byte for byte from the shard that took it, and listed in
+/// the merged manifest (`probity verify` passes).
+#[test]
+fn merged_shards_keep_their_screenshots() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut shards = vec![];
+    let mut pngs = BTreeMap::new();
+    for k in 1..=2 {
+        let d = dir.path().join(format!("shard{k}"));
+        let spec = format!("{k}/2");
+        let o = probity(&[
+            "run".into(),
+            "-q".into(),
+            "suites/browser-consent.yaml".into(),
+            "--shard".into(),
+            spec,
+            "--out".into(),
+            d.display().to_string(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+        for e in std::fs::read_dir(&d).expect("shard").flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".png") {
+                pngs.insert(name, std::fs::read(e.path()).expect("png"));
+            }
+        }
+        shards.push(d.display().to_string());
+    }
+    assert!(pngs.len() >= 4, "the shards took the screenshots: {pngs:?}");
+    let out = dir.path().join("merged");
+    let mut args: Vec<String> = vec!["report".into(), "merge".into()];
+    args.extend(shards);
+    args.extend(["--out".to_string(), out.display().to_string()]);
+    let o = probity(&args);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let mut shown = std::collections::BTreeSet::new();
+    for e in std::fs::read_dir(&out).expect("merged").flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("browser-consent.") || name.ends_with(".png") {
+            continue;
+        }
+        let text = std::fs::read_to_string(e.path()).expect("report");
+        for link in links(&text).into_iter().filter(|l| l.ends_with(".png")) {
+            let copied = std::fs::read(out.join(&link))
+                .unwrap_or_else(|e| panic!("{name} links {link}, not in the merged report: {e}"));
+            assert_eq!(Some(&copied), pngs.get(&link), "{link} is the shard's PNG");
+            shown.insert(link);
+        }
+    }
+    let taken: std::collections::BTreeSet<String> = pngs.keys().cloned().collect();
+    assert_eq!(
+        shown, taken,
+        "every screenshot is shown in the merged reports"
+    );
+    let verify = probity(&["verify".to_string(), out.display().to_string()]);
+    assert_eq!(verify.status.code(), Some(0), "{verify:?}");
+    // A shard whose report.json names a screenshot outside itself is
+    // refused: the merge copies no file a report does not own.
+    let shard = args
+        .iter()
+        .skip(2)
+        .map(std::path::PathBuf::from)
+        .find(|d| {
+            std::fs::read_to_string(d.join("report.json")).is_ok_and(|j| j.contains(".shot-1.png"))
+        })
+        .expect("a shard with screenshots");
+    let path = shard.join("report.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("json")).expect("json");
+    let shot = json["scenarios"]
+        .as_array_mut()
+        .expect("scenarios")
+        .iter_mut()
+        .flat_map(|s| s["items"].as_array_mut().expect("items").iter_mut())
+        .find(|i| i["kind"] == "screenshot")
+        .expect("a screenshot item");
+    shot["file"] = "../../etc/passwd".into();
+    std::fs::write(&path, json.to_string()).expect("write");
+    args.push("--force".into());
+    let o = probity(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("\"../../etc/passwd\" that is not its own PNG"),
+        "{err}"
+    );
+}

@@ -219,6 +219,8 @@ async fn stop_on_signals(mut signals: Signals, stop: tokio::sync::watch::Sender<
     let _ = stop.send(true);
     signals.next().await;
     eprintln!("interrupted twice: quitting without finishing the reports");
+    // Exiting runs no destructors: the run's browser would outlive it.
+    crate::steps::kill_browsers_now();
     std::process::exit(130);
 }
 

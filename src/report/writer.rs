@@ -4,7 +4,7 @@
 //! The summary, JUnit and the end of the JSON are written once, at the end,
 //! followed by one sync.
 
-use super::model::{Credential, RunInfo, RunSummary, ScenarioReport, SummaryRow};
+use super::model::{Credential, Item, RunInfo, RunSummary, ScenarioReport, SummaryRow};
 use super::{junit, render, write_atomic};
 use crate::http::redact::Redactor;
 use crate::runner::ScenarioResult;
@@ -276,8 +276,9 @@ impl ReportWriter {
             sign_key: None,
             templates: None,
         })?;
-        for f in &files {
+        for (shard, f) in shards.iter().zip(&files) {
             for report in &f.scenarios {
+                copy_screenshots(shard, out, report)?;
                 writer.add(report)?;
             }
         }
@@ -342,6 +343,36 @@ impl ReportWriter {
         let path = self.opts.dir.join(name);
         write_atomic(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
+}
+
+/// Copies the PNGs a shard's scenario report shows into the merged
+/// directory under the same names, so the merged markdown and HTML (which
+/// link them by name) still show them, and the merged manifest lists them.
+/// A name that is not a PNG file of that very report (a `report.json`
+/// edited to point elsewhere) is refused, never followed.
+fn copy_screenshots(shard: &Path, out: &Path, report: &ScenarioReport) -> Result<(), String> {
+    for item in &report.items {
+        let Item::Screenshot { file, .. } = item else {
+            continue;
+        };
+        let own = Path::new(file).file_name() == Some(std::ffi::OsStr::new(file))
+            && file.starts_with(&format!("{}.", report.file))
+            && file.ends_with(".png");
+        if !own {
+            return Err(format!(
+                "{}: scenario {}/{} names a screenshot {file:?} that is not its own PNG",
+                shard.display(),
+                report.suite,
+                report.id
+            ));
+        }
+        let from = shard.join(file);
+        let png = std::fs::read(&from)
+            .map_err(|e| format!("cannot read the screenshot {}: {e}", from.display()))?;
+        let to = out.join(file);
+        write_atomic(&to, &png).map_err(|e| format!("cannot write {}: {e}", to.display()))?;
+    }
+    Ok(())
 }
 
 /// A run directory's `report.json`, read back.

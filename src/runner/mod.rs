@@ -9,7 +9,7 @@ mod scenario;
 
 pub use events::{Counts, RunEvent, ScenarioCounts, ScenarioResult};
 pub use requirements::Requirements;
-pub use scenario::run_scenario;
+pub use scenario::{run_scenario, run_scenario_in};
 
 use crate::http::HttpClient;
 use crate::plans::Conformance;
@@ -84,6 +84,8 @@ pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// size of the run. When `stop` turns true (Ctrl-C), no scenario starts any
 /// more, the running ones get [`STOP_GRACE`] to end, and the rest are
 /// cancelled: they never report, so the reports list them as unfinished.
+/// Scenarios with browser steps share one Chromium, started at the first
+/// and shut down here when the run ends, interrupted or not.
 /// Returns how many scenarios ended.
 pub async fn run(
     plan: Vec<Job>,
@@ -100,6 +102,7 @@ pub async fn run(
     let mut running = tokio::task::JoinSet::new();
     let mut finished = 0;
     let unreachable: Arc<std::sync::OnceLock<String>> = Arc::default();
+    let browsers: Arc<crate::steps::Browsers> = Arc::default();
     'plan: for job in plan {
         while running.len() >= jobs {
             tokio::select! {
@@ -120,18 +123,20 @@ pub async fn run(
             finished += 1;
             continue;
         }
-        let (target, client, events, down) = (
+        let (target, client, events, down, browsers) = (
             target.clone(),
             client.clone(),
             events.clone(),
             unreachable.clone(),
+            browsers.clone(),
         );
         running.spawn(async move {
             events(RunEvent::ScenarioStarted { name: job.name() });
             let started_at = scenario::now_rfc3339();
             // A panic outside the steps is a bug in probity: the scenario is
             // reported FAILED with the message, and the others still count.
-            let result = match guard::catching(run_scenario(&job, &target, client)).await {
+            let scenario = run_scenario_in(&job, &target, client, browsers);
+            let result = match guard::catching(scenario).await {
                 Ok(r) => r,
                 Err(message) => guard::panicked_scenario(&job, started_at, &message),
             };
@@ -153,6 +158,7 @@ pub async fn run(
             }
         }
     }
+    browsers.shut_down().await;
     events(RunEvent::RunFinished);
     finished
 }

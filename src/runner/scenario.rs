@@ -4,7 +4,7 @@ use super::guard::{catching, panicked_step};
 use super::requirements::Requirements;
 use super::{Job, ScenarioResult};
 use crate::http::{HttpClient, Session};
-use crate::steps::{run_step, ScenarioState, StepContext, StepResult};
+use crate::steps::{run_step, Browsers, ScenarioState, StepContext, StepResult};
 use crate::suite::Step;
 use crate::target::Target;
 use std::sync::Arc;
@@ -19,6 +19,21 @@ use std::time::Instant;
 /// capability the metadata does not advertise) stops there and is SKIPPED
 /// with the reason: never FAILED, never PASSED.
 pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -> ScenarioResult {
+    let browsers = Arc::new(Browsers::default());
+    let r = run_scenario_in(job, target, client, browsers.clone()).await;
+    browsers.shut_down().await;
+    r
+}
+
+/// Runs a scenario as [`run_scenario`] does, opening its browser context
+/// (if it has browser steps) in the run's `browsers`, which the caller
+/// shuts down.
+pub async fn run_scenario_in(
+    job: &Job,
+    target: &Target,
+    client: Arc<HttpClient>,
+    browsers: Arc<Browsers>,
+) -> ScenarioResult {
     crate::jose::warm_up();
     let started_at = now_rfc3339();
     let start = Instant::now();
@@ -46,6 +61,7 @@ pub async fn run_scenario(job: &Job, target: &Target, client: Arc<HttpClient>) -
     }
     let mut session = Session::new(client);
     let mut state = ScenarioState::new(target);
+    state.browsers = browsers;
     let mut steps = Vec::with_capacity(job.scenario().steps.len());
     let mut skipped = None;
     let mut metadata_checked = false;

@@ -22,7 +22,7 @@ pub mod token;
 pub mod userinfo;
 mod wait;
 
-pub use authorize::BrowserSession;
+pub use authorize::{kill_browsers_now, BrowserContext, Browsers};
 pub use state::ScenarioState;
 
 use crate::http::{Exchange, Session};

@@ -118,9 +118,11 @@ pub struct ScenarioState {
     pub ended: Option<String>,
     /// A second DPoP key, for proofs by the wrong key.
     pub other_dpop_key: Option<crate::jose::dpop::DpopKey>,
-    /// The scenario's browser (the `browser` consent driver), started at
-    /// its first use: its cookies are the scenario's.
-    pub browser: Option<crate::steps::BrowserSession>,
+    /// The scenario's browser context (the `browser` consent driver),
+    /// opened at its first use: its cookies are the scenario's.
+    pub browser: Option<crate::steps::BrowserContext>,
+    /// The run's browsers, where that context is opened.
+    pub browsers: std::sync::Arc<crate::steps::Browsers>,
 }
 
 impl ScenarioState {
@@ -147,7 +149,7 @@ impl ScenarioState {
         &self.target.values.ob_version
     }
 
-    /// Closes the scenario's browser, if one was started.
+    /// Closes the scenario's browser context, if one was opened.
     pub async fn close_browser(&mut self) {
         if let Some(b) = self.browser.take() {
             b.close().await;

@@ -10,7 +10,7 @@ mod manual;
 mod request;
 mod response_mode;
 
-pub use browser::BrowserSession;
+pub use browser::{kill_all_now as kill_browsers_now, BrowserContext, Browsers};
 pub use drivers::parse_page;
 
 use super::{Outcome, StepContext};

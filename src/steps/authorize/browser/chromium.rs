@@ -1,18 +1,25 @@
-//! Starting Debian's Chromium for a scenario, through WebDriver.
+//! Starting Debian's Chromium for the run, through WebDriver.
 //!
-//! One `chromedriver` and one headless Chromium per scenario that uses the
-//! browser driver, started at its first browser step and closed when the
-//! scenario ends: a WebDriver session is a browser with its own profile, so
-//! cookies (the ASPSP's login session, persisted consent) live exactly as
-//! long as the scenario, and nothing is left running after it.
+//! One `chromedriver` and one headless Chromium serve every scenario of a
+//! run (see [`super::browsers`] for how each scenario gets its own
+//! context in it). chromedriver starts Chromium in a first "launch"
+//! WebDriver session; ending that session quits the browser. Both run in a
+//! process group of their own, so a Ctrl-C on the terminal reaches probity
+//! alone (the running scenarios get their grace, then the run closes the
+//! browser), and killing the group leaves nothing behind, Chromium's
+//! helpers included, even when probity has to exit at once.
 //!
 //! Chromium must trust the target's CA without `--ignore-certificate-errors`.
 //! It reads no CA file on Linux (only an NSS database, which needs `certutil`),
 //! so probity itself connects to the authorization endpoint, verifies the
 //! server certificate against the profile's `tls.ca`, and passes that leaf's
 //! public-key hash in `--ignore-certificate-errors-spki-list`: Chromium then
-//! accepts exactly the key probity has verified, and no other.
+//! accepts exactly the key probity has verified, and no other. The flag is
+//! read at launch, so the run keeps one browser per verified key (in
+//! practice one: a run has one target).
 
+use super::cdp::Cdp;
+use super::group::ProcessGroup;
 use fantoccini::wd::Capabilities;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,27 +28,32 @@ use std::time::Duration;
 pub(super) const INSTALL: &str =
     "the browser consent driver needs Debian's Chromium and its WebDriver: apt-get install chromium chromium-driver";
 
-/// A browser for one scenario.
+/// The run's Chromium, under its chromedriver.
 #[derive(Debug)]
-pub struct BrowserSession {
-    /// The WebDriver session.
-    pub(super) client: fantoccini::Client,
-    /// The hosts whose verified keys this browser was told to accept.
-    pub(super) trusted: Vec<String>,
-    /// `chromedriver`, killed if the scenario ends without [`Self::close`].
-    driver: tokio::process::Child,
-    /// The fresh `--user-data-dir`, removed with the session.
+pub(super) struct Browser {
+    /// The session that launched Chromium: ending it quits the browser.
+    launch: fantoccini::Client,
+    /// chromedriver's address, where each scenario opens its session.
+    pub(super) webdriver: String,
+    /// Where Chromium's DevTools listen (`localhost:PORT`).
+    pub(super) debugger: String,
+    /// The browser-wide DevTools session that makes contexts.
+    pub(super) cdp: Cdp,
+    /// The page-load and script timeouts of every session.
+    pub(super) timeout: Duration,
+    /// chromedriver, Chromium and its helpers; killed when dropped.
+    group: ProcessGroup,
+    /// chromedriver itself, so it is reaped.
+    _driver: tokio::process::Child,
+    /// The fresh `--user-data-dir`; declared last, so it is removed after
+    /// the processes that write into it are dead.
     _profile: tempfile::TempDir,
 }
 
-impl BrowserSession {
+impl Browser {
     /// Starts `chromedriver` and a headless Chromium that accepts the
     /// verified keys in `spki` (base64 SHA-256 of each SubjectPublicKeyInfo).
-    pub(super) async fn start(
-        spki: Vec<String>,
-        trusted: Vec<String>,
-        timeout: Duration,
-    ) -> Result<Self, String> {
+    pub(super) async fn start(spki: &[String], timeout: Duration) -> Result<Self, String> {
         let chromium = find("PROBITY_CHROMIUM", &["chromium", "chromium-browser"])
             .ok_or_else(|| format!("no `chromium` found: {INSTALL}"))?;
         let chromedriver = find("PROBITY_CHROMEDRIVER", &["chromedriver"])
@@ -53,42 +65,102 @@ impl BrowserSession {
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
+            .process_group(0)
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}; {INSTALL}", chromedriver.display()))?;
-        let caps = capabilities(&chromium, profile.path(), &spki, timeout);
-        let url = format!("http://127.0.0.1:{port}");
-        let mut last = String::new();
-        // chromedriver takes a moment to listen; Chromium a moment to start.
-        for _ in 0..100 {
-            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match fantoccini::ClientBuilder::new(connector)
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(client) => {
-                    return Ok(BrowserSession {
-                        client,
-                        trusted,
-                        driver,
-                        _profile: profile,
-                    })
-                }
-                Err(e) => last = e.to_string(),
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err(format!(
-            "Chromium did not start under {}: {last}",
-            chromedriver.display()
-        ))
+        let group = ProcessGroup::of(&driver);
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let caps = capabilities(&chromium, profile.path(), spki, timeout);
+        let launch = connect(&webdriver, caps).await.map_err(|e| {
+            format!(
+                "Chromium did not start under {}: {e}",
+                chromedriver.display()
+            )
+        })?;
+        let debugger = debugger_address(&launch)?;
+        let cdp = Cdp::connect(&debugger).await?;
+        Ok(Browser {
+            launch,
+            webdriver,
+            debugger,
+            cdp,
+            timeout,
+            group,
+            _driver: driver,
+            _profile: profile,
+        })
     }
 
-    /// Ends the WebDriver session (Chromium exits) and `chromedriver`.
-    pub async fn close(mut self) {
-        let _ = self.client.clone().close().await;
-        let _ = self.driver.kill().await;
+    /// The process group of chromedriver and Chromium.
+    pub(super) fn process_group(&self) -> Option<i32> {
+        self.group.id()
+    }
+
+    /// Quits Chromium (ending the launch session), then kills whatever of
+    /// the group is left, chromedriver included.
+    pub(super) async fn shut_down(&self) {
+        let quit = self.launch.clone().close();
+        let _ = tokio::time::timeout(Duration::from_secs(5), quit).await;
+        self.group.kill();
+    }
+}
+
+/// A new WebDriver session with `caps`, retried while chromedriver is not
+/// yet listening or Chromium not yet started.
+pub(super) async fn connect(
+    webdriver: &str,
+    caps: Capabilities,
+) -> Result<fantoccini::Client, String> {
+    let mut last = String::new();
+    for _ in 0..100 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match fantoccini::ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(webdriver)
+            .await
+        {
+            Ok(client) => return Ok(client),
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(last)
+}
+
+/// Where the launched Chromium's DevTools listen, as chromedriver reports
+/// it in the new session's capabilities.
+fn debugger_address(launch: &fantoccini::Client) -> Result<String, String> {
+    launch
+        .capabilities()
+        .and_then(|c| c.get("goog:chromeOptions"))
+        .and_then(|o| o.get("debuggerAddress"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| "chromedriver did not say where Chromium's DevTools listen".into())
+}
+
+/// The capabilities of a scenario's session: it attaches to the run's
+/// Chromium instead of launching one.
+pub(super) fn attach_capabilities(debugger: &str, timeout: Duration) -> Capabilities {
+    object(serde_json::json!({
+        "browserName": "chrome",
+        "acceptInsecureCerts": false,
+        "pageLoadStrategy": "normal",
+        "timeouts": timeouts(timeout),
+        "goog:chromeOptions": { "debuggerAddress": debugger },
+    }))
+}
+
+/// A page load on a busy CI machine can take longer than an element wait.
+fn timeouts(timeout: Duration) -> serde_json::Value {
+    let ms = u64::try_from(timeout.max(Duration::from_secs(30)).as_millis()).unwrap_or(u64::MAX);
+    serde_json::json!({ "pageLoad": ms, "script": ms })
+}
+
+fn object(value: serde_json::Value) -> Capabilities {
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => Capabilities::new(),
     }
 }
 
@@ -121,19 +193,13 @@ fn capabilities(
             spki.join(",")
         ));
     }
-    // A page load on a busy CI machine can take longer than an element wait.
-    let ms = u64::try_from(timeout.max(Duration::from_secs(30)).as_millis()).unwrap_or(u64::MAX);
-    let value = serde_json::json!({
+    object(serde_json::json!({
         "browserName": "chrome",
         "acceptInsecureCerts": false,
         "pageLoadStrategy": "normal",
-        "timeouts": { "pageLoad": ms, "script": ms },
+        "timeouts": timeouts(timeout),
         "goog:chromeOptions": { "binary": chromium, "args": args },
-    });
-    match value {
-        serde_json::Value::Object(map) => map,
-        _ => Capabilities::new(),
-    }
+    }))
 }
 
 /// A program named by the environment variable, or found on `PATH`.

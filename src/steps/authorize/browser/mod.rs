@@ -8,11 +8,18 @@
 //! sent to the redirect URI: probity needs no server there, it reads the URL
 //! of the navigation that failed, and the usual callback checks judge it.
 //! Every page acted on, and the page where it gave up, is captured as a PNG.
+//!
+//! The run starts one Chromium and gives each scenario a fresh browser
+//! context in it ([`browsers`] says what that means and why).
 
+mod browsers;
+mod cdp;
 mod chromium;
+mod group;
 mod script;
 
-pub use chromium::BrowserSession;
+pub use browsers::{BrowserContext, Browsers};
+pub use group::kill_all_now;
 
 use super::drivers::{is_callback, Reached};
 use crate::http::redact::Learned;
@@ -131,7 +138,8 @@ pub(super) async fn drive(
     }
 }
 
-/// The scenario's browser, started at its first browser step.
+/// The scenario's browser context, opened at its first browser step in
+/// the run's browser.
 async fn session(url: &url::Url, ctx: &mut StepContext<'_>) -> Result<Client, String> {
     let host = url.host_str().unwrap_or_default().to_string();
     if let Some(b) = &ctx.state.browser {
@@ -139,7 +147,8 @@ async fn session(url: &url::Url, ctx: &mut StepContext<'_>) -> Result<Client, St
             return Ok(b.client.clone());
         }
         // A browser told to trust another host's key cannot learn a new
-        // one: start afresh (its cookies were for that other host).
+        // one: open a context in the browser for this key (its cookies
+        // were for that other host anyway).
     }
     if let Some(old) = ctx.state.browser.take() {
         old.close().await;
@@ -148,7 +157,12 @@ async fn session(url: &url::Url, ctx: &mut StepContext<'_>) -> Result<Client, St
     if let (Some(ca), "https") = (&ctx.target.tls.ca_pem, url.scheme()) {
         spki.push(chromium::verified_spki(url, ca).await?);
     }
-    let b = BrowserSession::start(spki, vec![host], ctx.target.consent.browser_timeout).await?;
+    let timeout = ctx.target.consent.browser_timeout;
+    let b = ctx
+        .state
+        .browsers
+        .context(&spki, vec![host], timeout)
+        .await?;
     let client = b.client.clone();
     ctx.state.browser = Some(b);
     Ok(client)
