@@ -104,7 +104,10 @@ async fn every_plan_passes_on_the_embedded_bank() {
     }
     let mut problems = Vec::new();
     for (plan, name, r) in futures::future::join_all(runs).await {
-        if !matches!(r.verdict(), Verdict::Passed | Verdict::Warning) {
+        if !matches!(
+            r.verdict(),
+            Verdict::Passed | Verdict::Warning | Verdict::Review
+        ) {
             problems.push(format!(
                 "{plan}: {name} is {:?}: {:?} {:?}",
                 r.verdict(),
