@@ -88,6 +88,7 @@ faults! {
     Fapi2ParOptional => "fapi2.par_optional", "accepts authorization requests from FAPI 2 clients that were not pushed";
     Fapi2PkceOptional => "fapi2.pkce_optional", "accepts pushed requests of FAPI 2 clients without a PKCE challenge";
     Fapi2AnyResponseType => "fapi2.any_response_type", "accepts `response_type` values other than `code` from FAPI 2 clients (issuing a code)";
+    AuthorizePostRefused => "authorize.post_refused", "answers authorization requests sent by POST with 405 Method Not Allowed";
     AuthorizeErrorsAsPages => "authorize.errors_as_pages", "shows an error page for every refused authorization request instead of redirecting the error to the client";
     ParRedirectUriUnchecked => "par.redirect_uri_unchecked", "accepts any `redirect_uri` in a pushed request and later redirects to it";
     ParRequestUriAnyClient => "par.request_uri_any_client", "lets any client use a pushed `request_uri`";

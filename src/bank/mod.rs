@@ -454,7 +454,10 @@ fn router(bank: Arc<Bank>) -> Router {
             get(discovery::configuration),
         )
         .route("/jwks", get(discovery::jwks))
-        .route("/authorize", get(oauth::authorize::authorize))
+        .route(
+            "/authorize",
+            get(oauth::authorize::authorize).post(oauth::authorize::authorize_post),
+        )
         .route("/par", post(oauth::par::par))
         .route("/bc-authorize", post(oauth::decoupled::ciba))
         .route("/headless/authorize", post(oauth::decoupled::headless))

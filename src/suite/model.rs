@@ -624,6 +624,10 @@ pub struct AuthorizeStep {
     /// endpoint: a later step uses the `request_uri`.
     #[serde(default)]
     pub push_only: bool,
+    /// Send the request as a POST form instead of a GET (OIDC Core
+    /// §3.1.2.1: the endpoint must support both); redirect and form drivers.
+    #[serde(default)]
+    pub post: bool,
 }
 
 impl AuthorizeStep {

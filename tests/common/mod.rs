@@ -189,6 +189,12 @@ pub const SCHEMA_FAULTS: &[Fault] = &[PaymentSchemaViolation, PaymentInteraction
 /// Fault → (suite file, scenario, the spec it must break) for the flows.
 pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
     (
+        AuthorizePostRefused,
+        "oidcc.yaml",
+        "post-request",
+        "authorize.redirected_to_client",
+    ),
+    (
         AuthorizeRedirectsUnregistered,
         "oidcc.yaml",
         "registered-redirect-uri",

@@ -42,12 +42,29 @@ pub struct Delivery {
     pub response_mode: Option<String>,
 }
 
+/// `POST /authorize`: OIDC Core §3.1.2.1 requires GET and POST alike; the
+/// parameters come as a form (unless the fault refuses the method).
+pub async fn authorize_post(
+    State(bank): State<Arc<Bank>>,
+    headers: HeaderMap,
+    axum::extract::Form(params): axum::extract::Form<HashMap<String, String>>,
+) -> Response {
+    if bank.faults.has(Fault::AuthorizePostRefused) {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    answer(bank, headers, params)
+}
+
 /// `GET /authorize`
 pub async fn authorize(
     State(bank): State<Arc<Bank>>,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
+    answer(bank, headers, params)
+}
+
+fn answer(bank: Arc<Bank>, headers: HeaderMap, params: HashMap<String, String>) -> Response {
     let request = match validate(&bank, &params, true) {
         Ok(r) => r,
         Err(refusal) => return refuse(&bank, refusal),

@@ -85,40 +85,66 @@ fn refused_scheme(url: &str) -> Option<String> {
 pub(super) async fn drive(
     driver: ConsentDriver,
     url: url::Url,
-    (redirect_uri, pages, psu): (
+    (redirect_uri, pages, psu, post): (
         &str,
         Option<&[crate::target::PageScript]>,
         crate::target::PsuDecision,
+        bool,
     ),
     stage: &str,
     ctx: &mut StepContext<'_>,
 ) -> Reached {
     let target = ctx.target;
+    if post && matches!(driver, ConsentDriver::Browser | ConsentDriver::Manual) {
+        return Reached {
+            not_run: Some(
+                "`post: true` needs the redirect or form driver: a browser or a person opens a URL"
+                    .into(),
+            ),
+            ..Reached::default()
+        };
+    }
+    let first = first_request(&url, post);
     match driver {
         ConsentDriver::Browser => {
             let pages = pages.unwrap_or(&target.consent.pages);
             let pages = crate::target::scripts_for(pages, psu);
             super::browser::drive(url, redirect_uri, &pages, ctx).await
         }
-        ConsentDriver::Redirect => redirect(url, redirect_uri, stage, ctx).await,
-        ConsentDriver::Form => form(url, redirect_uri, stage, ctx).await,
+        ConsentDriver::Redirect => redirect(first, url, redirect_uri, stage, ctx).await,
+        ConsentDriver::Form => form(first, url, redirect_uri, stage, ctx).await,
         ConsentDriver::Manual => {
             super::manual::drive(url, redirect_uri, &ctx.target.consent.manual).await
         }
     }
 }
 
+/// The authorization request as a GET of `url`, or as a POST of its query
+/// as a form to the endpoint.
+fn first_request(url: &url::Url, post: bool) -> OutgoingRequest {
+    if !post {
+        return OutgoingRequest::get(url.as_str());
+    }
+    let form = url.query_pairs().into_owned().collect();
+    let mut endpoint = url.clone();
+    endpoint.set_query(None);
+    OutgoingRequest {
+        method: reqwest::Method::POST,
+        url: endpoint.to_string(),
+        headers: vec![],
+        body: Some(RequestBody::Form(form)),
+    }
+}
+
 async fn redirect(
+    first: OutgoingRequest,
     url: url::Url,
     redirect_uri: &str,
     stage: &str,
     ctx: &mut StepContext<'_>,
 ) -> Reached {
     let mut reached = Reached::default();
-    let exchange = ctx
-        .session
-        .send(stage, OutgoingRequest::get(url.as_str()))
-        .await;
+    let exchange = ctx.session.send(stage, first).await;
     let mut posted = false;
     let mut page = None;
     let result = exchange.response().and_then(|r| {
@@ -167,6 +193,7 @@ enum PageKind {
 }
 
 async fn form(
+    first: OutgoingRequest,
     start: url::Url,
     redirect_uri: &str,
     stage: &str,
@@ -174,7 +201,7 @@ async fn form(
 ) -> Reached {
     let mut reached = Reached::default();
     let settings = ctx.target.consent.clone();
-    let mut request = OutgoingRequest::get(start.as_str());
+    let mut request = first;
     let mut current = start;
     for _ in 0..settings.max_redirects + 4 {
         if let Some(why) = refused_scheme(&request.url) {

@@ -109,7 +109,12 @@ async fn prepare_and_drive(
     let reached = drivers::drive(
         driver,
         url,
-        (&prepared.redirect_uri, step.pages.as_deref(), step.psu),
+        (
+            &prepared.redirect_uri,
+            step.pages.as_deref(),
+            step.psu,
+            step.post,
+        ),
         stage,
         ctx,
     )
