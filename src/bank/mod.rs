@@ -53,6 +53,9 @@ pub struct BankConfig {
     pub faults: FaultSet,
     /// Refuse TLS connections without a client certificate (`serve --mtls`).
     pub require_client_cert: bool,
+    /// Seconds a pushed `request_uri` lives (default 90): tests of its
+    /// expiry shorten it.
+    pub request_uri_lifetime_s: Option<i64>,
 }
 
 impl Default for BankConfig {
@@ -63,6 +66,7 @@ impl Default for BankConfig {
             plain_http: false,
             faults: FaultSet::none(),
             require_client_cert: false,
+            request_uri_lifetime_s: None,
         }
     }
 }
@@ -123,6 +127,10 @@ impl RunningBank {
             .await
             .map_err(|e| BankError::Crypto(e.to_string()))??;
         let issuer = bank.issuer.clone();
+        let mut bank = bank;
+        if let Some(s) = config.request_uri_lifetime_s {
+            bank.request_uri_lifetime = s;
+        }
         let state = Arc::new(bank);
         let app = router(state.clone());
         let handle = axum_server::Handle::new();

@@ -37,6 +37,8 @@ pub struct Bank {
     pub keys: BankKeys,
     /// Faults switched on.
     pub faults: FaultSet,
+    /// Seconds a pushed `request_uri` lives.
+    pub request_uri_lifetime: i64,
     /// A deliberately weak RSA key, generated only under `jwks.small_rsa_key`.
     pub small_rsa_jwk: Option<serde_json::Value>,
     /// Registered clients.
@@ -88,6 +90,7 @@ impl Bank {
             issuer,
             keys,
             faults,
+            request_uri_lifetime: 90,
             small_rsa_jwk,
             clients,
             codes: Store::new(CAPACITY),

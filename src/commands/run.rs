@@ -28,6 +28,10 @@ pub struct RunArgs {
     /// conformance profile. Default: the plans the target profile names, else every scenario.
     #[arg(long = "plan")]
     pub plans: Vec<String>,
+    /// Also run the slow scenarios (a code reused after 30 s, a request_uri
+    /// left to expire); their waits run concurrently with the rest.
+    #[arg(long)]
+    pub slow: bool,
     /// Run only this suite or suite/scenario (repeatable).
     #[arg(long)]
     pub only: Vec<String>,
@@ -349,7 +353,7 @@ fn select_jobs(
     let mut jobs: Vec<runner::Job> = Vec::new();
     let mut shown = Vec::new();
     if names.is_empty() {
-        jobs = runner::plan(suites, &args.only);
+        jobs = runner::plan_with(suites, &args.only, Default::default(), args.slow);
     } else {
         let plans = crate::plans::load_plans(&PathBuf::from("plans"))?;
         for name in &names {
@@ -370,12 +374,12 @@ fn select_jobs(
                 "{} (conformance profile {})",
                 plan.id, plan.conformance
             ));
-            for job in runner::plan_under(suites, &plan.selectors(), plan.conformance) {
-                let wanted = args.only.is_empty()
-                    || args
-                        .only
-                        .iter()
-                        .any(|o| o == &job.suite().name || *o == job.name());
+            for job in runner::plan_with(suites, &plan.selectors(), plan.conformance, true) {
+                let named = args.only.contains(&job.name());
+                let wanted = (args.only.is_empty()
+                    || named
+                    || args.only.iter().any(|o| o == &job.suite().name))
+                    && (!job.scenario().slow || args.slow || named);
                 if wanted && !jobs.iter().any(|j| j.name() == job.name()) {
                     jobs.push(job);
                 }

@@ -54,8 +54,19 @@ pub fn plan(suites: &[Suite], only: &[String]) -> Vec<Job> {
     plan_under(suites, only, Conformance::All)
 }
 
-/// The scenarios `only` selects (all when empty), judged under `conformance`.
+/// The scenarios `only` selects (all when empty), judged under `conformance`;
+/// slow ones only when `only` names them exactly.
 pub fn plan_under(suites: &[Suite], only: &[String], conformance: Conformance) -> Vec<Job> {
+    plan_with(suites, only, conformance, false)
+}
+
+/// As [`plan_under`], with the slow scenarios too when `slow`.
+pub fn plan_with(
+    suites: &[Suite],
+    only: &[String],
+    conformance: Conformance,
+    slow: bool,
+) -> Vec<Job> {
     let mut jobs = Vec::new();
     for suite in suites {
         let suite_arc = Arc::new(suite.clone());
@@ -66,7 +77,10 @@ pub fn plan_under(suites: &[Suite], only: &[String], conformance: Conformance) -
                 conformance,
             };
             let name = job.name();
-            if only.is_empty() || only.iter().any(|o| o == &suite.name || o == &name) {
+            let named = only.iter().any(|o| o == &name);
+            let selected = only.is_empty() || named || only.iter().any(|o| o == &suite.name);
+            let waits = job.scenario().slow && !slow && !named;
+            if selected && !waits {
                 jobs.push(job);
             }
         }

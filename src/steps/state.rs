@@ -50,6 +50,8 @@ pub struct Authorization {
     pub details: Option<Value>,
     /// The `request_uri` the PAR endpoint returned, if pushed.
     pub request_uri: Option<String>,
+    /// When that `request_uri` expires, by the PAR response's `expires_in`.
+    pub request_uri_expires: Option<std::time::Instant>,
     /// From the callback: `code`.
     pub code: Option<String>,
     /// From the callback: a front-channel `id_token`.

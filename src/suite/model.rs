@@ -78,6 +78,10 @@ pub struct Scenario {
     /// the scenario is SKIPPED with the capability named.
     #[serde(default)]
     pub requires: Requires,
+    /// It waits for a code or `request_uri` to age: left out of runs unless
+    /// `--slow` is given or `--only` names it.
+    #[serde(default)]
+    pub slow: bool,
     /// The steps, in order.
     pub steps: Vec<Spanned<Step>>,
 }
@@ -109,7 +113,7 @@ pub enum Step {
     /// A client credentials grant.
     ClientCredentials(ClientCredentialsStep),
     /// An authorization request answered through a consent driver.
-    Authorize(AuthorizeStep),
+    Authorize(Box<AuthorizeStep>),
     /// A token request: authorization code or refresh token.
     Token(TokenStep),
     /// Validate an ID token.
@@ -624,6 +628,11 @@ pub struct AuthorizeStep {
     /// endpoint: a later step uses the `request_uri`.
     #[serde(default)]
     pub push_only: bool,
+    /// Wait until the `request_uri` pushed by an earlier step has expired
+    /// (its `expires_in`, plus a second) before using it; SKIPPED when that
+    /// is over 30 minutes.
+    #[serde(default)]
+    pub after_request_uri_expiry: bool,
     /// Send the request as a POST form instead of a GET (OIDC Core
     /// §3.1.2.1: the endpoint must support both); redirect and form drivers.
     #[serde(default)]

@@ -12,8 +12,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::sync::Arc;
 
-const LIFETIME: i64 = 90;
-
 /// RFC 9449 §10.1: a proof sent with the pushed request binds the code to
 /// its key, and must be the key `dpop_jkt` names when both are sent.
 fn bind_to_proof(
@@ -67,7 +65,7 @@ pub async fn par(
         uri.clone(),
         Pushed {
             request,
-            exp: now() + LIFETIME,
+            exp: now() + bank.request_uri_lifetime,
             used: false,
         },
     );
@@ -79,7 +77,7 @@ pub async fn par(
     (
         status,
         [("cache-control", "no-store")],
-        axum::Json(json!({ "request_uri": uri, "expires_in": LIFETIME })),
+        axum::Json(json!({ "request_uri": uri, "expires_in": bank.request_uri_lifetime })),
     )
         .into_response()
 }

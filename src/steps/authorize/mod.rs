@@ -69,23 +69,37 @@ async fn prepare_and_drive(
         request::carry(step, request_object, &prepared, &client, ctx.target).map_err(early)?;
     let mut specs = Vec::new();
     let mut request_uri = None;
+    let mut expires = None;
     if step.reuse_request_uri {
-        let uri = ctx
-            .state
-            .authorization
-            .as_ref()
+        let earlier = ctx.state.authorization.as_ref();
+        let uri = earlier
             .and_then(|a| a.request_uri.clone())
             .ok_or_else(|| early("no earlier pushed request to reuse".into()))?;
+        expires = earlier.and_then(|a| a.request_uri_expires);
+        if step.after_request_uri_expiry {
+            wait_for_expiry(expires).await.map_err(early)?;
+        }
         request_uri = Some(uri);
     } else if par {
         match push(step, params.clone(), &client, stage, ctx).await {
-            Ok(uri) => request_uri = Some(uri),
+            Ok((uri, expires_in)) => {
+                request_uri = Some(uri);
+                expires = Some(
+                    std::time::Instant::now()
+                        + std::time::Duration::from_secs(expires_in.clamp(0, 86_400) as u64),
+                );
+            }
             Err(failure) => return refused_at_par(step, failure, ctx),
         }
         specs.push(PAR_CREATED.pass());
     }
     if step.push_only {
-        ctx.state.authorization = Some(remember(step, &prepared, &client.id, request_uri));
+        ctx.state.authorization = Some(remember(
+            step,
+            &prepared,
+            &client.id,
+            (request_uri.clone(), expires),
+        ));
         return Ok(Outcome {
             specs,
             artifacts: vec![],
@@ -101,7 +115,12 @@ async fn prepare_and_drive(
     for (k, v) in &step.front_params {
         params.push((k.clone(), v.render(&*ctx.state).map_err(early)?));
     }
-    ctx.state.authorization = Some(remember(step, &prepared, &client.id, request_uri));
+    ctx.state.authorization = Some(remember(
+        step,
+        &prepared,
+        &client.id,
+        (request_uri.clone(), expires),
+    ));
     let mut url = url::Url::parse(&endpoint)
         .map_err(|e| early(format!("authorization_endpoint is not a URL: {e}")))?;
     url.query_pairs_mut().extend_pairs(&params);
@@ -135,6 +154,21 @@ async fn prepare_and_drive(
         artifacts: reached.pages,
         ok,
     })
+}
+
+/// Waits until a pushed `request_uri` has expired, and a second more; the
+/// certification suite skips lifetimes over 30 minutes, and so does this.
+async fn wait_for_expiry(expires: Option<std::time::Instant>) -> Result<(), String> {
+    let at = expires.ok_or("no `expires_in` is known for the earlier request_uri")?;
+    let left = at.saturating_duration_since(std::time::Instant::now());
+    if left > std::time::Duration::from_secs(1800) {
+        return Err(format!(
+            "the request_uri lives {} s more, over the 30 minutes this module waits",
+            left.as_secs()
+        ));
+    }
+    tokio::time::sleep(left + std::time::Duration::from_secs(1)).await;
+    Ok(())
 }
 
 /// The thumbprint an authorization request binds its code to (RFC 9449 §10).
@@ -190,7 +224,7 @@ async fn push(
     client: &crate::target::ClientProfile,
     stage: &str,
     ctx: &mut StepContext<'_>,
-) -> Result<String, PushFailure> {
+) -> Result<(String, i64), PushFailure> {
     let skipped = |why: String| PushFailure {
         spec: PAR_CREATED.skip(why.clone()),
         why,
@@ -239,7 +273,7 @@ async fn push(
         uri,
         body.get("expires_in").and_then(Value::as_i64),
     ) {
-        (201, Some(uri), Some(_)) => Ok(uri.to_string()),
+        (201, Some(uri), Some(expires_in)) => Ok((uri.to_string(), expires_in)),
         (status, uri, exp) => Err(PushFailure {
             spec: PAR_CREATED.fail(
                 "201 with `request_uri` and `expires_in`",
@@ -266,7 +300,7 @@ fn remember(
     step: &AuthorizeStep,
     p: &request::Prepared,
     client_id: &str,
-    request_uri: Option<String>,
+    (request_uri, request_uri_expires): (Option<String>, Option<std::time::Instant>),
 ) -> Authorization {
     Authorization {
         client_id: client_id.to_string(),
@@ -279,6 +313,7 @@ fn remember(
         max_age: step.max_age,
         details: p.details.clone(),
         request_uri,
+        request_uri_expires,
         code: None,
         id_token: None,
         iss: None,
