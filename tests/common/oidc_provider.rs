@@ -103,7 +103,7 @@ pub fn start(mode: Mode) -> Provider {
         "RS256"
     };
     let mut provider_key = RsaKeyPair::generate(2048).unwrap().to_jwk_key_pair();
-    provider_key.set_key_id(&format!("provider-{}", alg.to_lowercase()));
+    provider_key.set_key_id(format!("provider-{}", alg.to_lowercase()));
     provider_key.set_algorithm(alg);
     provider_key.set_key_use("sig");
     let provider_jwks = write(
