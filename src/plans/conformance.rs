@@ -137,10 +137,12 @@ impl Conformance {
             (Oidc | Idura, "discovery.pkce_s256") => Rule::Judge(Warning),
             // OIDC Discovery §3 asks for RS256; FAPI forbids it for ID tokens.
             (_, "discovery.id_token_alg_rs256") if fapi1 || fapi2 => Rule::NotApplicable,
-            // FAPI 1 clauses do not bind a FAPI 2 server.
-            (_, "discovery.response_type_code" | "id_token.s_hash_valid") if fapi2 => {
-                Rule::NotApplicable
-            }
+            // FAPI 1 clauses do not bind a FAPI 2 server; FAPI 2.0 SP asks
+            // nothing of `acr` (an ecosystem may: Open Banking below).
+            (
+                _,
+                "discovery.response_type_code" | "id_token.s_hash_valid" | "id_token.acr_present",
+            ) if fapi2 => Rule::NotApplicable,
             // FAPI 2 SP §5.3.2.1 and §5.3.2.2: PAR, iss (RFC 9207) and
             // private_key_jwt or mTLS client authentication are shall.
             (
@@ -199,7 +201,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn acr_is_not_judged_under_oidc_and_fails_under_open_banking() {
+    fn acr_is_not_judged_under_oidc_or_fapi2_and_fails_under_open_banking() {
         let acr = "id_token.acr_present";
         assert_eq!(
             Conformance::Oidc.rule(acr, Severity::Warning),
@@ -211,6 +213,10 @@ mod tests {
         );
         assert_eq!(
             Conformance::Fapi2SecurityProfile.rule(acr, Severity::Warning),
+            Rule::NotApplicable
+        );
+        assert_eq!(
+            Conformance::Fapi1Advanced.rule(acr, Severity::Warning),
             Rule::Judge(Severity::Warning)
         );
     }

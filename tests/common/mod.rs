@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod oauth;
+pub mod oidc_provider;
 
 use probity::bank::Fault::*;
 use probity::bank::{BankConfig, Fault, FaultSet, RunningBank};

@@ -4,6 +4,8 @@
 //   PROVIDER_JWKS                    the provider's private signing keys (JWKS file)
 //   CLIENT_JWKS                      the private_key_jwt client's public keys (JWKS file)
 //   BROKEN_GRANTS=1                  a grant loader that never remembers consent across authorizations
+//   PROFILE=fapi2                    instead: a FAPI 2.0 Security Profile authorization server (below),
+//                                    whose two clients' public keys are FAPI2_CLIENT_JWKS and FAPI2_SECOND_JWKS
 // Prints one JSON line {"issuer": ...} when it is listening.
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
@@ -99,7 +101,58 @@ const configuration = {
     : {}),
 };
 
-const provider = new Provider(issuer, configuration);
+// A FAPI 2.0 Security Profile authorization server: the package's own `fapi: { profile: '2.0' }`
+// (PKCE S256 required, client assertions addressed to the issuer only, redirect_uri always sent),
+// pushed requests required of every client (RFC 9126 §5), DPoP-bound tokens (RFC 9449), PS256 ID tokens,
+// private_key_jwt as the only client authentication, and no client but the two FAPI 2 clients.
+// Refresh tokens come with every code grant (a bank's policy; FAPI 2 does not tie them to
+// `offline_access`), so the refresh-token module has one to present.
+const fapi2Client = (clientId, jwks) => ({
+  client_id: clientId,
+  redirect_uris: [redirect],
+  response_types: ['code'],
+  grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+  scope: 'openid accounts payments profile email',
+  token_endpoint_auth_method: 'private_key_jwt',
+  token_endpoint_auth_signing_alg: 'ES256',
+  id_token_signed_response_alg: 'PS256',
+  require_pushed_authorization_requests: true,
+  dpop_bound_access_tokens: true,
+  jwks,
+});
+const fapi2Configuration = () => ({
+  jwks: JSON.parse(readFileSync(env('PROVIDER_JWKS'), 'utf8')),
+  clients: [
+    fapi2Client('probity-fapi2', JSON.parse(readFileSync(env('FAPI2_CLIENT_JWKS'), 'utf8'))),
+    fapi2Client('probity-fapi2-second', JSON.parse(readFileSync(env('FAPI2_SECOND_JWKS'), 'utf8'))),
+  ],
+  clientAuthMethods: ['private_key_jwt'],
+  // FAPI 2.0 SP §5.3.2.2: only the authorization code flow.
+  responseTypes: ['code'],
+  scopes: ['openid', 'offline_access', 'accounts', 'payments', 'profile', 'email'],
+  claims: configuration.claims,
+  findAccount: configuration.findAccount,
+  issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+  enabledJWA: {
+    clientAuthSigningAlgValues: ['ES256', 'PS256'],
+    idTokenSigningAlgValues: ['PS256', 'ES256'],
+    requestObjectSigningAlgValues: ['ES256', 'PS256'],
+    userinfoSigningAlgValues: ['PS256', 'ES256'],
+    dPoPSigningAlgValues: ['ES256', 'PS256'],
+  },
+  features: {
+    fapi: { enabled: true, profile: '2.0' },
+    dPoP: { enabled: true },
+    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
+    devInteractions: { enabled: true },
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    claimsParameter: { enabled: true },
+  },
+});
+
+const provider = new Provider(issuer, process.env.PROFILE === 'fapi2' ? fapi2Configuration() : configuration);
 provider.proxy = false;
 const server = https.createServer({ cert: readFileSync(env('TLS_CERT')), key: readFileSync(env('TLS_KEY')) }, provider.callback());
 server.listen(Number(env('PORT')), '127.0.0.1', () => {
