@@ -25,6 +25,11 @@ const codeGrants = ['authorization_code', 'refresh_token'];
 
 const configuration = {
   jwks: JSON.parse(readFileSync(env('PROVIDER_JWKS'), 'utf8')),
+  // OIDC Core §3.1.2.1: the authorization endpoint MUST accept POST as well
+  // as GET (oidcc/post-request); the package turns POST on only with
+  // SameSite=None session cookies.
+  enableHttpPostMethods: true,
+  cookies: { long: { sameSite: 'none' } },
   clients: [
     // The default client may also use the hybrid flow (the oidc plan's `code id_token` scenario).
     { ...common, client_id: 'probity-basic', client_secret: 'probity-basic-secret', token_endpoint_auth_method: 'client_secret_basic', grant_types: [...codeGrants, 'client_credentials', 'implicit'], response_types: ['code', 'code id_token'] },
