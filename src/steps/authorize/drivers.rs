@@ -238,7 +238,7 @@ async fn form(
             settings.login.as_ref(),
             settings.consent.as_ref(),
         ) else {
-            let why = format!("status {} at {current}: neither the login nor the consent page of the target profile ({})", r.status, title(&r.body));
+            let why = format!("status {} at {current}: neither the login nor the consent page of the target profile ({})", r.status, shown(&title(&r.body)));
             reached.error_page = Some(page_seen(r.status, &current, &r.body));
             return failed(reached, why);
         };
@@ -312,7 +312,7 @@ fn page_seen(status: u16, url: &url::Url, body: &str) -> String {
     format!(
         "status {status} at {} ({})",
         shown(url.as_str()),
-        title(body)
+        shown(&title(body))
     )
 }
 
