@@ -70,6 +70,7 @@ faults! {
     PaymentInteractionIdDropped => "payment.interaction_id_dropped", "leaves the required `x-fapi-interaction-id` header out of its payment API answers";
     PaymentStatusUnknown => "payment.status_unknown", "settles payments with the status `Settled`, which the OBIE status model does not have";
     TokenReuseKeepsTokens => "token.reuse_keeps_tokens", "keeps the tokens of an authorization code when the code is replayed";
+    UserinfoRequestedClaimsIgnored => "userinfo.requested_claims_ignored", "ignores the `userinfo` member of the `claims` parameter";
     UserinfoScopeClaimsMissing => "userinfo.scope_claims_missing", "returns only `sub` at UserInfo, whatever the `profile`, `email`, `address` or `phone` scopes granted";
     TokenPkceIgnored => "token.pkce_ignored", "issues tokens without checking the PKCE `code_verifier`";
     ParRequestUriReusable => "par.request_uri_reusable", "accepts a pushed `request_uri` more than once";

@@ -48,6 +48,8 @@ pub struct Authorization {
     pub max_age: Option<i64>,
     /// `authorization_details` sent (RFC 9396), if any.
     pub details: Option<Value>,
+    /// The `claims` parameter sent, if any (OIDC Core §5.5).
+    pub claims: Option<Value>,
     /// The `request_uri` the PAR endpoint returned, if pushed.
     pub request_uri: Option<String>,
     /// When that `request_uri` expires, by the PAR response's `expires_in`.

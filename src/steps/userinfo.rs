@@ -117,6 +117,12 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
         .or_else(|| ctx.state.authorization.as_ref().map(|a| a.scope.clone()))
         .unwrap_or_default();
     specs.extend(scope_claims(&granted, &body));
+    let asked = ctx
+        .state
+        .authorization
+        .as_ref()
+        .and_then(|a| a.claims.as_ref());
+    specs.extend(requested_claims(asked, &body));
     let artifacts = vec![Artifact::Claims {
         label: "UserInfo claims".into(),
         claims: Value::Object(body),
@@ -198,6 +204,29 @@ fn scope_claims(
         } else {
             format!("none of the claims of {}", missing.join(", "))
         },
+    ))
+}
+
+/// The claims the `claims` parameter asked of UserInfo that did not come
+/// back (OIDC Core §5.5: an OP may withhold them, so a warning).
+fn requested_claims(
+    asked: Option<&Value>,
+    body: &serde_json::Map<String, Value>,
+) -> Option<crate::specs::SpecResult> {
+    let names: Vec<&String> = asked?.get("userinfo")?.as_object()?.keys().collect();
+    if names.is_empty() {
+        return None;
+    }
+    let missing: Vec<&str> = names
+        .iter()
+        .filter(|n| !body.contains_key(n.as_str()))
+        .map(|n| n.as_str())
+        .collect();
+    let wanted: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+    Some(REQUESTED_CLAIMS.check(
+        missing.is_empty(),
+        wanted.join(", "),
+        format!("missing: {}", missing.join(", ")),
     ))
 }
 

@@ -190,6 +190,12 @@ pub const SCHEMA_FAULTS: &[Fault] = &[PaymentSchemaViolation, PaymentInteraction
 /// Fault → (suite file, scenario, the spec it must break) for the flows.
 pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
     (
+        UserinfoRequestedClaimsIgnored,
+        "oidcc.yaml",
+        "claims-essential",
+        "userinfo.requested_claims",
+    ),
+    (
         AuthorizePostRefused,
         "oidcc.yaml",
         "post-request",

@@ -142,7 +142,31 @@ fn claims(bank: &Bank, grant: TokenGrant) -> Response {
             scope_claims(scope, &mut body);
         }
     }
+    if !bank.faults.has(Fault::UserinfoRequestedClaimsIgnored) {
+        requested_claims(grant.request.as_ref(), &mut body);
+    }
     axum::Json(body).into_response()
+}
+
+/// OIDC Core §5.5: the claims the `claims` parameter asked of UserInfo,
+/// those the PSU has (every standard scope's claims are the PSU's).
+fn requested_claims(request: Option<&super::AuthRequest>, body: &mut serde_json::Value) {
+    let Some(asked) = request
+        .and_then(|r| r.claims.as_ref())
+        .and_then(|c| c.get("userinfo"))
+        .and_then(serde_json::Value::as_object)
+    else {
+        return;
+    };
+    let mut all = json!({});
+    for scope in ["profile", "email", "address", "phone"] {
+        scope_claims(scope, &mut all);
+    }
+    for name in asked.keys() {
+        if let (Some(v), Some(out)) = (all.get(name), body.as_object_mut()) {
+            out.insert(name.clone(), v.clone());
+        }
+    }
 }
 
 /// The PSU's claims a standard scope asks for (OIDC Core §5.4).

@@ -312,6 +312,11 @@ fn remember(
         code_verifier: p.verifier.clone(),
         max_age: step.max_age,
         details: p.details.clone(),
+        claims: p
+            .params
+            .iter()
+            .find(|(k, _)| k == "claims")
+            .and_then(|(_, v)| serde_json::from_str(v).ok()),
         request_uri,
         request_uri_expires,
         code: None,
