@@ -313,19 +313,7 @@ async fn prism_refuses_a_bad_request_so_the_check_can_fail() {
     t.api_base = pisp.url.clone();
     let r = common::run_yaml(
         &t,
-        r#"suite: unsigned
-scenarios:
-  - id: consent-without-signature
-    name: A payment consent sent without its x-jws-signature
-    steps:
-      - discovery: {}
-      - client_credentials: { client: jwt, scope: payments }
-      - payment:
-          client: jwt
-          sign: none
-          url: "{{ target.ob_base }}/pisp/domestic-payment-consents"
-          json: { Data: { Initiation: { InstructionIdentification: "A", EndToEndIdentification: "B", InstructedAmount: { Amount: "1.00", Currency: "GBP" }, CreditorAccount: { SchemeName: "UK.OBIE.SortCodeAccountNumber", Identification: "08080021325698", Name: "ACME" } } }, Risk: {} }
-"#,
+        common::UNSIGNED_CONSENT_SUITE,
         "consent-without-signature",
     )
     .await;

@@ -183,23 +183,7 @@ async fn every_request_probity_sends_in_the_open_banking_suites_is_valid_headers
 async fn a_request_without_a_required_header_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("unsigned.yaml");
-    std::fs::write(
-        &path,
-        r#"suite: unsigned
-scenarios:
-  - id: consent-without-signature
-    name: A payment consent sent without its x-jws-signature
-    steps:
-      - discovery: {}
-      - client_credentials: { client: jwt, scope: payments }
-      - payment:
-          client: jwt
-          sign: none
-          url: "{{ target.ob_base }}/pisp/domestic-payment-consents"
-          json: { Data: { Initiation: { InstructionIdentification: "A", EndToEndIdentification: "B", InstructedAmount: { Amount: "1.00", Currency: "GBP" }, CreditorAccount: { SchemeName: "UK.OBIE.SortCodeAccountNumber", Identification: "08080021325698", Name: "ACME" } } }, Risk: {} }
-"#,
-    )
-    .unwrap();
+    std::fs::write(&path, common::UNSIGNED_CONSENT_SUITE).unwrap();
     let suite = probity::suite::load_suite(&path).unwrap();
     let bank = common::bank(&[]).await;
     let r = common::run_loaded(&target(&bank), &suite, "consent-without-signature").await;

@@ -914,3 +914,19 @@ pub const FAPI2_MATRIX: &[Fapi2Case] = &[
         &[("token.rejected", probity::specs::Verdict::Failed)],
     ),
 ];
+
+/// A suite whose payment consent goes out without its `x-jws-signature`:
+/// a request the OBIE OpenAPI refuses (tests/schema.rs, tests/prism.rs).
+pub const UNSIGNED_CONSENT_SUITE: &str = r#"suite: unsigned
+scenarios:
+  - id: consent-without-signature
+    name: A payment consent sent without its x-jws-signature
+    steps:
+      - discovery: {}
+      - client_credentials: { client: jwt, scope: payments }
+      - payment:
+          client: jwt
+          sign: none
+          url: "{{ target.ob_base }}/pisp/domestic-payment-consents"
+          json: { Data: { Initiation: { InstructionIdentification: "A", EndToEndIdentification: "B", InstructedAmount: { Amount: "1.00", Currency: "GBP" }, CreditorAccount: { SchemeName: "UK.OBIE.SortCodeAccountNumber", Identification: "08080021325698", Name: "ACME" } } }, Risk: {} }
+"#;
