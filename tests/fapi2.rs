@@ -18,8 +18,11 @@ fn suite() -> probity::suite::Suite {
 /// being the FAPI 2 client of that authentication method.
 fn declared(t: &Target, auth: ClientAuthMethod, sender: SenderConstraint) -> Target {
     let mut t = t.clone();
-    let role = match auth {
-        ClientAuthMethod::TlsClientAuth => "fapi2-mtls",
+    // The bank's certificate-authenticated client for DPoP is registered
+    // with `dpop_bound_access_tokens`: its certificate binds no token.
+    let role = match (auth, sender) {
+        (ClientAuthMethod::TlsClientAuth, SenderConstraint::Dpop) => "fapi2-mtls-dpop",
+        (ClientAuthMethod::TlsClientAuth, _) => "fapi2-mtls",
         _ => "fapi2",
     };
     t.client = t.client_named(Some(role)).expect("bank client").clone();
@@ -102,6 +105,20 @@ async fn the_suite_passes_under_every_fapi2_variant_and_skips_what_a_variant_can
         let quick = suite.scenarios.iter().filter(|s| !s.slow).count();
         assert_eq!(passed + skipped.len(), quick, "{label}");
     }
+}
+
+#[tokio::test]
+async fn the_rs256_assertion_module_skips_a_client_whose_key_is_not_an_rsa_ps256_key() {
+    let bank = common::bank(&[]).await;
+    let mut target = bank.target();
+    // The second FAPI 2 client's key is EC (ES256).
+    let ec = target.client_named(Some("fapi2-second")).unwrap().clone();
+    target.clients.insert("fapi2".into(), ec);
+    let r = common::run_loaded(&target, &suite(), "client-assertion-rs256").await;
+    assert_eq!(r.verdict(), Verdict::Skipped, "{:?}", common::failures(&r));
+    let why = r.not_judged().unwrap_or_default();
+    assert!(why.contains("signs with ES256"), "{why}");
+    assert!(r.steps.is_empty(), "no request was sent");
 }
 
 #[tokio::test]

@@ -188,7 +188,28 @@ async fn the_fapi2_security_profile_plan_passes_against_oidc_provider_under_dpop
             .expect("the error page judged");
         assert_eq!(page.verdict, Verdict::Review, "{}", name(r));
     }
-    assert_eq!(results.len(), 63, "the plan's scenarios");
+    // The provider demands DPoP nonces (requireNonce): probity followed
+    // `use_dpop_nonce` at PAR, token and UserInfo, and a nonce it never
+    // supplied was refused at both servers.
+    let spec_of = |scenario: &str, spec: &str| {
+        results
+            .iter()
+            .find(|r| name(r) == scenario)
+            .and_then(|r| r.spec(spec))
+            .map(|s| s.verdict)
+    };
+    assert_eq!(
+        spec_of("fapi2/happy-flow", "dpop.nonce_supplied"),
+        Some(Verdict::Passed)
+    );
+    for scenario in ["dpop/token-wrong-nonce", "dpop/resource-wrong-nonce"] {
+        assert_eq!(
+            spec_of(scenario, "dpop.nonce_checked"),
+            Some(Verdict::Passed),
+            "{scenario}"
+        );
+    }
+    assert_eq!(results.len(), 68, "the plan's scenarios");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(60),
         "{:?}",

@@ -67,6 +67,9 @@ pub struct Client {
     /// PKCE S256 and `response_type=code`, and its client assertions
     /// addressed to the issuer alone (FAPI 2.0 SP §5.3.2).
     pub fapi2: bool,
+    /// Registered with `dpop_bound_access_tokens` (RFC 9449 §5.2): a token
+    /// request without a DPoP proof is refused, even with a certificate.
+    pub dpop_bound: bool,
 }
 
 /// Client ids.
@@ -90,12 +93,19 @@ pub const FAPI2: &str = "probity-fapi2";
 pub const FAPI2_SECOND: &str = "probity-fapi2-second";
 /// Client ids.
 pub const FAPI2_MTLS: &str = "probity-fapi2-mtls";
+/// Client ids.
+pub const FAPI2_MTLS_DPOP: &str = "probity-fapi2-mtls-dpop";
 
-/// The registered clients, with fresh EC keys; the mTLS client is bound to
+/// The registered clients, with fresh EC keys (the FAPI 2 client's is RSA); the mTLS client is bound to
 /// the certificate with thumbprint `mtls_cert`.
 pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
     let key = |kid: &str| -> Result<Jwk, josekit::JoseError> {
         let mut k = EcKeyPair::generate(EcCurve::P256)?.to_jwk_key_pair();
+        k.set_key_id(kid);
+        Ok(k)
+    };
+    let rsa_key = |kid: &str| -> Result<Jwk, josekit::JoseError> {
+        let mut k = josekit::jwk::alg::rsa::RsaKeyPair::generate(2048)?.to_jwk_key_pair();
         k.set_key_id(kid);
         Ok(k)
     };
@@ -109,6 +119,7 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             allow_unsigned_request: true,
             cert_thumbprint: None,
             fapi2: false,
+            dpop_bound: false,
         },
         Client {
             id: POST,
@@ -119,6 +130,7 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             allow_unsigned_request: false,
             cert_thumbprint: None,
             fapi2: false,
+            dpop_bound: false,
         },
         Client {
             id: JWT,
@@ -129,6 +141,7 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             allow_unsigned_request: false,
             cert_thumbprint: None,
             fapi2: false,
+            dpop_bound: false,
         },
         Client {
             id: PUBLIC,
@@ -139,6 +152,7 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             allow_unsigned_request: false,
             cert_thumbprint: None,
             fapi2: false,
+            dpop_bound: false,
         },
         Client {
             id: INTERACTIVE,
@@ -149,6 +163,7 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             allow_unsigned_request: false,
             cert_thumbprint: None,
             fapi2: false,
+            dpop_bound: false,
         },
         Client {
             id: INTERACTIVE_JS,
@@ -159,6 +174,7 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             allow_unsigned_request: false,
             cert_thumbprint: None,
             fapi2: false,
+            dpop_bound: false,
         },
         Client {
             id: MTLS,
@@ -169,8 +185,16 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             allow_unsigned_request: false,
             cert_thumbprint: Some(mtls_cert.clone()),
             fapi2: false,
+            dpop_bound: false,
         },
-        fapi2_client(FAPI2, AuthMethod::PrivateKeyJwt, key("fapi2-key")?, None),
+        // An RSA key (PS256), so that an RS256 assertion by the same key can
+        // be sent and refused (FAPI 2.0 SP §5.4.1).
+        fapi2_client(
+            FAPI2,
+            AuthMethod::PrivateKeyJwt,
+            rsa_key("fapi2-key")?,
+            None,
+        ),
         fapi2_client(
             FAPI2_SECOND,
             AuthMethod::PrivateKeyJwt,
@@ -181,8 +205,18 @@ pub fn registry(mtls_cert: String) -> Result<Vec<Client>, josekit::JoseError> {
             FAPI2_MTLS,
             AuthMethod::TlsClientAuth,
             key("fapi2-mtls-key")?,
-            Some(mtls_cert),
+            Some(mtls_cert.clone()),
         ),
+        // Authenticates by certificate, but its tokens are DPoP-bound.
+        Client {
+            dpop_bound: true,
+            ..fapi2_client(
+                FAPI2_MTLS_DPOP,
+                AuthMethod::TlsClientAuth,
+                key("fapi2-mtls-dpop-key")?,
+                Some(mtls_cert),
+            )
+        },
     ])
 }
 
@@ -201,6 +235,7 @@ fn fapi2_client(
         allow_unsigned_request: false,
         cert_thumbprint,
         fapi2: true,
+        dpop_bound: false,
     }
 }
 

@@ -71,6 +71,8 @@ faults! {
     PaymentStatusUnknown => "payment.status_unknown", "settles payments with the status `Settled`, which the OBIE status model does not have";
     TokenReuseKeepsTokens => "token.reuse_keeps_tokens", "keeps the tokens of an authorization code when the code is replayed";
     UserinfoRequestedClaimsIgnored => "userinfo.requested_claims_ignored", "ignores the `userinfo` member of the `claims` parameter";
+    UserinfoClaimTypesWrong => "userinfo.claim_types_wrong", "returns `email_verified` at UserInfo as the string \"true\" instead of a boolean";
+    IdTokenRequestedClaimsIgnored => "id_token.requested_claims_ignored", "ignores the identity claims the `id_token` member of the `claims` parameter asks for";
     UserinfoScopeClaimsMissing => "userinfo.scope_claims_missing", "returns only `sub` at UserInfo, whatever the `profile`, `email`, `address` or `phone` scopes granted";
     TokenPkceIgnored => "token.pkce_ignored", "issues tokens without checking the PKCE `code_verifier`";
     ParRequestUriReusable => "par.request_uri_reusable", "accepts a pushed `request_uri` more than once";
@@ -88,6 +90,8 @@ faults! {
     DpopResourceProofUnchecked => "dpop.resource_proof_unchecked", "accepts a DPoP-bound token at its resources without a valid proof, even under the Bearer scheme";
     Fapi2ParOptional => "fapi2.par_optional", "accepts authorization requests from FAPI 2 clients that were not pushed";
     Fapi2PkceOptional => "fapi2.pkce_optional", "accepts pushed requests of FAPI 2 clients without a PKCE challenge";
+    Fapi2BearerTokens => "fapi2.bearer_tokens", "issues Bearer tokens to FAPI 2 clients whose token request has neither a DPoP proof nor a client certificate, and to DPoP-bound clients without a proof";
+    Fapi2Rs256AssertionAccepted => "fapi2.rs256_assertion_accepted", "accepts client assertions of FAPI 2 clients signed with RS256";
     Fapi2AnyResponseType => "fapi2.any_response_type", "accepts `response_type` values other than `code` from FAPI 2 clients (issuing a code)";
     AuthorizePostRefused => "authorize.post_refused", "answers authorization requests sent by POST with 405 Method Not Allowed";
     AuthorizeErrorsAsPages => "authorize.errors_as_pages", "shows an error page for every refused authorization request instead of redirecting the error to the client";
@@ -102,6 +106,8 @@ faults! {
     ClientAuthOptional => "client_auth.optional", "issues tokens to a `private_key_jwt` client that sent no client assertion";
     DpopJktIgnored => "dpop.jkt_ignored", "ignores `dpop_jkt` and the PAR proof's key: the code is not bound to a DPoP key";
     DpopClockStrict => "dpop.clock_strict", "refuses DPoP proofs whose `iat` is more than 5 s from its clock";
+    DpopNonceUnchecked => "dpop.nonce_unchecked", "demands a DPoP nonce, but accepts a proof carrying any nonce at all";
+    DpopNonceHeaderDoubled => "dpop.nonce_header_doubled", "sends its DPoP nonce in two `DPoP-Nonce` headers";
     ResourceSchemeCaseSensitive => "resource.scheme_case_sensitive", "accepts the `Authorization` scheme only as `Bearer` or `DPoP`, not in lower case";
     AuthorizeRedirectsUnregistered => "authorize.redirects_unregistered", "answers a request with an unregistered `redirect_uri` by redirecting to it with an error";
     PushedStateOverridden => "par.front_channel_params_used", "lets parameters in the authorization URL replace those of the pushed request";

@@ -56,6 +56,9 @@ pub struct BankConfig {
     /// Seconds a pushed `request_uri` lives (default 90): tests of its
     /// expiry shorten it.
     pub request_uri_lifetime_s: Option<i64>,
+    /// Demand a server nonce in DPoP proofs (default yes), as RFC 9449 §8
+    /// and §9 allow: DPoP clients must then follow `use_dpop_nonce`.
+    pub dpop_nonces: bool,
 }
 
 impl Default for BankConfig {
@@ -67,6 +70,7 @@ impl Default for BankConfig {
             faults: FaultSet::none(),
             require_client_cert: false,
             request_uri_lifetime_s: None,
+            dpop_nonces: true,
         }
     }
 }
@@ -131,6 +135,7 @@ impl RunningBank {
         if let Some(s) = config.request_uri_lifetime_s {
             bank.request_uri_lifetime = s;
         }
+        bank.dpop_nonces = config.dpop_nonces;
         let state = Arc::new(bank);
         let app = router(state.clone());
         let handle = axum_server::Handle::new();
@@ -264,7 +269,7 @@ fn profile_of(c: &clients::Client) -> ClientProfile {
         key: Some(ClientKey {
             jwk: c.key.clone(),
             kid,
-            alg: "ES256".into(),
+            alg: crate::jose::signer_alg_for(&c.key).into(),
         }),
         assertion_audience: Default::default(),
     }

@@ -39,6 +39,10 @@ pub struct Bank {
     pub faults: FaultSet,
     /// Seconds a pushed `request_uri` lives.
     pub request_uri_lifetime: i64,
+    /// Whether DPoP proofs must carry the bank's nonce (RFC 9449 §8, §9).
+    pub dpop_nonces: bool,
+    /// The secret DPoP nonces are derived from: unpredictable to clients.
+    pub dpop_nonce_secret: [u8; 32],
     /// A deliberately weak RSA key, generated only under `jwks.small_rsa_key`.
     pub small_rsa_jwk: Option<serde_json::Value>,
     /// Registered clients.
@@ -91,6 +95,8 @@ impl Bank {
             keys,
             faults,
             request_uri_lifetime: 90,
+            dpop_nonces: true,
+            dpop_nonce_secret: rand::random(),
             small_rsa_jwk,
             clients,
             codes: Store::new(CAPACITY),

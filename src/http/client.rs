@@ -35,10 +35,33 @@ pub struct TlsSettings {
     pub identity_pem: Option<String>,
 }
 
+/// A client builder with the target's trust and limits, no identity.
+fn base(tls: &TlsSettings, settings: &HttpSettings) -> Result<reqwest::ClientBuilder, ConfigError> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(settings.timeout)
+        .connect_timeout(settings.timeout)
+        .user_agent(concat!("probity/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = &tls.ca_pem {
+        for cert in reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+            .map_err(|e| ConfigError::Other(format!("CA bundle is not valid PEM: {e}")))?
+        {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    Ok(builder)
+}
+
 /// An HTTP client bound to one target. Cheap to share behind an `Arc`.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     pub(super) inner: reqwest::Client,
+    /// The same client without the TLS client certificate, when there is
+    /// one: a request that must show the server refuses a token request
+    /// without its holder-of-key (FAPI 2.0 SP §5.3.2.1).
+    pub(super) without_certificate: Option<reqwest::Client>,
     pub(super) settings: HttpSettings,
 }
 
@@ -48,30 +71,25 @@ impl HttpClient {
     /// presented when the server asks for one.
     pub fn new(tls: &TlsSettings, settings: HttpSettings) -> Result<Self, ConfigError> {
         crate::install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .tcp_nodelay(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout)
-            .user_agent(concat!("probity/", env!("CARGO_PKG_VERSION")));
-        if let Some(pem) = &tls.ca_pem {
-            for cert in reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-                .map_err(|e| ConfigError::Other(format!("CA bundle is not valid PEM: {e}")))?
-            {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        if let Some(pem) = &tls.identity_pem {
-            let identity = reqwest::Identity::from_pem(pem.as_bytes()).map_err(|e| {
-                ConfigError::Other(format!("client certificate or key is not valid PEM: {e}"))
-            })?;
-            builder = builder.identity(identity);
-        }
-        let inner = builder
-            .build()
-            .map_err(|e| ConfigError::Other(format!("cannot build the HTTP client: {e}")))?;
-        Ok(HttpClient { inner, settings })
+        let build = |b: reqwest::ClientBuilder| {
+            b.build()
+                .map_err(|e| ConfigError::Other(format!("cannot build the HTTP client: {e}")))
+        };
+        let Some(pem) = &tls.identity_pem else {
+            return Ok(HttpClient {
+                inner: build(base(tls, &settings)?)?,
+                without_certificate: None,
+                settings,
+            });
+        };
+        let identity = reqwest::Identity::from_pem(pem.as_bytes()).map_err(|e| {
+            ConfigError::Other(format!("client certificate or key is not valid PEM: {e}"))
+        })?;
+        Ok(HttpClient {
+            inner: build(base(tls, &settings)?.identity(identity))?,
+            without_certificate: Some(build(base(tls, &settings)?)?),
+            settings,
+        })
     }
 
     /// The limits in force.

@@ -92,13 +92,27 @@ impl Session {
     /// carrying a credential to a cleartext URL is not sent at all
     /// ([`cleartext`](super::cleartext)): its exchange has that refusal as
     /// the error and no response.
+    pub async fn send(&mut self, stage: &str, req: OutgoingRequest) -> &Exchange {
+        self.send_as(stage, req, true).await
+    }
+
+    /// Sends a request as [`send`](Self::send) does, but without the TLS
+    /// client certificate: a server must refuse what needs it.
+    pub async fn send_without_certificate(
+        &mut self,
+        stage: &str,
+        req: OutgoingRequest,
+    ) -> &Exchange {
+        self.send_as(stage, req, false).await
+    }
+
     // A `Vec` cannot hand back a reference to what it was just given; the
     // exchange is pushed on the line before `last`, which is therefore it.
     #[allow(clippy::expect_used)]
-    pub async fn send(&mut self, stage: &str, req: OutgoingRequest) -> &Exchange {
+    async fn send_as(&mut self, stage: &str, req: OutgoingRequest, certificate: bool) -> &Exchange {
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let start = Instant::now();
-        let (recorded, result) = self.perform(req).await;
+        let (recorded, result) = self.perform(req, certificate).await;
         let (response, error) = match result {
             Ok(r) => (Some(r.0), r.1),
             Err(e) => (None, Some(e)),
@@ -117,6 +131,7 @@ impl Session {
     async fn perform(
         &mut self,
         req: OutgoingRequest,
+        certificate: bool,
     ) -> (
         RecordedRequest,
         Result<(RecordedResponse, Option<String>), String>,
@@ -142,7 +157,11 @@ impl Session {
             cookie.as_deref(),
             self.client.settings.insecure_http,
         );
-        let mut builder = self.client.inner.request(req.method, url.clone());
+        let client = match (&self.client.without_certificate, certificate) {
+            (Some(bare), false) => bare,
+            _ => &self.client.inner,
+        };
+        let mut builder = client.request(req.method, url.clone());
         for (n, v) in &req.headers {
             builder = builder.header(n, v);
         }

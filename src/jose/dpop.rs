@@ -156,6 +156,8 @@ pub struct CheckedProof {
     pub jkt: String,
     /// The proof's `jti`, for replay detection.
     pub jti: String,
+    /// The proof's `nonce`, if it carries one (RFC 9449 §8).
+    pub nonce: Option<String>,
 }
 
 /// Checks a proof as RFC 9449 §4.3 lists; the error says which rule failed.
@@ -208,6 +210,7 @@ pub fn check_proof(proof: &str, expect: &ProofCheck<'_>) -> Result<CheckedProof,
     Ok(CheckedProof {
         jkt: thumbprint(jwk).map_err(|e| e.to_string())?,
         jti,
+        nonce: text(claims, "nonce"),
     })
 }
 

@@ -48,6 +48,9 @@ enum Want {
 #[derive(Debug, Clone, Default)]
 pub struct Requirements {
     roles: Vec<String>,
+    /// Client roles whose assertion is signed with another alg by the same
+    /// key (`client_assertion: {alg: RS256}`): their key must be RSA, PS256.
+    rsa_signers: Vec<String>,
     values: Vec<Ref>,
     metadata: Vec<MetadataNeed>,
 }
@@ -110,6 +113,10 @@ impl Requirements {
                 self.roles.push(name.to_string());
             }
         }
+        if assertion_alg(step).is_some() {
+            self.rsa_signers
+                .push(client_role(step).unwrap_or("default").to_string());
+        }
         // DPoP, valid or deliberately wrong, means something only to a
         // server that supports it (RFC 9449 §5.1: others ignore the header).
         if self.sends_dpop(step, target) {
@@ -130,7 +137,13 @@ impl Requirements {
             Step::Authorize(s) => {
                 let (par, request_object) = s.carriage(target.variant.request_style);
                 self.scopes(Some(&s.scope), target, "the authorization request");
-                for claim in s.claims.iter().flat_map(|c| c.member_names("id_token")) {
+                let listed_only = s.claims_supported_only;
+                for claim in s
+                    .claims
+                    .iter()
+                    .filter(|_| !listed_only)
+                    .flat_map(|c| c.member_names("id_token"))
+                {
                     let why = format!("the `claims` parameter asking for `{claim}`");
                     self.need("claims_supported", Want::ListedIfAny(claim.into()), why);
                 }
@@ -256,6 +269,9 @@ impl Requirements {
         if let Some(why) = self.missing_role(target) {
             return Some(why);
         }
+        if let Some(why) = self.no_rsa_key(target) {
+            return Some(why);
+        }
         let names: Vec<String> = self
             .values
             .iter()
@@ -282,6 +298,21 @@ impl Requirements {
         })
     }
 
+    /// A client that must sign with its RSA key under another alg but has
+    /// no PS256 key (the OIDF RS256 modules skip such a client too).
+    fn no_rsa_key(&self, target: &Target) -> Option<String> {
+        self.rsa_signers.iter().find_map(|role| {
+            let client = target.client_named(Some(role)).ok()?;
+            let alg = client.key.as_ref().map_or("(no key)", |k| k.alg.as_str());
+            (alg != "PS256").then(|| {
+                format!(
+                    "the client `{}` signs with {alg}: an assertion by its own key under another RSA alg needs an RSA key used with PS256",
+                    client.id
+                )
+            })
+        })
+    }
+
     /// What the metadata lacks, as a skip reason.
     pub fn unmet(&self, metadata: &Map<String, Value>) -> Option<String> {
         let unmet: Vec<String> = self
@@ -298,6 +329,17 @@ const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 
 /// RFC 8414 §2: an absent `grant_types_supported` means these.
 const GRANT_DEFAULTS: &[&str] = &["authorization_code", "implicit"];
+
+/// The alg a step's client assertion is deliberately signed with.
+fn assertion_alg(step: &Step) -> Option<&str> {
+    let overrides = match step {
+        Step::ClientCredentials(s) => s.client_assertion.as_ref(),
+        Step::Authorize(s) => s.client_assertion.as_ref(),
+        Step::Token(s) => s.client_assertion.as_ref(),
+        _ => None,
+    };
+    overrides.and_then(|o| o.alg.as_deref())
+}
 
 fn client_role(step: &Step) -> Option<&str> {
     match step {

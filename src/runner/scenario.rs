@@ -51,9 +51,8 @@ pub async fn run_scenario_in(
         }
     };
     let needs = Requirements::of(job.scenario(), target);
-    if let Some(why) = needs
-        .unmet_by_profile(target)
-        .or_else(|| unmet_variant(&job.scenario().requires, target))
+    if let Some(why) =
+        unmet_variant(&job.scenario().requires, target).or_else(|| needs.unmet_by_profile(target))
     {
         let mut r = result(job, started_at, 0.0, vec![]);
         r.skipped = Some(why);
@@ -95,6 +94,10 @@ pub async fn run_scenario_in(
         }
         earlier_failed |= !result.ok;
         steps.push(result);
+        if let Some(why) = state.not_applicable.take() {
+            skipped = Some(why);
+            break;
+        }
         if state.ended.is_some() {
             break;
         }
@@ -187,6 +190,7 @@ fn vacuous_refusal(step: &Step, result: &mut StepResult) {
         &crate::specs::decoupled::EXPECTED_ERROR,
         &crate::specs::dpop::TOKEN_PROOF_CHECKED,
         &crate::specs::dpop::RESOURCE_PROOF_REQUIRED,
+        &crate::specs::dpop::NONCE_CHECKED,
         &crate::specs::userinfo::REVOKED,
         &crate::specs::payment::CONSENT_BOUND,
     ];

@@ -90,4 +90,8 @@ specs! {
     EXPECTED_CLAIM = "id_token.expected_claim", Failure, "OIDC-CORE-5.5",
         "https://openid.net/specs/openid-connect-core-1_0.html#ClaimsParameter",
         "should include the claims the client requested with their requested values";
+
+    REQUESTED_CLAIMS = "id_token.requested_claims", Warning, "OIDC-CORE-5.5",
+        "https://openid.net/specs/openid-connect-core-1_0.html#ClaimsParameter",
+        "should return in the ID token the claims the `claims` parameter asked of it (the OP may withhold them)";
 }

@@ -3,6 +3,8 @@
 const R5_1: &str = "https://www.rfc-editor.org/rfc/rfc6749#section-5.1";
 const R5_2: &str = "https://www.rfc-editor.org/rfc/rfc6749#section-5.2";
 const R6750_4: &str = "https://www.rfc-editor.org/rfc/rfc6750#section-4";
+const FAPI2_5_3_2: &str =
+    "https://openid.net/specs/fapi-security-profile-2_0-final.html#name-requirements-for-authorization-servers";
 const OIDC_3_1_3_3: &str = "https://openid.net/specs/openid-connect-core-1_0.html#TokenResponse";
 
 specs! {
@@ -46,6 +48,9 @@ specs! {
 
     REJECTED = "token.rejected", Failure, "RFC6749-5.2", R5_2,
         "should reject the invalid token request with the expected OAuth error";
+
+    SENDER_CONSTRAINED = "token.sender_constrained", Failure, "FAPI2-SP-5.3.2.1", FAPI2_5_3_2,
+        "should refuse a token request without the client's holder-of-key (no DPoP proof, no TLS client certificate), since it may issue only sender-constrained tokens";
 
     ERROR_RESPONSE = "token.error_response", Failure, "RFC6749-5.2", R5_2,
         "should send a token error with 400 (401 allowed for `invalid_client`) and an `application/json` body";

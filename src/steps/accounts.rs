@@ -94,26 +94,15 @@ impl Reader<'_, '_> {
     async fn get(&mut self, url: &str) -> Result<RecordedResponse, String> {
         let sent = crate::ids::uuid();
         let mut req = OutgoingRequest::get(url);
-        req.headers = super::dpop::resource_headers(
-            &*self.ctx.state,
-            (None, false),
-            &self.token,
-            "GET",
-            url,
-        )?;
+        req.headers =
+            super::dpop::resource_headers(self.ctx.state, (None, false), &self.token, "GET", url)?;
         let mut req = req
             .header("accept", "application/json")
             .header("x-fapi-interaction-id", sent.clone());
         for (k, v) in &self.headers {
             req = req.header(k.clone(), v.clone());
         }
-        let r = self
-            .ctx
-            .session
-            .send(self.stage, req)
-            .await
-            .response()
-            .cloned()?;
+        let r = super::dpop::send_resource(self.ctx, self.stage, req, &self.token, false).await?;
         let echoed = r.header("x-fapi-interaction-id").unwrap_or("(absent)");
         if echoed != sent && self.interaction.is_none() {
             let seen = format!("{echoed} on GET {url}");

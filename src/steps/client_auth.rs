@@ -153,8 +153,14 @@ fn assertion(client: &ClientProfile, audience: &Audience) -> Result<String, Stri
         claims.insert("nbf".into(), json!(now + nbf));
     }
     claims.retain(|k, _| !o.omit.contains(k));
-    crate::jose::sign_jwt(&claims, &key.alg, Some((&key.jwk, &key.kid)), None)
-        .map_err(|e| e.to_string())
+    let Some(alg) = o.alg.as_deref() else {
+        return crate::jose::sign_jwt(&claims, &key.alg, Some((&key.jwk, &key.kid)), None)
+            .map_err(|e| e.to_string());
+    };
+    // The same key under another alg: its JWK's own `alg` must not forbid it.
+    let mut jwk = key.jwk.clone();
+    jwk.set_algorithm(alg);
+    crate::jose::sign_jwt(&claims, alg, Some((&jwk, &key.kid)), None).map_err(|e| e.to_string())
 }
 
 /// A random URL-safe identifier (jti, state, nonce, PKCE verifier).

@@ -286,6 +286,7 @@ fn judge(step: &DecoupledStep, p: &Polled, ctx: &mut StepContext<'_>) -> Vec<Spe
                 details: None,
                 // The poll sends no proof: DPoP for CIBA is not built yet.
                 dpop: None,
+                ..Expectation::default()
             };
             specs.extend(judge_tokens(r, &expect, ctx).specs);
         }

@@ -2,9 +2,22 @@
 //! a step sends, under the target's variant or the step's own `dpop:`.
 
 use super::state::ScenarioState;
+use super::StepContext;
+use crate::http::{OutgoingRequest, RecordedResponse};
 use crate::jose::dpop::{DpopKey, ProofClaims};
 use crate::suite::DpopProof;
 use crate::target::{SenderConstraint, Target};
+
+/// The authorization server, as the keeper of its DPoP nonce: its PAR and
+/// token endpoints share one (RFC 9449 §8).
+pub(crate) const AUTHORIZATION_SERVER: &str = "the authorization server";
+
+/// A resource server, by origin: its nonces are its own (RFC 9449 §9).
+fn resource_server(url: &str) -> String {
+    let origin =
+        url::Url::parse(url).map_or_else(|_| url.to_string(), |u| u.origin().ascii_serialization());
+    format!("the resource server {origin}")
+}
 
 /// The proof a token request sends: the step's choice, else a valid one
 /// when the target's variant is DPoP.
@@ -20,6 +33,7 @@ struct Making {
     other_key: bool,
     iat_offset: i64,
     nbf_exp: bool,
+    wrong_nonce: bool,
 }
 
 impl Making {
@@ -39,15 +53,43 @@ impl Making {
                 _ => 0,
             },
             nbf_exp: choice == DpopProof::WithNbfExp,
+            wrong_nonce: choice == DpopProof::WrongNonce,
         }
     }
 
-    fn sign(&self, key: &DpopKey, ath: Option<&str>) -> Result<String, String> {
+    /// The nonce the proof carries: the one `server` last supplied, or for
+    /// `wrong_nonce` one it never did. A server that never demanded one
+    /// makes that test not applicable: nonces are its choice (RFC 9449 §8).
+    fn nonce(&self, state: &mut ScenarioState, server: &str) -> Result<Option<String>, String> {
+        let supplied = state.dpop_nonces.get(server).cloned();
+        if !self.wrong_nonce {
+            return Ok(supplied);
+        }
+        if supplied.is_none() {
+            let why = format!(
+                "{server} never demanded a DPoP nonce, so a proof with a nonce it did not supply \
+                 proves nothing (server nonces are optional, RFC 9449 §8, §9)"
+            );
+            state.not_applicable = Some(why.clone());
+            return Err(why);
+        }
+        Ok(Some(format!(
+            "probity-unissued-{:016x}",
+            rand::random::<u64>()
+        )))
+    }
+
+    fn sign(
+        &self,
+        key: &DpopKey,
+        ath: Option<&str>,
+        nonce: Option<&str>,
+    ) -> Result<String, String> {
         key.proof(&ProofClaims {
             method: &self.method,
             url: &self.url,
             access_token: ath,
-            nonce: None,
+            nonce,
             iat_offset: self.iat_offset,
             nbf_exp: self.nbf_exp,
         })
@@ -75,12 +117,13 @@ pub(crate) fn token_header(
         _ => {}
     }
     let making = Making::new(choice, "POST", url);
+    let nonce = making.nonce(state, AUTHORIZATION_SERVER)?;
     let key = if making.other_key {
         state.other_dpop_key()?
     } else {
         state.dpop_key()?
     };
-    let proof = making.sign(key, None)?;
+    let proof = making.sign(key, None, nonce.as_deref())?;
     Ok(Some(("dpop".into(), proof)))
 }
 
@@ -88,7 +131,7 @@ pub(crate) fn token_header(
 /// token, of a resource request; `choice` may make the proof wrong, and
 /// `lowercase` writes the scheme in lower case (RFC 9110 §11.1).
 pub(crate) fn resource_headers(
-    state: &ScenarioState,
+    state: &mut ScenarioState,
     (choice, lowercase): (Option<DpopProof>, bool),
     token: &str,
     method: &str,
@@ -129,6 +172,7 @@ pub(crate) fn resource_headers(
     }
     // A bound token came from a request with this scenario's key.
     let making = Making::new(choice, method, url);
+    let nonce = making.nonce(state, &resource_server(url))?;
     let key = match (&state.dpop_key, making.other_key) {
         (_, true) => DpopKey::generate().map_err(|e| e.to_string())?,
         (Some(k), false) => k.clone(),
@@ -144,9 +188,85 @@ pub(crate) fn resource_headers(
     } else {
         token
     };
-    let proof = making.sign(&key, Some(ath))?;
+    let proof = making.sign(&key, Some(ath), nonce.as_deref())?;
     headers.push(("dpop".into(), proof));
     Ok(headers)
+}
+
+/// Sends a resource request; when its DPoP proof was refused for want of
+/// the server's nonce (`use_dpop_nonce`, RFC 9449 §9), sends it once more
+/// with a fresh proof carrying the nonce supplied. A proof meant to be
+/// wrong gets no second chance.
+pub(crate) async fn send_resource(
+    ctx: &mut StepContext<'_>,
+    stage: &str,
+    request: OutgoingRequest,
+    token: &str,
+    defect: bool,
+) -> Result<RecordedResponse, String> {
+    let server = resource_server(&request.url);
+    let proved = request.headers.iter().any(|(k, _)| k == "dpop");
+    let again = request.clone();
+    let first = ctx.session.send(stage, request).await.response().cloned()?;
+    if !proved || !take_nonce(ctx.state, &server, &first) || defect {
+        return Ok(first);
+    }
+    let again = reproved(ctx.state, again, token)?;
+    ctx.session
+        .send(&format!("{stage} (with the DPoP nonce)"), again)
+        .await
+        .response()
+        .cloned()
+}
+
+/// The same resource request with a fresh valid proof (a proof's `jti` is
+/// single use), carrying the server's latest nonce; unchanged without one.
+pub(crate) fn reproved(
+    state: &mut ScenarioState,
+    mut request: OutgoingRequest,
+    token: &str,
+) -> Result<OutgoingRequest, String> {
+    if !request.headers.iter().any(|(k, _)| k == "dpop") {
+        return Ok(request);
+    }
+    let making = Making::new(DpopProof::Valid, request.method.as_str(), &request.url);
+    let nonce = making.nonce(state, &resource_server(&request.url))?;
+    let proof = making.sign(state.dpop_key()?, Some(token), nonce.as_deref())?;
+    request.headers.retain(|(k, _)| k != "dpop");
+    request.headers.push(("dpop".into(), proof));
+    Ok(request)
+}
+
+/// Keeps the nonce a response to a proved request supplies (the client
+/// MUST use it from then on, RFC 9449 §8.2); whether the response demands
+/// that the request be sent again with it (a new nonce and a
+/// `use_dpop_nonce` refusal).
+pub(crate) fn take_nonce(state: &mut ScenarioState, server: &str, r: &RecordedResponse) -> bool {
+    let Some(supplied) = r.header("dpop-nonce").filter(|n| !n.is_empty()) else {
+        return false;
+    };
+    let known = state
+        .dpop_nonces
+        .insert(server.to_string(), supplied.to_string());
+    demands_nonce(r) && known.as_deref() != Some(supplied)
+}
+
+/// A `use_dpop_nonce` refusal: the error of a token-style JSON body (RFC
+/// 9449 §8) or of a `WWW-Authenticate` challenge (§9).
+pub fn demands_nonce(r: &RecordedResponse) -> bool {
+    let in_body = r
+        .json()
+        .ok()
+        .and_then(|b| {
+            b.get("error")
+                .and_then(serde_json::Value::as_str)
+                .map(|e| e == "use_dpop_nonce")
+        })
+        .unwrap_or(false);
+    in_body
+        || r.headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("www-authenticate") && v.contains("use_dpop_nonce")
+        })
 }
 
 /// Another URL on the same server.
@@ -174,5 +294,6 @@ fn name(p: DpopProof) -> &'static str {
         DpopProof::IatPast10s => "iat_past_10s",
         DpopProof::IatFuture10s => "iat_future_10s",
         DpopProof::WithNbfExp => "with_nbf_exp",
+        DpopProof::WrongNonce => "wrong_nonce",
     }
 }

@@ -49,6 +49,17 @@ pub(crate) async fn run(step: &IdTokenStep, _stage: &str, ctx: &mut StepContext<
     ));
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("none");
     specs.extend(request_bound(&claims, alg, step.from, ctx));
+    let asked = ctx
+        .state
+        .authorization
+        .as_ref()
+        .and_then(|a| a.claims.as_ref());
+    specs.extend(super::userinfo::requested_claims(
+        asked,
+        "id_token",
+        &claims,
+        &REQUESTED_CLAIMS,
+    ));
     specs.extend(expected_claims(&claims, step, ctx));
     if let Some(again) = step.expect_reauthentication {
         specs.push(reauthenticated(

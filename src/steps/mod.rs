@@ -23,6 +23,7 @@ pub mod userinfo;
 mod wait;
 
 pub use authorize::{kill_browsers_now, BrowserContext, Browsers};
+pub use dpop::demands_nonce as demands_dpop_nonce;
 pub use state::ScenarioState;
 
 use crate::http::{Exchange, Session};
@@ -152,6 +153,7 @@ pub async fn run_step(step: &Step, location: String, ctx: &mut StepContext<'_>) 
     };
     let exchanges = ctx.session.take_exchanges();
     let mut specs = outcome.specs;
+    specs.extend(crate::specs::dpop::judge_nonces(&exchanges));
     if let Some(book) = &ctx.target.openapi {
         specs.extend(schema::judge(book, &exchanges));
     }

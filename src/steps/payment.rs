@@ -37,9 +37,9 @@ pub(crate) async fn call(
             return (failed(skipped), None);
         }
     };
-    let first = ctx.session.send(stage, request.clone()).await;
-    let r = match first.response() {
-        Ok(r) => r.clone(),
+    let (request, token) = request;
+    let r = match super::dpop::send_resource(ctx, stage, request.clone(), &token, false).await {
+        Ok(r) => r,
         Err(e) => return (failed(ACCEPTED.fail_because(e)), None),
     };
     if step.expect_consent_refusal {
@@ -82,12 +82,20 @@ pub(crate) async fn call(
         specs.push(bundled(bundle, &r, &*ctx.state));
     }
     if let Some(path) = &step.idempotency_check {
-        let again = ctx
-            .session
-            .send(&format!("{stage} (repeated)"), request)
-            .await
-            .response()
-            .cloned();
+        // The same request, but a DPoP proof is single use.
+        let again = match super::dpop::reproved(ctx.state, request, &token) {
+            Ok(request) => {
+                super::dpop::send_resource(
+                    ctx,
+                    &format!("{stage} (repeated)"),
+                    request,
+                    &token,
+                    false,
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
         specs.push(idempotency(path, &r, again));
     }
     let mut ok = r.status == want;
@@ -124,16 +132,17 @@ fn failed(spec: SpecResult) -> Outcome {
     }
 }
 
+/// The request, and the access token it presents.
 fn build(
     step: &PaymentStep,
     method: reqwest::Method,
-    ctx: &StepContext<'_>,
-) -> Result<OutgoingRequest, String> {
-    let state = &*ctx.state;
-    let token = state.bearer(&step.token)?;
-    let url = step.url.render(state)?;
+    ctx: &mut StepContext<'_>,
+) -> Result<(OutgoingRequest, String), String> {
+    let token = ctx.state.bearer(&step.token)?;
+    let url = step.url.render(&*ctx.state)?;
     let mut headers =
-        super::dpop::resource_headers(state, (None, false), &token, method.as_str(), &url)?;
+        super::dpop::resource_headers(ctx.state, (None, false), &token, method.as_str(), &url)?;
+    let state = &*ctx.state;
     headers.extend([
         ("accept".to_string(), "application/json".to_string()),
         ("x-fapi-interaction-id".into(), crate::ids::uuid()),
@@ -161,12 +170,15 @@ fn build(
         content_type: "application/json".into(),
         text,
     });
-    Ok(OutgoingRequest {
-        method,
-        url,
-        headers,
-        body,
-    })
+    Ok((
+        OutgoingRequest {
+            method,
+            url,
+            headers,
+            body,
+        },
+        token,
+    ))
 }
 
 fn sign(step: &PaymentStep, text: &str, ctx: &StepContext<'_>) -> Result<Option<String>, String> {

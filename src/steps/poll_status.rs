@@ -47,7 +47,7 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
     let mut seen = Vec::new();
     loop {
         let mut req = OutgoingRequest::get(&url);
-        match super::dpop::resource_headers(&*ctx.state, (None, false), &token, "GET", &url) {
+        match super::dpop::resource_headers(ctx.state, (None, false), &token, "GET", &url) {
             Ok(h) => req.headers = h,
             Err(e) => {
                 return Outcome {
@@ -61,11 +61,8 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
         for (k, v) in &headers {
             req = req.header(k.clone(), v.clone());
         }
-        let status = ctx
-            .session
-            .send(stage, req)
+        let status = super::dpop::send_resource(ctx, stage, req, &token, false)
             .await
-            .response()
             .ok()
             .and_then(|r| r.json().ok())
             .and_then(|b| {

@@ -122,6 +122,13 @@ pub struct ScenarioState {
     pub ended: Option<String>,
     /// A second DPoP key, for proofs by the wrong key.
     pub other_dpop_key: Option<crate::jose::dpop::DpopKey>,
+    /// The DPoP nonce each server last supplied (RFC 9449 §8, §9), by
+    /// server: the authorization server, or a resource server's origin.
+    pub dpop_nonces: BTreeMap<String, String>,
+    /// Why the scenario cannot apply to this target, found by a step (the
+    /// server never demanded the DPoP nonce a negative test needs): the
+    /// scenario becomes SKIPPED with it.
+    pub not_applicable: Option<String>,
     /// The scenario's browser context (the `browser` consent driver),
     /// opened at its first use: its cookies are the scenario's.
     pub browser: Option<crate::steps::BrowserContext>,

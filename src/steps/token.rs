@@ -5,7 +5,7 @@
 use super::client_auth;
 use super::{Outcome, StepContext};
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
-use crate::specs::dpop::{TOKEN_BOUND, TOKEN_PROOF_CHECKED};
+use crate::specs::dpop::{NONCE_CHECKED, TOKEN_BOUND, TOKEN_PROOF_CHECKED};
 use crate::specs::token::*;
 use crate::specs::{Spec, SpecResult};
 use crate::suite::{
@@ -40,6 +40,7 @@ pub(crate) async fn client_credentials(
         error: step.expect_error.clone(),
         details: None,
         dpop: super::dpop::token_choice(step.dpop, ctx.target),
+        ..Expectation::default()
     };
     let tweak = AssertionTweak {
         audience: step.assertion_audience.clone(),
@@ -71,14 +72,21 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
     let details = authorization
         .and_then(|a| a.details.clone())
         .filter(|_| step.grant == TokenGrant::AuthorizationCode);
-    let expect = Expectation {
+    let mut expect = Expectation {
         scope,
         refresh_token: step.expect_refresh_token,
         id_token,
         error: step.expect_error.clone(),
         details,
         dpop: super::dpop::token_choice(step.dpop, ctx.target),
+        ..Expectation::default()
     };
+    if !step.holder_of_key {
+        if let Err(why) = without_holder_of_key(&mut expect, ctx.target, role(&step.client)) {
+            ctx.state.not_applicable = Some(why.clone());
+            return skip_all(&why);
+        }
+    }
     let shown = assertion_claims(&fields);
     let mut outcome = exchange(
         ctx,
@@ -94,6 +102,47 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
     .await;
     outcome.artifacts.extend(shown);
     outcome
+}
+
+/// `holder_of_key: false`: the request leaves out the variant's
+/// holder-of-key; the errors the OIDF module accepts for it, unless the
+/// step names its own.
+fn without_holder_of_key(
+    expect: &mut Expectation,
+    target: &crate::target::Target,
+    client: Option<&str>,
+) -> Result<(), String> {
+    use crate::target::{ClientAuthMethod, SenderConstraint};
+    let by_certificate = target
+        .client_named(client)
+        .is_ok_and(|c| c.auth_method == ClientAuthMethod::TlsClientAuth);
+    let codes: &[&str] = match target.variant.sender_constraint {
+        SenderConstraint::None => return Err(
+            "the run's variant has no sender constraint, so there is no holder-of-key to leave out"
+                .into(),
+        ),
+        SenderConstraint::Dpop => {
+            expect.dpop = Some(DpopProof::Omitted);
+            // The certificate stays when it authenticates the client.
+            expect.without_certificate = !by_certificate;
+            &["invalid_request", "invalid_grant", "invalid_dpop_proof"]
+        }
+        SenderConstraint::Mtls => {
+            expect.without_certificate = true;
+            if by_certificate {
+                &["invalid_client", "invalid_request"]
+            } else {
+                &["invalid_client", "invalid_grant", "invalid_request"]
+            }
+        }
+    };
+    expect.without_holder_of_key = true;
+    if expect.error.is_none() {
+        expect.error = Some(ExpectedError::AnyOf(
+            codes.iter().map(|c| c.to_string()).collect(),
+        ));
+    }
+    Ok(())
 }
 
 /// The decoded claims of a jwt-bearer `assertion`, for the report (the
@@ -227,6 +276,7 @@ fn replay_or_remember(
 }
 
 /// What a token response should hold.
+#[derive(Default)]
 pub(super) struct Expectation {
     /// Requested scope.
     pub scope: Option<String>,
@@ -240,6 +290,11 @@ pub(super) struct Expectation {
     pub details: Option<Value>,
     /// The DPoP proof sent, if any (RFC 9449).
     pub dpop: Option<DpopProof>,
+    /// The variant's holder-of-key is left out: the refusal is judged by
+    /// `token.sender_constrained`.
+    pub without_holder_of_key: bool,
+    /// Sent without the TLS client certificate.
+    pub without_certificate: bool,
 }
 
 impl Expectation {
@@ -252,6 +307,15 @@ impl Expectation {
     /// proof must be refused with `invalid_dpop_proof` (RFC 9449 §5).
     fn refusal(&self) -> Option<(ExpectedError, &'static Spec)> {
         match (&self.error, self.dpop) {
+            (Some(code), _) if self.without_holder_of_key => {
+                Some((code.clone(), &SENDER_CONSTRAINED))
+            }
+            (Some(code), Some(DpopProof::WrongNonce)) => Some((code.clone(), &NONCE_CHECKED)),
+            // RFC 9449 §8 answers a nonce mismatch with `use_dpop_nonce`.
+            (None, Some(DpopProof::WrongNonce)) => Some((
+                ExpectedError::AnyOf(vec!["use_dpop_nonce".into(), "invalid_dpop_proof".into()]),
+                &NONCE_CHECKED,
+            )),
             (Some(code), Some(p)) if p.is_defect() => Some((code.clone(), &TOKEN_PROOF_CHECKED)),
             (Some(code), _) => Some((code.clone(), &REJECTED)),
             (None, Some(p)) if p.is_defect() && p != DpopProof::Omitted => Some((
@@ -275,7 +339,7 @@ async fn exchange(
     ctx: &mut StepContext<'_>,
     stage: &str,
     client: Option<&str>,
-    mut fields: Vec<(String, String)>,
+    fields: Vec<(String, String)>,
     expect: Expectation,
     tweak: &AssertionTweak<'_>,
 ) -> Outcome {
@@ -287,46 +351,103 @@ async fn exchange(
         Ok(e) => e,
         Err(e) => return skip_all(&e),
     };
-    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-    let audience = client_auth::Audience::new(
-        &ctx.target.issuer,
-        &client,
-        Some(endpoint.clone()),
-        &endpoint,
-    )
-    .explicit(tweak.audience.clone())
-    .with(tweak.overrides);
-    if let Err(e) = client_auth::apply(&client, &audience, &mut fields, &mut headers) {
-        return skip_all(&format!("client authentication could not be prepared: {e}"));
-    }
-    if let Err(e) = replay_or_remember(&mut fields, tweak.replay, ctx) {
-        return skip_all(&e);
-    }
-    match super::dpop::token_header(expect.dpop, ctx.state, &endpoint) {
-        Ok(proof) => headers.extend(proof),
-        Err(e) => return skip_all(&format!("the DPoP proof could not be made: {e}")),
-    }
-    let request = OutgoingRequest {
-        method: reqwest::Method::POST,
-        url: endpoint,
-        headers,
-        body: Some(RequestBody::Form(fields)),
-    };
-    let exchange = ctx.session.send(stage, request).await;
-    let response = match exchange.response() {
-        Ok(r) => r.clone(),
-        Err(e) => {
-            let first = expect.refusal().map_or(&STATUS_OK, |(_, spec)| spec);
-            let mut out = skip_all("the token endpoint gave no complete response");
-            out.specs.retain(|s| s.id != first.id);
-            out.specs.insert(0, first.fail_because(e));
-            return out;
+    // A server that demands a DPoP nonce (RFC 9449 §8) gets the request
+    // once more, newly authenticated (a client assertion's `jti` is single
+    // use) and with a proof carrying it; a proof meant to be wrong does not.
+    let retry = expect.dpop.is_some_and(|p| !p.is_defect());
+    let mut label = stage.to_string();
+    let response = loop {
+        let request = match token_request(ctx, &client, &endpoint, fields.clone(), &expect, tweak) {
+            Ok(r) => r,
+            Err(e) => return skip_all(&e),
+        };
+        let proved = request.headers.iter().any(|(k, _)| k == "dpop");
+        let exchange = if expect.without_certificate {
+            ctx.session.send_without_certificate(&label, request).await
+        } else {
+            ctx.session.send(&label, request).await
+        };
+        let response = match exchange.response() {
+            Ok(r) => r.clone(),
+            Err(e) if expect.without_certificate && refused_by_tls(&e) => {
+                return Outcome {
+                    specs: vec![SENDER_CONSTRAINED.pass_with(format!(
+                        "the TLS connection without a client certificate was refused: {e}"
+                    ))],
+                    artifacts: vec![],
+                    ok: true,
+                };
+            }
+            Err(e) => {
+                let first = expect.refusal().map_or(&STATUS_OK, |(_, spec)| spec);
+                let mut out = skip_all("the token endpoint gave no complete response");
+                out.specs.retain(|s| s.id != first.id);
+                out.specs.insert(0, first.fail_because(e));
+                return out;
+            }
+        };
+        let demanded = proved
+            && super::dpop::take_nonce(ctx.state, super::dpop::AUTHORIZATION_SERVER, &response);
+        if !(demanded && retry && label == stage) {
+            break response;
         }
+        label = format!("{stage} (with the DPoP nonce)");
     };
     match expect.refusal() {
         Some((code, spec)) => judge_rejection(&response, &code, spec),
         None => judge_tokens(&response, &expect, ctx),
     }
+}
+
+/// A token request: the grant's fields, the client's authentication and
+/// the DPoP proof, or why it cannot be made.
+fn token_request(
+    ctx: &mut StepContext<'_>,
+    client: &crate::target::ClientProfile,
+    endpoint: &str,
+    mut fields: Vec<(String, String)>,
+    expect: &Expectation,
+    tweak: &AssertionTweak<'_>,
+) -> Result<OutgoingRequest, String> {
+    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+    let audience = client_auth::Audience::new(
+        &ctx.target.issuer,
+        client,
+        Some(endpoint.to_string()),
+        endpoint,
+    )
+    .explicit(tweak.audience.clone())
+    .with(tweak.overrides);
+    client_auth::apply(client, &audience, &mut fields, &mut headers)
+        .map_err(|e| format!("client authentication could not be prepared: {e}"))?;
+    replay_or_remember(&mut fields, tweak.replay, ctx)?;
+    let proof = super::dpop::token_header(expect.dpop, ctx.state, endpoint)
+        .map_err(|e| format!("the DPoP proof could not be made: {e}"))?;
+    headers.extend(proof);
+    Ok(OutgoingRequest {
+        method: reqwest::Method::POST,
+        url: endpoint.to_string(),
+        headers,
+        body: Some(RequestBody::Form(fields)),
+    })
+}
+
+/// A transport error that is the server refusing the TLS connection (a
+/// handshake failure or alert, a closed connection), not a timeout: the
+/// OIDF holder-of-key modules accept it as the refusal.
+fn refused_by_tls(error: &str) -> bool {
+    let e = error.to_ascii_lowercase();
+    !e.starts_with("timed out")
+        && [
+            "alert",
+            "handshake",
+            "certificate",
+            "tls",
+            "closed",
+            "reset",
+        ]
+        .iter()
+        .any(|w| e.contains(w))
 }
 
 fn judge_rejection(r: &RecordedResponse, code: &ExpectedError, spec: &'static Spec) -> Outcome {

@@ -5,7 +5,7 @@
 use super::state::ScenarioState;
 use super::{Artifact, Outcome, StepContext};
 use crate::http::{OutgoingRequest, RequestBody};
-use crate::specs::dpop::RESOURCE_PROOF_REQUIRED;
+use crate::specs::dpop::{NONCE_CHECKED, RESOURCE_PROOF_REQUIRED};
 use crate::specs::userinfo::*;
 use crate::suite::{TokenPlacement, UserinfoMethod, UserinfoStep};
 use serde_json::Value;
@@ -16,7 +16,7 @@ fn request(
     step: &UserinfoStep,
     url: String,
     token: &str,
-    state: &ScenarioState,
+    state: &mut ScenarioState,
 ) -> Result<OutgoingRequest, String> {
     let method = match step.method {
         UserinfoMethod::Get => "GET",
@@ -56,6 +56,9 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
     let refusal = step.dpop.filter(|p| p.is_defect()).is_some();
     let unjudged = |e: String| Outcome {
         specs: vec![match (refusal, step.token_in) {
+            (true, _) if step.dpop == Some(crate::suite::DpopProof::WrongNonce) => {
+                NONCE_CHECKED.skip(e)
+            }
             (true, _) => RESOURCE_PROOF_REQUIRED.skip(e),
             (false, _) if step.expect_revoked => REVOKED.skip(e),
             (false, TokenPlacement::Header) => STATUS_OK.skip(e),
@@ -64,17 +67,22 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
         artifacts: vec![],
         ok: false,
     };
-    let req = prepared.and_then(|(url, token)| request(step, url, &token, &*ctx.state));
-    let req = match req {
+    let req = prepared.and_then(|(url, token)| Ok((request(step, url, &token, ctx.state)?, token)));
+    let (req, token) = match req {
         Ok(r) => r,
         Err(e) => return unjudged(e),
     };
-    let exchange = ctx.session.send(stage, req).await;
+    let response = super::dpop::send_resource(ctx, stage, req, &token, refusal).await;
+    let response = response.as_ref().map_err(String::clone);
     if refusal {
-        return judge_refusal(exchange.response());
+        let spec = match step.dpop {
+            Some(crate::suite::DpopProof::WrongNonce) => &NONCE_CHECKED,
+            _ => &RESOURCE_PROOF_REQUIRED,
+        };
+        return judge_refusal(spec, response);
     }
     if step.expect_revoked {
-        return judge_revoked(exchange.response());
+        return judge_revoked(response);
     }
     // A token in the body is optional for the server (RFC 6750 §2.2 "MAY"):
     // a refusal is judged by its own warning-level spec.
@@ -82,15 +90,13 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
         TokenPlacement::Header => &STATUS_OK,
         TokenPlacement::Body => &BODY_TOKEN,
     };
-    let body = exchange
-        .response()
-        .and_then(|r| match (r.status, r.json()) {
-            (200, Ok(Value::Object(m))) => Ok(m),
-            (status, _) => Err(format!(
-                "status {status}: {}",
-                r.body.chars().take(200).collect::<String>()
-            )),
-        });
+    let body = response.and_then(|r| match (r.status, r.json()) {
+        (200, Ok(Value::Object(m))) => Ok(m),
+        (status, _) => Err(format!(
+            "status {status}: {}",
+            r.body.chars().take(200).collect::<String>()
+        )),
+    });
     let body = match body {
         Ok(b) => b,
         Err(e) => {
@@ -122,7 +128,13 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
         .authorization
         .as_ref()
         .and_then(|a| a.claims.as_ref());
-    specs.extend(requested_claims(asked, &body));
+    specs.extend(requested_claims(
+        asked,
+        "userinfo",
+        &body,
+        &REQUESTED_CLAIMS,
+    ));
+    specs.extend(claim_types(&body));
     let artifacts = vec![Artifact::Claims {
         label: "UserInfo claims".into(),
         claims: Value::Object(body),
@@ -136,14 +148,17 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
 
 /// A DPoP-bound token with a wrong or missing proof must be refused
 /// (RFC 9449 §7.1): any 4xx passes, an answer with claims fails.
-fn judge_refusal(response: Result<&crate::http::RecordedResponse, String>) -> Outcome {
+fn judge_refusal(
+    spec: &'static crate::specs::Spec,
+    response: Result<&crate::http::RecordedResponse, String>,
+) -> Outcome {
     let spec = match response {
-        Ok(r) => RESOURCE_PROOF_REQUIRED.check(
+        Ok(r) => spec.check(
             (400..500).contains(&r.status),
             "a 4xx refusal",
             format!("status {}", r.status),
         ),
-        Err(e) => RESOURCE_PROOF_REQUIRED.fail_because(e),
+        Err(e) => spec.fail_because(e),
     };
     Outcome {
         specs: vec![spec],
@@ -207,26 +222,84 @@ fn scope_claims(
     ))
 }
 
-/// The claims the `claims` parameter asked of UserInfo that did not come
-/// back (OIDC Core §5.5: an OP may withhold them, so a warning).
-fn requested_claims(
+/// The claims the `claims` parameter asked of `member` (`userinfo`,
+/// `id_token`) that `got` lacks, judged by `spec` (OIDC Core §5.5: an OP
+/// may withhold them, so a warning).
+pub(super) fn requested_claims(
     asked: Option<&Value>,
-    body: &serde_json::Map<String, Value>,
+    member: &str,
+    got: &serde_json::Map<String, Value>,
+    spec: &'static crate::specs::Spec,
 ) -> Option<crate::specs::SpecResult> {
-    let names: Vec<&String> = asked?.get("userinfo")?.as_object()?.keys().collect();
+    let names: Vec<&String> = asked?.get(member)?.as_object()?.keys().collect();
     if names.is_empty() {
         return None;
     }
     let missing: Vec<&str> = names
         .iter()
-        .filter(|n| !body.contains_key(n.as_str()))
+        .filter(|n| !got.contains_key(n.as_str()))
         .map(|n| n.as_str())
         .collect();
     let wanted: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
-    Some(REQUESTED_CLAIMS.check(
+    Some(spec.check(
         missing.is_empty(),
         wanted.join(", "),
         format!("missing: {}", missing.join(", ")),
+    ))
+}
+
+/// The JSON type each standard claim has (OIDC Core §5.1).
+const STANDARD_CLAIM_TYPES: &[(&str, &str)] = &[
+    ("name", "string"),
+    ("given_name", "string"),
+    ("family_name", "string"),
+    ("middle_name", "string"),
+    ("nickname", "string"),
+    ("preferred_username", "string"),
+    ("profile", "string"),
+    ("picture", "string"),
+    ("website", "string"),
+    ("email", "string"),
+    ("email_verified", "boolean"),
+    ("gender", "string"),
+    ("birthdate", "string"),
+    ("zoneinfo", "string"),
+    ("locale", "string"),
+    ("phone_number", "string"),
+    ("phone_number_verified", "boolean"),
+    ("address", "object"),
+    ("updated_at", "number"),
+];
+
+/// The standard claims returned with another JSON type than OIDC Core
+/// §5.1 gives them; judged only when the response holds one.
+fn claim_types(body: &serde_json::Map<String, Value>) -> Option<crate::specs::SpecResult> {
+    let present: Vec<(&str, &str, &Value)> = STANDARD_CLAIM_TYPES
+        .iter()
+        .filter_map(|(name, ty)| body.get(*name).map(|v| (*name, *ty, v)))
+        .collect();
+    if present.is_empty() {
+        return None;
+    }
+    let wrong: Vec<String> = present
+        .iter()
+        .filter(|(_, ty, v)| !match *ty {
+            "string" => v.is_string(),
+            "boolean" => v.is_boolean(),
+            "number" => v.is_number(),
+            _ => v.is_object(),
+        })
+        .map(|(name, ty, v)| {
+            format!(
+                "`{name}` is {} where a {ty} belongs",
+                super::shown(&v.to_string())
+            )
+        })
+        .collect();
+    Some(CLAIM_TYPES.check(
+        wrong.is_empty(),
+        "each standard claim with its OIDC Core §5.1 type",
+        wrong.join("; "),
     ))
 }
 

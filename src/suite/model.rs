@@ -178,7 +178,7 @@ impl Step {
         let defect = |p: Option<DpopProof>| p.is_some_and(DpopProof::is_defect);
         match self {
             Step::Authorize(s) => s.expect_error.is_some(),
-            Step::Token(s) => s.expect_error.is_some() || defect(s.dpop),
+            Step::Token(s) => s.expect_error.is_some() || defect(s.dpop) || !s.holder_of_key,
             Step::ClientCredentials(s) => s.expect_error.is_some() || defect(s.dpop),
             Step::Decoupled(s) => s.expect_error.is_some(),
             Step::Userinfo(s) => defect(s.dpop) || s.expect_revoked,
@@ -410,6 +410,11 @@ pub struct AssertionOverrides {
     /// Send no client authentication at all (only `client_id`).
     #[serde(default)]
     pub omitted: bool,
+    /// Sign with this alg, by the client's own key: `RS256` by its RSA
+    /// key, which FAPI 2.0 SP §5.4.1 does not allow (PS256, ES256, EdDSA).
+    /// The scenario is SKIPPED unless the client's key is an RSA key used
+    /// with PS256, as the OIDF module is.
+    pub alg: Option<String>,
 }
 
 /// One OAuth error code, or the set of codes any of which is correct.
@@ -471,6 +476,9 @@ pub enum DpopProof {
     IatFuture10s,
     /// A valid proof that also carries `nbf` and `exp`.
     WithNbfExp,
+    /// A proof whose `nonce` the server never supplied (RFC 9449 §8): it
+    /// must be refused by a server that demands nonces.
+    WrongNonce,
 }
 
 impl DpopProof {
@@ -559,6 +567,10 @@ pub struct AuthorizeStep {
     pub par: Option<bool>,
     /// The `claims` parameter (placeholders are filled).
     pub claims: Option<JsonTemplate>,
+    /// Ask, in the `claims` parameter's `id_token` and `userinfo` members,
+    /// only for the claims the server lists in `claims_supported`.
+    #[serde(default)]
+    pub claims_supported_only: bool,
     /// `max_age`, seconds.
     pub max_age: Option<i64>,
     /// RFC 9396 `authorization_details` (placeholders filled), e.g. the
@@ -717,6 +729,13 @@ pub struct TokenStep {
     /// filled); `iss` and `client_id` (the client), `aud` (the issuer),
     /// `iat`, `exp` and `jti` are added unless given.
     pub assertion: Option<JsonTemplate>,
+    /// `false`: leave out the variant's holder-of-key, which the server
+    /// must then refuse, since it may issue only sender-constrained tokens
+    /// (FAPI 2.0 SP §5.3.2.1): under DPoP no proof, and no TLS client
+    /// certificate unless the client authenticates with it; under mTLS no
+    /// certificate.
+    #[serde(default = "yes")]
+    pub holder_of_key: bool,
 }
 
 /// `id_token:` — validate an ID token.

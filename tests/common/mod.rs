@@ -286,6 +286,24 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         "dpop.resource_proof_required",
     ),
     (
+        DpopNonceUnchecked,
+        "dpop.yaml",
+        "token-wrong-nonce",
+        "dpop.nonce_checked",
+    ),
+    (
+        DpopNonceUnchecked,
+        "dpop.yaml",
+        "resource-wrong-nonce",
+        "dpop.nonce_checked",
+    ),
+    (
+        DpopNonceHeaderDoubled,
+        "dpop.yaml",
+        "resource-wrong-nonce",
+        "dpop.nonce_supplied",
+    ),
+    (
         TokenServerError,
         "client-credentials.yaml",
         "client-secret-basic",
@@ -826,6 +844,29 @@ pub const FAPI2_MATRIX: &[Fapi2Case] = &[
     (
         ClientAuthExpIgnored,
         "client-assertion-expired",
+        &[("token.rejected", probity::specs::Verdict::Failed)],
+    ),
+    (
+        IdTokenRequestedClaimsIgnored,
+        "claims-parameter-identity-claims",
+        &[(
+            "id_token.requested_claims",
+            probity::specs::Verdict::Warning,
+        )],
+    ),
+    (
+        UserinfoClaimTypesWrong,
+        "claims-parameter-identity-claims",
+        &[("userinfo.claim_types", probity::specs::Verdict::Failed)],
+    ),
+    (
+        Fapi2BearerTokens,
+        "holder-of-key-required",
+        &[("token.sender_constrained", probity::specs::Verdict::Failed)],
+    ),
+    (
+        Fapi2Rs256AssertionAccepted,
+        "client-assertion-rs256",
         &[("token.rejected", probity::specs::Verdict::Failed)],
     ),
     (

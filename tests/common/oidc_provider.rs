@@ -65,19 +65,25 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     p.to_string_lossy().into_owned()
 }
 
-/// A fresh P-256 client key: (private JWK file, public JWKS file).
-fn client_key(dir: &Path, kid: &str) -> (String, String) {
+/// A fresh client key, P-256 (ES256) or RSA (PS256): (private JWK file,
+/// public JWKS file).
+fn client_key(dir: &Path, kid: &str, alg: &str) -> (String, String) {
     use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
+    use josekit::jwk::alg::rsa::RsaKeyPair;
     use josekit::jwk::KeyPair;
-    let mut key = EcKeyPair::generate(EcCurve::P256)
-        .unwrap()
-        .to_jwk_key_pair();
+    let mut key = if alg == "PS256" {
+        RsaKeyPair::generate(2048).unwrap().to_jwk_key_pair()
+    } else {
+        EcKeyPair::generate(EcCurve::P256)
+            .unwrap()
+            .to_jwk_key_pair()
+    };
     key.set_key_id(kid);
-    key.set_algorithm("ES256");
+    key.set_algorithm(alg);
     let private = write(dir, &format!("{kid}.jwk"), &key.to_string());
     let mut public = key.to_public_key().unwrap();
     public.set_key_id(kid);
-    public.set_algorithm("ES256");
+    public.set_algorithm(alg);
     let public = write(
         dir,
         &format!("{kid}-jwks.json"),
@@ -111,9 +117,11 @@ pub fn start(mode: Mode) -> Provider {
         "provider-jwks.json",
         &format!("{{\"keys\":[{provider_key}]}}"),
     );
-    let (client_private, client_public) = client_key(dir.path(), "probity-jwt-key");
-    let (fapi2_private, fapi2_public) = client_key(dir.path(), "probity-fapi2-key");
-    let (second_private, second_public) = client_key(dir.path(), "probity-fapi2-second-key");
+    let (client_private, client_public) = client_key(dir.path(), "probity-jwt-key", "ES256");
+    // RSA, so that an RS256 assertion by the same key can be refused.
+    let (fapi2_private, fapi2_public) = client_key(dir.path(), "probity-fapi2-key", "PS256");
+    let (second_private, second_public) =
+        client_key(dir.path(), "probity-fapi2-second-key", "ES256");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

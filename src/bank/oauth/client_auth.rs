@@ -122,7 +122,13 @@ fn verify_assertion(
         .key
         .to_public_key()
         .map_err(|e| OAuthError::invalid_client(e.to_string()))?;
-    let (_, claims) = crate::jose::verify_jwt(assertion, &public, &["PS256", "ES256", "RS256"])
+    // FAPI 2.0 SP §5.4.1: PS256, ES256 or EdDSA; RS256 only for others.
+    let algs: &[&str] = if client.fapi2 && !bank.faults.has(Fault::Fapi2Rs256AssertionAccepted) {
+        &["PS256", "ES256"]
+    } else {
+        &["PS256", "ES256", "RS256"]
+    };
+    let (_, claims) = crate::jose::verify_jwt(assertion, &public, algs)
         .map_err(|e| OAuthError::invalid_client(format!("client assertion rejected: {e}")))?;
     let s = |k: &str| claims.get(k).and_then(|v| v.as_str()).unwrap_or("");
     let sub_ok = s("sub") == client.id

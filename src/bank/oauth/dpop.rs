@@ -16,6 +16,47 @@ use std::sync::Arc;
 /// How far a proof's `iat` may be from the bank's clock, seconds.
 const LEEWAY: i64 = 60;
 
+/// Seconds one DPoP nonce is current; the one before is still accepted.
+const NONCE_WINDOW: i64 = 300;
+
+/// Which of the bank's servers a nonce is for: nonces are accepted only by
+/// the server that supplied them (RFC 9449 §9).
+#[derive(Debug, Clone, Copy)]
+enum Server {
+    Authorization,
+    Resource,
+}
+
+/// The nonce of a server in a window: a hash of the bank's secret, so
+/// clients cannot predict it (RFC 9449 §8 MUST), and no state is kept.
+fn nonce_in(bank: &Bank, server: Server, window: i64) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(bank.dpop_nonce_secret);
+    h.update(format!("{server:?}|{window}"));
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finalize())
+}
+
+fn current_nonce(bank: &Bank, server: Server) -> String {
+    nonce_in(bank, server, now() / NONCE_WINDOW)
+}
+
+/// Whether a proof's nonce will do: any, when the bank demands none (or
+/// under the fault, once one is sent); else the current or last one.
+fn nonce_accepted(bank: &Bank, server: Server, given: Option<&str>) -> bool {
+    if !bank.dpop_nonces {
+        return true;
+    }
+    let Some(given) = given else {
+        return false;
+    };
+    let window = now() / NONCE_WINDOW;
+    bank.faults.has(Fault::DpopNonceUnchecked)
+        || given == nonce_in(bank, server, window)
+        || given == nonce_in(bank, server, window - 1)
+}
+
 /// The leeway in force: 60 s, or 5 s under the fault (too strict for the
 /// clock skew FAPI 2 clients may have).
 fn leeway(bank: &Bank) -> i64 {
@@ -59,20 +100,31 @@ fn binding_at(bank: &Bank, headers: &HeaderMap, path: &str) -> Result<Option<Str
         now: now(),
         leeway: leeway(bank),
     };
-    check_fresh(bank, proof, &expect)
-        .map(Some)
-        .map_err(|why| OAuthError::bad("invalid_dpop_proof", why))
+    let checked = check_fresh(bank, proof, &expect)
+        .map_err(|why| OAuthError::bad("invalid_dpop_proof", why))?;
+    if !nonce_accepted(bank, Server::Authorization, checked.nonce.as_deref()) {
+        // RFC 9449 §8: 400 `use_dpop_nonce`; the layer adds `DPoP-Nonce`.
+        return Err(OAuthError::bad(
+            "use_dpop_nonce",
+            "the authorization server requires its nonce in the DPoP proof",
+        ));
+    }
+    Ok(Some(checked.jkt))
 }
 
-/// A proof that checks and was not seen before; its key's `jkt`.
-fn check_fresh(bank: &Bank, proof: &str, expect: &ProofCheck<'_>) -> Result<String, String> {
+/// A proof that checks and was not seen before.
+fn check_fresh(
+    bank: &Bank,
+    proof: &str,
+    expect: &ProofCheck<'_>,
+) -> Result<crate::jose::dpop::CheckedProof, String> {
     let checked = check_proof(proof, expect)?;
     let key = format!("dpop|{}", checked.jti);
     if bank.seen_jtis.get(&key).is_some() {
         return Err("the proof's `jti` was used before".into());
     }
     bank.seen_jtis.insert(key, now() + LEEWAY);
-    Ok(checked.jkt)
+    Ok(checked)
 }
 
 /// The thumbprint of a proof's header key, taken on trust (the fault).
@@ -102,6 +154,27 @@ pub fn scheme_token<'a>(headers: &'a HeaderMap, scheme: &str, exact: bool) -> Op
 /// by the key the token is bound to, with the token's hash (RFC 9449 §7.1).
 /// Otherwise it is answered 401 here; the handlers then trust the scheme.
 pub async fn resource_layer(State(bank): State<Arc<Bank>>, req: Request, next: Next) -> Response {
+    let proved = proof_header(req.headers()).is_some();
+    let server = match req.uri().path() {
+        "/token" | "/par" => Server::Authorization,
+        _ => Server::Resource,
+    };
+    let mut response = checked_resource(&bank, req, next).await;
+    // Every answer to a proved request names the nonce to use next (RFC
+    // 9449 §8.2), refusals for want of one included.
+    if proved && bank.dpop_nonces {
+        if let Ok(nonce) = header::HeaderValue::from_str(&current_nonce(&bank, server)) {
+            let headers = response.headers_mut();
+            headers.insert("dpop-nonce", nonce.clone());
+            if bank.faults.has(Fault::DpopNonceHeaderDoubled) {
+                headers.append("dpop-nonce", nonce);
+            }
+        }
+    }
+    response
+}
+
+async fn checked_resource(bank: &Bank, req: Request, next: Next) -> Response {
     let exact = bank.faults.has(Fault::ResourceSchemeCaseSensitive);
     let Some(token) = scheme_token(req.headers(), "DPoP", exact) else {
         return next.run(req).await;
@@ -116,32 +189,37 @@ pub async fn resource_layer(State(bank): State<Arc<Bank>>, req: Request, next: N
         url: &url,
         access_token: Some(token),
         now: now(),
-        leeway: leeway(&bank),
+        leeway: leeway(bank),
     };
     let verdict = match (bound, proof_header(req.headers())) {
         (None, _) => Err("the token is not DPoP-bound".to_string()),
         (Some(_), None) => Err("no `DPoP` proof".to_string()),
-        (Some(jkt), Some(proof)) => check_fresh(&bank, proof, &expect).and_then(|got| {
-            (got == jkt)
-                .then_some(())
+        (Some(jkt), Some(proof)) => check_fresh(bank, proof, &expect).and_then(|got| {
+            (got.jkt == jkt)
+                .then_some(got.nonce)
                 .ok_or_else(|| "the proof's key is not the one the token is bound to".to_string())
         }),
     };
     match verdict {
-        Ok(()) => next.run(req).await,
-        Err(why) => refused(&why),
+        Ok(nonce) if !nonce_accepted(bank, Server::Resource, nonce.as_deref()) => refused(
+            "use_dpop_nonce",
+            "the resource server requires its nonce in the DPoP proof",
+        ),
+        Ok(_) => next.run(req).await,
+        Err(why) => refused("invalid_dpop_proof", &why),
     }
 }
 
-fn refused(why: &str) -> Response {
+/// A 401 with a DPoP challenge (RFC 9449 §7.1, §9).
+fn refused(error: &str, why: &str) -> Response {
     let challenge = format!(
-        "DPoP error=\"invalid_dpop_proof\", error_description=\"{}\", algs=\"ES256 PS256\"",
+        "DPoP error=\"{error}\", error_description=\"{}\", algs=\"ES256 PS256\"",
         why.replace('"', "'")
     );
     (
         StatusCode::UNAUTHORIZED,
         [(header::WWW_AUTHENTICATE, challenge)],
-        axum::Json(serde_json::json!({"error": "invalid_dpop_proof", "error_description": why})),
+        axum::Json(serde_json::json!({"error": error, "error_description": why})),
     )
         .into_response()
 }

@@ -39,7 +39,29 @@ fn base_claims(
             c.insert(name.into(), v);
         }
     }
+    if !bank.faults.has(IdTokenRequestedClaimsIgnored) {
+        identity_claims(request, &mut c);
+    }
     c
+}
+
+/// OIDC Core §5.5: the PSU's standard claims the `id_token` member of the
+/// `claims` parameter asks for.
+fn identity_claims(request: &AuthRequest, c: &mut Map<String, Value>) {
+    let Some(asked) = request
+        .claims
+        .as_ref()
+        .and_then(|c| c.get("id_token"))
+        .and_then(Value::as_object)
+    else {
+        return;
+    };
+    let psu = super::resources::psu_claims();
+    for name in asked.keys() {
+        if let Some(v) = psu.get(name) {
+            c.entry(name.clone()).or_insert_with(|| v.clone());
+        }
+    }
 }
 
 /// The ID token returned with the code (`code id_token`): `c_hash`, `s_hash`.

@@ -145,6 +145,11 @@ fn claims(bank: &Bank, grant: TokenGrant) -> Response {
     if !bank.faults.has(Fault::UserinfoRequestedClaimsIgnored) {
         requested_claims(grant.request.as_ref(), &mut body);
     }
+    if bank.faults.has(Fault::UserinfoClaimTypesWrong) {
+        if let Some(v) = body.get_mut("email_verified") {
+            *v = json!(v.to_string());
+        }
+    }
     axum::Json(body).into_response()
 }
 
@@ -158,15 +163,21 @@ fn requested_claims(request: Option<&super::AuthRequest>, body: &mut serde_json:
     else {
         return;
     };
-    let mut all = json!({});
-    for scope in ["profile", "email", "address", "phone"] {
-        scope_claims(scope, &mut all);
-    }
+    let all = psu_claims();
     for name in asked.keys() {
         if let (Some(v), Some(out)) = (all.get(name), body.as_object_mut()) {
             out.insert(name.clone(), v.clone());
         }
     }
+}
+
+/// Every standard claim of the PSU (OIDC Core §5.1).
+pub(crate) fn psu_claims() -> serde_json::Value {
+    let mut all = json!({});
+    for scope in ["profile", "email", "address", "phone"] {
+        scope_claims(scope, &mut all);
+    }
+    all
 }
 
 /// The PSU's claims a standard scope asks for (OIDC Core §5.4).

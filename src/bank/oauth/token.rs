@@ -22,6 +22,34 @@ const CODE_LIFETIME: i64 = 60;
 const CC_SCOPES: &[&str] = &["accounts", "payments", "fundsconfirmations"];
 
 /// `POST /token`
+/// FAPI 2.0 SP §5.3.2.1: a FAPI 2 client gets only sender-constrained
+/// tokens, so a request with neither a DPoP proof nor a client certificate
+/// is refused, and so is one without a proof from a client registered with
+/// `dpop_bound_access_tokens` (RFC 9449 §5.2).
+fn sender_constrainable(
+    bank: &Bank,
+    client: &crate::bank::clients::Client,
+    proof: bool,
+    certificate: bool,
+) -> Result<(), OAuthError> {
+    if bank.faults.has(Fault::Fapi2BearerTokens) || proof {
+        return Ok(());
+    }
+    if client.dpop_bound {
+        return Err(OAuthError::bad(
+            "invalid_dpop_proof",
+            "no DPoP proof: the client is registered with dpop_bound_access_tokens",
+        ));
+    }
+    if client.fapi2 && !certificate {
+        return Err(OAuthError::bad(
+            "invalid_request",
+            "no DPoP proof and no client certificate: FAPI 2 tokens must be sender-constrained",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn token(
     State(bank): State<Arc<Bank>>,
     ClientForm {
@@ -37,6 +65,10 @@ pub async fn token(
         Ok(jkt) => jkt,
         Err(e) => return e.into_response(),
     };
+    let proof = headers.contains_key("dpop");
+    if let Err(e) = sender_constrainable(&bank, client, proof, peer.thumbprint().is_some()) {
+        return e.into_response();
+    }
     let result = match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => client_credentials(client, &form).map(|g| (g, false)),
         Some("authorization_code") => authorization_code(&bank, client, &form).map(|g| (g, true)),

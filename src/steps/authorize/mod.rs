@@ -60,6 +60,14 @@ async fn prepare_and_drive(
     let response_mode = step.response_mode.or(ctx.target.variant.response_mode);
     let mut prepared =
         request::prepare(step, &client, response_mode, &*ctx.state).map_err(early)?;
+    if step.claims_supported_only {
+        if let Err(why) =
+            request::keep_supported_claims(&mut prepared.params, ctx.state.discovery.as_ref())
+        {
+            ctx.state.not_applicable = Some(why.clone());
+            return Err(early(why));
+        }
+    }
     if let Some(which) = step.dpop_jkt {
         prepared
             .params
@@ -235,24 +243,44 @@ async fn push(
         .endpoint("pushed_authorization_request_endpoint")
         .map_err(|e| skipped(format!("the ASPSP publishes no PAR endpoint: {e}")))?;
     let token_endpoint = ctx.state.endpoint("token_endpoint").ok();
-    let audience = crate::steps::client_auth::Audience::new(
-        &ctx.target.issuer,
-        client,
-        token_endpoint,
-        &endpoint,
-    )
-    .with(step.client_assertion.as_ref());
-    let (form, mut headers) = request::par_body(params, client, &audience).map_err(skipped)?;
-    let proof = crate::steps::dpop::token_header(step.dpop, ctx.state, &endpoint)
-        .map_err(|e| skipped(format!("the DPoP proof could not be made: {e}")))?;
-    headers.extend(proof);
-    let req = OutgoingRequest {
-        method: reqwest::Method::POST,
-        url: endpoint,
-        headers,
-        body: Some(RequestBody::Form(form)),
+    // A server that demands a DPoP nonce (RFC 9449 §8) gets the push once
+    // more, newly authenticated and with a proof carrying it.
+    let retry = step.dpop.is_some_and(|p| !p.is_defect());
+    let mut label = format!("{stage} (PAR)");
+    let exchange = loop {
+        let audience = crate::steps::client_auth::Audience::new(
+            &ctx.target.issuer,
+            client,
+            token_endpoint.clone(),
+            &endpoint,
+        )
+        .with(step.client_assertion.as_ref());
+        let (form, mut headers) =
+            request::par_body(params.clone(), client, &audience).map_err(skipped)?;
+        let proof = crate::steps::dpop::token_header(step.dpop, ctx.state, &endpoint)
+            .map_err(|e| skipped(format!("the DPoP proof could not be made: {e}")))?;
+        let proved = proof.is_some();
+        headers.extend(proof);
+        let req = OutgoingRequest {
+            method: reqwest::Method::POST,
+            url: endpoint.clone(),
+            headers,
+            body: Some(RequestBody::Form(form)),
+        };
+        let exchange = ctx.session.send(&label, req).await.clone();
+        let demanded = proved
+            && exchange.response().is_ok_and(|r| {
+                crate::steps::dpop::take_nonce(
+                    ctx.state,
+                    crate::steps::dpop::AUTHORIZATION_SERVER,
+                    r,
+                )
+            });
+        if !(demanded && retry && label.ends_with("(PAR)")) {
+            break exchange;
+        }
+        label = format!("{stage} (PAR, with the DPoP nonce)");
     };
-    let exchange = ctx.session.send(&format!("{stage} (PAR)"), req).await;
     let failed = |why: String| PushFailure {
         spec: PAR_CREATED.fail_because(why),
         why: "the pushed authorization request failed".to_string(),

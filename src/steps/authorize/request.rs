@@ -31,6 +31,39 @@ pub(super) struct Prepared {
     pub response_mode: Option<ResponseMode>,
 }
 
+/// `claims_supported_only`: the `claims` parameter keeps, in its `id_token`
+/// and `userinfo` members, only the claims the server lists in
+/// `claims_supported`, as the OIDF module asks for every supported
+/// standard claim; none left makes the scenario not applicable.
+pub(super) fn keep_supported_claims(
+    params: &mut [(String, String)],
+    discovery: Option<&crate::steps::state::Discovery>,
+) -> Result<(), String> {
+    let listed: Vec<&str> = discovery
+        .and_then(|d| d.metadata.get("claims_supported"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some((_, text)) = params.iter_mut().find(|(k, _)| k == "claims") else {
+        return Ok(());
+    };
+    let mut claims: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut kept = 0;
+    for member in ["id_token", "userinfo"] {
+        if let Some(Value::Object(m)) = claims.get_mut(member) {
+            m.retain(|name, _| listed.contains(&name.as_str()));
+            kept += m.len();
+        }
+    }
+    if kept == 0 {
+        return Err(
+            "the ASPSP lists none of the requested claims in `claims_supported`".to_string(),
+        );
+    }
+    *text = claims.to_string();
+    Ok(())
+}
+
 /// Builds the plain parameters of the request.
 pub(super) fn prepare(
     step: &AuthorizeStep,

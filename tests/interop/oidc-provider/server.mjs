@@ -7,6 +7,7 @@
 //   PROFILE=fapi2                    instead: a FAPI 2.0 Security Profile authorization server (below),
 //                                    whose two clients' public keys are FAPI2_CLIENT_JWKS and FAPI2_SECOND_JWKS
 // Prints one JSON line {"issuer": ...} when it is listening.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import Provider from 'oidc-provider';
@@ -108,7 +109,7 @@ const configuration = {
 
 // A FAPI 2.0 Security Profile authorization server: the package's own `fapi: { profile: '2.0' }`
 // (PKCE S256 required, client assertions addressed to the issuer only, redirect_uri always sent),
-// pushed requests required of every client (RFC 9126 §5), DPoP-bound tokens (RFC 9449), PS256 ID tokens,
+// pushed requests required of every client (RFC 9126 §5), DPoP-bound tokens with server nonces (RFC 9449), PS256 ID tokens,
 // private_key_jwt as the only client authentication, and no client but the two FAPI 2 clients.
 // Refresh tokens come with every code grant (a bank's policy; FAPI 2 does not tie them to
 // `offline_access`), so the refresh-token module has one to present.
@@ -119,7 +120,8 @@ const fapi2Client = (clientId, jwks) => ({
   grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
   scope: 'openid accounts payments profile email',
   token_endpoint_auth_method: 'private_key_jwt',
-  token_endpoint_auth_signing_alg: 'ES256',
+  // The key's own alg: PS256 for the first client's RSA key, ES256 for the second's.
+  token_endpoint_auth_signing_alg: jwks.keys[0].alg,
   id_token_signed_response_alg: 'PS256',
   require_pushed_authorization_requests: true,
   dpop_bound_access_tokens: true,
@@ -147,7 +149,9 @@ const fapi2Configuration = () => ({
   },
   features: {
     fapi: { enabled: true, profile: '2.0' },
-    dPoP: { enabled: true },
+    // Server nonces demanded at every DPoP request (RFC 9449 §8, §9): probity must follow
+    // `use_dpop_nonce` at PAR, token and UserInfo.
+    dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
     devInteractions: { enabled: true },
     clientCredentials: { enabled: true },
