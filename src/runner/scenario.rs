@@ -191,6 +191,7 @@ fn vacuous_refusal(step: &Step, result: &mut StepResult) {
         &crate::specs::dpop::TOKEN_PROOF_CHECKED,
         &crate::specs::dpop::RESOURCE_PROOF_REQUIRED,
         &crate::specs::dpop::NONCE_CHECKED,
+        &crate::specs::token::SENDER_CONSTRAINED,
         &crate::specs::userinfo::REVOKED,
         &crate::specs::payment::CONSENT_BOUND,
     ];

@@ -120,7 +120,10 @@ mod tests {
         let verdict = |nonces: &[&str], body: &str| {
             super::judge_nonces(&[answered(nonces, body)]).map(|r| (r.verdict, r.actual))
         };
-        assert_eq!(verdict(&["eyJ7S_zG.eyJH0-Z"], DEMAND).unwrap().0, Verdict::Passed);
+        assert_eq!(
+            verdict(&["eyJ7S_zG.eyJH0-Z"], DEMAND).unwrap().0,
+            Verdict::Passed
+        );
         for (nonces, why) in [
             (&[][..], "no `DPoP-Nonce` header"),
             (&[""][..], "an empty `DPoP-Nonce`"),

@@ -102,7 +102,7 @@ impl Reader<'_, '_> {
         for (k, v) in &self.headers {
             req = req.header(k.clone(), v.clone());
         }
-        let r = super::dpop::send_resource(self.ctx, self.stage, req, &self.token, false).await?;
+        let r = super::dpop::send_resource(self.ctx, self.stage, req, &self.token, None).await?;
         let echoed = r.header("x-fapi-interaction-id").unwrap_or("(absent)");
         if echoed != sent && self.interaction.is_none() {
             let seen = format!("{echoed} on GET {url}");

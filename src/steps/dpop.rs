@@ -65,7 +65,7 @@ impl Making {
         if !self.wrong_nonce {
             return Ok(supplied);
         }
-        if supplied.is_none() {
+        if supplied.is_none() || !state.dpop_nonce_demanded.contains(server) {
             let why = format!(
                 "{server} never demanded a DPoP nonce, so a proof with a nonce it did not supply \
                  proves nothing (server nonces are optional, RFC 9449 §8, §9)"
@@ -202,16 +202,17 @@ pub(crate) async fn send_resource(
     stage: &str,
     request: OutgoingRequest,
     token: &str,
-    defect: bool,
+    proof: Option<DpopProof>,
 ) -> Result<RecordedResponse, String> {
     let server = resource_server(&request.url);
     let proved = request.headers.iter().any(|(k, _)| k == "dpop");
     let again = request.clone();
     let first = ctx.session.send(stage, request).await.response().cloned()?;
+    let defect = proof.is_some_and(DpopProof::is_defect);
     if !proved || !take_nonce(ctx.state, &server, &first) || defect {
         return Ok(first);
     }
-    let again = reproved(ctx.state, again, token)?;
+    let again = reproved(ctx.state, again, token, proof)?;
     ctx.session
         .send(&format!("{stage} (with the DPoP nonce)"), again)
         .await
@@ -219,17 +220,20 @@ pub(crate) async fn send_resource(
         .cloned()
 }
 
-/// The same resource request with a fresh valid proof (a proof's `jti` is
-/// single use), carrying the server's latest nonce; unchanged without one.
+/// The same resource request with a fresh proof of the same kind (a
+/// proof's `jti` is single use; a skewed `iat` stays skewed), carrying the
+/// server's latest nonce; unchanged without a proof.
 pub(crate) fn reproved(
     state: &mut ScenarioState,
     mut request: OutgoingRequest,
     token: &str,
+    proof: Option<DpopProof>,
 ) -> Result<OutgoingRequest, String> {
     if !request.headers.iter().any(|(k, _)| k == "dpop") {
         return Ok(request);
     }
-    let making = Making::new(DpopProof::Valid, request.method.as_str(), &request.url);
+    let choice = proof.unwrap_or(DpopProof::Valid);
+    let making = Making::new(choice, request.method.as_str(), &request.url);
     let nonce = making.nonce(state, &resource_server(&request.url))?;
     let proof = making.sign(state.dpop_key()?, Some(token), nonce.as_deref())?;
     request.headers.retain(|(k, _)| k != "dpop");
@@ -248,7 +252,11 @@ pub(crate) fn take_nonce(state: &mut ScenarioState, server: &str, r: &RecordedRe
     let known = state
         .dpop_nonces
         .insert(server.to_string(), supplied.to_string());
-    demands_nonce(r) && known.as_deref() != Some(supplied)
+    let demanded = demands_nonce(r);
+    if demanded {
+        state.dpop_nonce_demanded.insert(server.to_string());
+    }
+    demanded && known.as_deref() != Some(supplied)
 }
 
 /// A `use_dpop_nonce` refusal: the error of a token-style JSON body (RFC

@@ -38,7 +38,7 @@ pub(crate) async fn call(
         }
     };
     let (request, token) = request;
-    let r = match super::dpop::send_resource(ctx, stage, request.clone(), &token, false).await {
+    let r = match super::dpop::send_resource(ctx, stage, request.clone(), &token, None).await {
         Ok(r) => r,
         Err(e) => return (failed(ACCEPTED.fail_because(e)), None),
     };
@@ -83,14 +83,14 @@ pub(crate) async fn call(
     }
     if let Some(path) = &step.idempotency_check {
         // The same request, but a DPoP proof is single use.
-        let again = match super::dpop::reproved(ctx.state, request, &token) {
+        let again = match super::dpop::reproved(ctx.state, request, &token, None) {
             Ok(request) => {
                 super::dpop::send_resource(
                     ctx,
                     &format!("{stage} (repeated)"),
                     request,
                     &token,
-                    false,
+                    None,
                 )
                 .await
             }

@@ -61,7 +61,7 @@ pub(crate) async fn run(step: &PollStatusStep, stage: &str, ctx: &mut StepContex
         for (k, v) in &headers {
             req = req.header(k.clone(), v.clone());
         }
-        let status = super::dpop::send_resource(ctx, stage, req, &token, false)
+        let status = super::dpop::send_resource(ctx, stage, req, &token, None)
             .await
             .ok()
             .and_then(|r| r.json().ok())

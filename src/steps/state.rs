@@ -125,6 +125,9 @@ pub struct ScenarioState {
     /// The DPoP nonce each server last supplied (RFC 9449 §8, §9), by
     /// server: the authorization server, or a resource server's origin.
     pub dpop_nonces: BTreeMap<String, String>,
+    /// The servers that demanded a nonce (`use_dpop_nonce`): only they must
+    /// refuse a nonce they never supplied.
+    pub dpop_nonce_demanded: std::collections::BTreeSet<String>,
     /// Why the scenario cannot apply to this target, found by a step (the
     /// server never demanded the DPoP nonce a negative test needs): the
     /// scenario becomes SKIPPED with it.

@@ -433,21 +433,17 @@ fn token_request(
 }
 
 /// A transport error that is the server refusing the TLS connection (a
-/// handshake failure or alert, a closed connection), not a timeout: the
-/// OIDF holder-of-key modules accept it as the refusal.
+/// handshake failure or a TLS alert), as the OIDF holder-of-key modules
+/// accept; the URL in the message is left out, so that a host named `tls…`
+/// cannot make a DNS failure or a refused connection look like one.
 fn refused_by_tls(error: &str) -> bool {
-    let e = error.to_ascii_lowercase();
-    !e.starts_with("timed out")
-        && [
-            "alert",
-            "handshake",
-            "certificate",
-            "tls",
-            "closed",
-            "reset",
-        ]
-        .iter()
-        .any(|w| e.contains(w))
+    let without_url = regex::Regex::new(r"for url \([^)]*\)")
+        .map(|re| re.replace_all(error, "").to_ascii_lowercase())
+        .unwrap_or_default();
+    !without_url.starts_with("timed out")
+        && ["alert", "handshake", "certificate", "tls"]
+            .iter()
+            .any(|w| without_url.contains(w))
 }
 
 fn judge_rejection(r: &RecordedResponse, code: &ExpectedError, spec: &'static Spec) -> Outcome {
@@ -647,4 +643,19 @@ fn scope(body: &Map<String, Value>, requested: &str) -> SpecResult {
         .filter(|s| *s != "offline_access" && !granted_set.contains(s))
         .collect();
     SCOPE.check(missing.is_empty(), requested, granted)
+}
+
+#[cfg(test)]
+mod tls_refusal_tests {
+    #[test]
+    fn only_a_tls_refusal_counts_and_never_because_of_the_url() {
+        let alert = "error sending request for url (https://bank.example/token): client error (Connect): received fatal alert: CertificateRequired";
+        assert!(super::refused_by_tls(alert));
+        let dns = "error sending request for url (https://tls.bank.example/token): client error (Connect): dns error: failed to lookup address";
+        assert!(!super::refused_by_tls(dns));
+        assert!(!super::refused_by_tls("timed out"));
+        assert!(!super::refused_by_tls(
+            "error sending request for url (https://bank.example/token): connection closed before message completed"
+        ));
+    }
 }

@@ -72,7 +72,7 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
         Ok(r) => r,
         Err(e) => return unjudged(e),
     };
-    let response = super::dpop::send_resource(ctx, stage, req, &token, refusal).await;
+    let response = super::dpop::send_resource(ctx, stage, req, &token, step.dpop).await;
     let response = response.as_ref().map_err(String::clone);
     if refusal {
         let spec = match step.dpop {
