@@ -107,6 +107,45 @@ async fn the_suite_passes_under_every_fapi2_variant_and_skips_what_a_variant_can
     }
 }
 
+/// A target whose FAPI 2 client completes without a page: a headless
+/// PSU, as the bank's `private_key_jwt` client has.
+fn headless(bank: &probity::bank::RunningBank) -> Target {
+    let mut target = bank.target();
+    let client = target.client_named(Some("jwt")).expect("bank client").clone();
+    target.clients.insert("fapi2".into(), client);
+    target
+}
+
+#[tokio::test]
+async fn a_reload_before_completion_is_tolerated_and_skipped_without_pages() {
+    let scenario = "par-reused-request-uri-before-completion";
+    let bank = common::bank(&[]).await;
+    let r = common::run_loaded(&bank.target(), &suite(), scenario).await;
+    assert_eq!(r.verdict(), Verdict::Passed, "{:?}", common::failures(&r));
+    let visits: Vec<&str> = r.steps[1]
+        .exchanges
+        .iter()
+        .map(|e| e.stage.as_str())
+        .collect();
+    assert!(
+        visits.iter().any(|s| s.contains("a first visit, left")),
+        "{visits:?}"
+    );
+    assert_eq!(
+        r.spec("par.reload_tolerated").map(|s| s.verdict),
+        Some(Verdict::Passed)
+    );
+
+    // A refusal (fault `par.request_uri_spent_at_first_visit`) is in
+    // FAPI2_MATRIX: a warning, and nothing else.
+
+    // A PSU without pages: the first visit completes, so nothing is judged.
+    let r = common::run_loaded(&headless(&bank), &suite(), scenario).await;
+    assert_eq!(r.verdict(), Verdict::Skipped, "{:?}", common::failures(&r));
+    let why = r.not_judged().unwrap_or_default();
+    assert!(why.contains("no visit can come before completion"), "{why}");
+}
+
 #[tokio::test]
 async fn the_rs256_assertion_module_skips_a_client_whose_key_is_not_an_rsa_ps256_key() {
     let bank = common::bank(&[]).await;

@@ -7,21 +7,7 @@
 
 mod common;
 
-use probity::specs::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// `spec verdict` for every spec that failed, warned or asks for review.
-fn broken(r: &probity::runner::ScenarioResult) -> BTreeSet<String> {
-    r.specs()
-        .filter(|s| {
-            matches!(
-                s.verdict,
-                Verdict::Failed | Verdict::Warning | Verdict::Review
-            )
-        })
-        .map(|s| format!("{} {:?}", s.id, s.verdict))
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_fault_breaks_exactly_the_specs_the_golden_file_declares() {
@@ -35,7 +21,7 @@ async fn each_fault_breaks_exactly_the_specs_the_golden_file_declares() {
     let mut baseline = BTreeMap::new();
     for (suite, scenario) in scenarios {
         let r = common::run(&clean.target(), suite, scenario).await;
-        baseline.insert((suite, scenario), broken(&r));
+        baseline.insert((suite, scenario), common::broken(&r));
     }
     let runs = cases.iter().map(|(fault, suite, scenario, id)| {
         let before = baseline
@@ -45,7 +31,7 @@ async fn each_fault_breaks_exactly_the_specs_the_golden_file_declares() {
         async move {
             let bank = common::bank(&[*fault]).await;
             let r = common::run(&bank.target(), suite, scenario).await;
-            let changed: Vec<String> = broken(&r).difference(&before).cloned().collect();
+            let changed: Vec<String> = common::broken(&r).difference(&before).cloned().collect();
             (fault.name(), *suite, *scenario, *id, changed)
         }
     });

@@ -209,7 +209,7 @@ async fn the_fapi2_security_profile_plan_passes_against_oidc_provider_under_dpop
             "{scenario}"
         );
     }
-    assert_eq!(results.len(), 68, "the plan's scenarios");
+    assert_eq!(results.len(), 69, "the plan's scenarios");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(60),
         "{:?}",

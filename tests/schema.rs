@@ -72,6 +72,14 @@ async fn the_banks_obie_bodies_conform() {
 async fn a_schema_violation_fails_with_its_json_path() {
     let bank = common::bank(&[Fault::PaymentSchemaViolation]).await;
     let r = common::run(&target(&bank), "payments-obie.yaml", "domestic-payment").await;
+    let clean = common::bank(&[]).await;
+    let without = common::run(&target(&clean), "payments-obie.yaml", "domestic-payment").await;
+    // Exactly these: the status outside the schema's enum is also not the
+    // status a new consent must have.
+    assert_eq!(
+        common::newly_broken(&r, &without),
+        ["consent.created Failed", "schema.response_valid Failed"]
+    );
     let failed: Vec<_> = schema_results(&r)
         .into_iter()
         .filter(|s| s.verdict == Verdict::Failed)
@@ -137,6 +145,12 @@ scenarios:
 async fn a_dropped_required_response_header_fails_with_its_name() {
     let bank = common::bank(&[Fault::PaymentInteractionIdDropped]).await;
     let r = common::run(&target(&bank), "payments-obie.yaml", "domestic-payment").await;
+    let clean = common::bank(&[]).await;
+    let without = common::run(&target(&clean), "payments-obie.yaml", "domestic-payment").await;
+    assert_eq!(
+        common::newly_broken(&r, &without),
+        ["schema.response_valid Failed"]
+    );
     let failed: Vec<_> = schema_results(&r)
         .into_iter()
         .filter(|s| s.id == "schema.response_valid" && s.verdict == Verdict::Failed)

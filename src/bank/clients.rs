@@ -230,7 +230,9 @@ fn fapi2_client(
         id,
         auth,
         secret: None,
-        consent: ConsentMode::Headless,
+        // Its PSU logs in and consents on pages, as at a real ASPSP: a
+        // visit to the authorization endpoint comes before completion.
+        consent: ConsentMode::Interactive,
         key,
         allow_unsigned_request: false,
         cert_thumbprint,

@@ -90,6 +90,7 @@ faults! {
     DpopResourceProofUnchecked => "dpop.resource_proof_unchecked", "accepts a DPoP-bound token at its resources without a valid proof, even under the Bearer scheme";
     Fapi2ParOptional => "fapi2.par_optional", "accepts authorization requests from FAPI 2 clients that were not pushed";
     Fapi2PkceOptional => "fapi2.pkce_optional", "accepts pushed requests of FAPI 2 clients without a PKCE challenge";
+    ParRequestUriSpentAtFirstVisit => "par.request_uri_spent_at_first_visit", "spends a pushed `request_uri` at the first visit to the authorization endpoint, so a PSU reloading the page before completing gets `invalid_request_uri`";
     Fapi2BearerTokens => "fapi2.bearer_tokens", "issues Bearer tokens to FAPI 2 clients whose token request has neither a DPoP proof nor a client certificate, and to DPoP-bound clients without a proof";
     Fapi2Rs256AssertionAccepted => "fapi2.rs256_assertion_accepted", "accepts client assertions of FAPI 2 clients signed with RS256";
     Fapi2AnyResponseType => "fapi2.any_response_type", "accepts `response_type` values other than `code` from FAPI 2 clients (issuing a code)";

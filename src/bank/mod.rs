@@ -287,7 +287,7 @@ fn consent_settings() -> ConsentSettings {
             .collect(),
     };
     ConsentSettings {
-        driver: ConsentDriver::Redirect,
+        driver: ConsentDriver::Form,
         login: Some(page(
             "/login",
             "form#login-form",

@@ -4,6 +4,7 @@
 const R4_1_2: &str = "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2";
 const R9207: &str = "https://www.rfc-editor.org/rfc/rfc9207#section-2";
 const R9126: &str = "https://www.rfc-editor.org/rfc/rfc9126#section-2.2";
+const R9126_4: &str = "https://www.rfc-editor.org/rfc/rfc9126#section-4";
 const OIDC_3_3_2_5: &str =
     "https://openid.net/specs/openid-connect-core-1_0.html#HybridAuthResponse";
 const FORM_POST: &str =
@@ -27,6 +28,9 @@ specs! {
 
     PAR_CREATED = "par.created", Failure, "RFC9126-2.2", R9126,
         "should answer the pushed authorization request with 201 and a `request_uri`";
+
+    RELOAD_TOLERATED = "par.reload_tolerated", Warning, "RFC9126-4", R9126_4,
+        "should accept a pushed `request_uri` again while its authorization is not complete (a PSU reloading the page), as RFC 9126 §4 allows";
 
     REDIRECTED = "authorize.redirected_to_client", Failure, "RFC6749-4.1.2", R4_1_2,
         "should send the PSU back to the client's redirect URI";

@@ -565,6 +565,11 @@ pub struct AuthorizeStep {
     /// Push the request first (RFC 9126) and send only `request_uri`;
     /// unset, the target's `variant.request_style` decides.
     pub par: Option<bool>,
+    /// Visit the authorization URL once and leave the page, before the
+    /// consent driver visits it again and completes: a reload before
+    /// completion (RFC 9126 §4). SKIPPED when the first visit completes.
+    #[serde(default)]
+    pub visit_first: bool,
     /// The `claims` parameter (placeholders are filled).
     pub claims: Option<JsonTemplate>,
     /// Ask, in the `claims` parameter's `id_token` and `userinfo` members,

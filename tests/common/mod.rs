@@ -71,6 +71,26 @@ pub fn verdict(r: &ScenarioResult, id: &str) -> probity::specs::Verdict {
 }
 
 /// Failed specs with their explanations, for assertion messages.
+/// `spec verdict` for every spec that failed, warned or asks for review:
+/// what a fault may change, for the exact-set fault checks.
+pub fn broken(r: &ScenarioResult) -> std::collections::BTreeSet<String> {
+    use probity::specs::Verdict;
+    r.specs()
+        .filter(|s| {
+            matches!(
+                s.verdict,
+                Verdict::Failed | Verdict::Warning | Verdict::Review
+            )
+        })
+        .map(|s| format!("{} {:?}", s.id, s.verdict))
+        .collect()
+}
+
+/// What a fault changed: the specs broken with it and not without it.
+pub fn newly_broken(with: &ScenarioResult, without: &ScenarioResult) -> Vec<String> {
+    broken(with).difference(&broken(without)).cloned().collect()
+}
+
 pub fn failures(r: &ScenarioResult) -> Vec<String> {
     r.specs()
         .filter(|s| s.verdict != probity::specs::Verdict::Passed)
@@ -858,6 +878,11 @@ pub const FAPI2_MATRIX: &[Fapi2Case] = &[
         UserinfoClaimTypesWrong,
         "claims-parameter-identity-claims",
         &[("userinfo.claim_types", probity::specs::Verdict::Failed)],
+    ),
+    (
+        ParRequestUriSpentAtFirstVisit,
+        "par-reused-request-uri-before-completion",
+        &[("par.reload_tolerated", probity::specs::Verdict::Warning)],
     ),
     (
         Fapi2BearerTokens,

@@ -73,8 +73,10 @@ fn answer(bank: Arc<Bank>, headers: HeaderMap, params: HashMap<String, String>) 
         let unknown = format!("unknown client `{}`", request.client_id);
         return refuse(&bank, Refusal::Page(unknown));
     };
+    // The test PSU who refuses (`login_hint=deny:…`) does so whether the
+    // client's PSU sees pages or not.
     match client.consent {
-        ConsentMode::Headless if request.psu_denies => refuse(
+        _ if request.psu_denies => refuse(
             &bank,
             Refusal::Redirect {
                 redirect_uri: request.redirect_uri.clone(),
@@ -148,8 +150,13 @@ fn pushed(
     if entry.used && !reuse_ok {
         return Err(refuse("`request_uri` was used already"));
     }
-    bank.pushed.update(uri, |p| p.used = true);
+    // Spent when the authorization completes (`complete`); under the fault
+    // at the first visit, so a reload before completion is refused.
+    if bank.faults.has(Fault::ParRequestUriSpentAtFirstVisit) {
+        bank.pushed.update(uri, |p| p.used = true);
+    }
     let mut request = entry.request;
+    request.request_uri = Some(uri.to_string());
     // RFC 9126 §4: only the pushed parameters count; the fault lets the
     // front channel's replace them.
     if bank.faults.has(Fault::PushedStateOverridden) {
@@ -336,6 +343,7 @@ fn build(
             .get("dpop_jkt")
             .cloned()
             .filter(|_| !bank.faults.has(Fault::DpopJktIgnored)),
+        request_uri: None,
     })
 }
 
@@ -439,6 +447,9 @@ fn details(p: &HashMap<String, String>) -> Result<Option<Value>, String> {
 
 /// Issues the code and redirects to the client.
 pub fn complete(bank: &Bank, mut request: AuthRequest, sub: &str, auth_time: i64) -> Response {
+    if let Some(uri) = &request.request_uri {
+        bank.pushed.update(uri, |p| p.used = true);
+    }
     grant_details(&mut request);
     let f = &bank.faults;
     if f.has(Fault::AuthorizeServerError) {

@@ -231,6 +231,7 @@ fn grant_for(d: &Decoupled) -> TokenGrant {
         response_mode: None,
         prompt: None,
         hinted_sub: None,
+        request_uri: None,
     };
     TokenGrant {
         client_id: d.client_id.clone(),

@@ -51,6 +51,10 @@ pub struct AuthRequest {
     /// The simulated PSU refuses (a `login_hint` of `deny:NAME`, as for
     /// CIBA): the headless consent answers `access_denied`.
     pub psu_denies: bool,
+    /// The pushed `request_uri` it came by: spent when the authorization
+    /// completes, so a PSU reloading the page before may use it again (RFC
+    /// 9126 §4 allows duplicate requests from a reload).
+    pub request_uri: Option<String>,
 }
 
 impl AuthRequest {

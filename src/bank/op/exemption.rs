@@ -176,6 +176,7 @@ fn request_of(client: &Client, claims: &Map<String, Value>) -> AuthRequest {
         response_mode: None,
         prompt: None,
         hinted_sub: None,
+        request_uri: None,
     }
 }
 

@@ -132,6 +132,12 @@ async fn prepare_and_drive(
     let mut url = url::Url::parse(&endpoint)
         .map_err(|e| early(format!("authorization_endpoint is not a URL: {e}")))?;
     url.query_pairs_mut().extend_pairs(&params);
+    if step.visit_first {
+        if let Some(why) = first_visit(&url, &prepared.redirect_uri, stage, ctx).await {
+            ctx.state.not_applicable = Some(why.clone());
+            return Err(early(why));
+        }
+    }
     let driver = step.driver.unwrap_or(ctx.target.consent.driver);
     let reached = drivers::drive(
         driver,
@@ -154,6 +160,13 @@ async fn prepare_and_drive(
     let (judged, ok) = callback::judge(step, &prepared, &reached, (issuer, &jwks), authorization);
     let code = authorization.code.is_some();
     specs.extend(judged);
+    if step.visit_first {
+        specs.push(RELOAD_TOLERATED.check(
+            code,
+            "a code after the second visit",
+            "the second visit was refused",
+        ));
+    }
     if step.success_allowed && step.expect_error.is_some() && !code {
         ctx.state.ended = Some("the ASPSP refused the request, which this scenario allows".into());
     }
@@ -161,6 +174,29 @@ async fn prepare_and_drive(
         specs,
         artifacts: reached.pages,
         ok,
+    })
+}
+
+/// The first of two visits to the authorization URL, left at its first
+/// answer (a login page, or a redirect to one). An answer that already
+/// goes back to the client means the ASPSP completes without the PSU, so no
+/// visit can come before completion: the reason the scenario cannot apply.
+async fn first_visit(
+    url: &url::Url,
+    redirect_uri: &str,
+    stage: &str,
+    ctx: &mut StepContext<'_>,
+) -> Option<String> {
+    let exchange = ctx
+        .session
+        .send(
+            &format!("{stage} (a first visit, left)"),
+            OutgoingRequest::get(url.as_str()),
+        )
+        .await;
+    let location = exchange.response().ok()?.header("location")?;
+    location.starts_with(redirect_uri).then(|| {
+        "the ASPSP answered the first visit with a redirect to the client (its PSU completes without a page), so no visit can come before completion".to_string()
     })
 }
 
