@@ -111,7 +111,10 @@ async fn the_suite_passes_under_every_fapi2_variant_and_skips_what_a_variant_can
 /// PSU, as the bank's `private_key_jwt` client has.
 fn headless(bank: &probity::bank::RunningBank) -> Target {
     let mut target = bank.target();
-    let client = target.client_named(Some("jwt")).expect("bank client").clone();
+    let client = target
+        .client_named(Some("jwt"))
+        .expect("bank client")
+        .clone();
     target.clients.insert("fapi2".into(), client);
     target
 }

@@ -46,6 +46,19 @@ pub struct ProofClaims<'a> {
     /// Add `nbf` (now) and `exp` (in a minute): claims RFC 9449 neither
     /// asks for nor forbids, which a server must tolerate.
     pub nbf_exp: bool,
+    /// A deliberately malformed proof, which a server must refuse.
+    pub malformed: Option<Malformed>,
+}
+
+/// How a proof is malformed on purpose (RFC 9449 §4.3 items 2-6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Malformed {
+    /// `typ` is `JWT`, not `dpop+jwt`.
+    Typ,
+    /// `alg: none`, no signature.
+    AlgNone,
+    /// A signature that does not verify.
+    Signature,
 }
 
 impl DpopKey {
@@ -82,15 +95,47 @@ impl DpopKey {
         if let Some(nonce) = claims.nonce {
             payload.insert("nonce".into(), json!(nonce));
         }
+        if claims.malformed == Some(Malformed::AlgNone) {
+            return Ok(self.unsigned(&payload));
+        }
         let mut header = JwsHeader::new();
-        header.set_token_type(DPOP_TYP);
+        let typ = match claims.malformed {
+            Some(Malformed::Typ) => "JWT",
+            _ => DPOP_TYP,
+        };
+        header.set_token_type(typ);
         header.set_jwk(self.public.clone());
         let payload =
             JwtPayload::from_map(payload).map_err(|e| JoseFailure::Jose(e.to_string()))?;
         let s = signer("ES256", &self.private)?;
-        jwt::encode_with_signer(&payload, &header, s.as_ref())
-            .map_err(|e| JoseFailure::Jose(e.to_string()))
+        let proof = jwt::encode_with_signer(&payload, &header, s.as_ref())
+            .map_err(|e| JoseFailure::Jose(e.to_string()))?;
+        Ok(match claims.malformed {
+            Some(Malformed::Signature) => with_other_signature(&proof),
+            _ => proof,
+        })
     }
+
+    /// The proof as an unsecured JWT (`alg: none`, RFC 7519 §6).
+    fn unsigned(&self, payload: &Map<String, Value>) -> String {
+        let b64 = |v: &Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string().as_bytes())
+        };
+        let header = json!({"typ": DPOP_TYP, "alg": "none", "jwk": self.public.as_ref()});
+        format!("{}.{}.", b64(&header), b64(&Value::Object(payload.clone())))
+    }
+}
+
+/// The same JWS with its signature bytes reversed: well-formed, but it
+/// does not verify.
+fn with_other_signature(jws: &str) -> String {
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let Some((signed, signature)) = jws.rsplit_once('.') else {
+        return jws.to_string();
+    };
+    let mut bytes = engine.decode(signature).unwrap_or_default();
+    bytes.reverse();
+    format!("{signed}.{}", engine.encode(bytes))
 }
 
 /// `htu` is compared without query and fragment (RFC 9449 §4.3 item 9).
@@ -243,6 +288,28 @@ mod tests {
             thumbprint(&jwk).unwrap(),
             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
         );
+    }
+
+    #[test]
+    fn each_malformed_proof_is_refused_for_its_own_reason() {
+        let key = DpopKey::generate().unwrap();
+        let url = "https://as.example/token";
+        for (malformed, why) in [
+            (Malformed::Typ, "`typ`"),
+            (Malformed::AlgNone, "alg `none`"),
+            (Malformed::Signature, "signature"),
+        ] {
+            let proof = key
+                .proof(&ProofClaims {
+                    method: "POST",
+                    url,
+                    malformed: Some(malformed),
+                    ..Default::default()
+                })
+                .unwrap();
+            let err = check_proof(&proof, &check(url, None)).unwrap_err();
+            assert!(err.contains(why), "{malformed:?}: {err}");
+        }
     }
 
     #[test]

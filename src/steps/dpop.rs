@@ -4,7 +4,7 @@
 use super::state::ScenarioState;
 use super::StepContext;
 use crate::http::{OutgoingRequest, RecordedResponse};
-use crate::jose::dpop::{DpopKey, ProofClaims};
+use crate::jose::dpop::{DpopKey, Malformed, ProofClaims};
 use crate::suite::DpopProof;
 use crate::target::{SenderConstraint, Target};
 
@@ -34,6 +34,7 @@ struct Making {
     iat_offset: i64,
     nbf_exp: bool,
     wrong_nonce: bool,
+    malformed: Option<Malformed>,
 }
 
 impl Making {
@@ -54,6 +55,12 @@ impl Making {
             },
             nbf_exp: choice == DpopProof::WithNbfExp,
             wrong_nonce: choice == DpopProof::WrongNonce,
+            malformed: match choice {
+                DpopProof::BadTyp => Some(Malformed::Typ),
+                DpopProof::AlgNone => Some(Malformed::AlgNone),
+                DpopProof::BadSignature => Some(Malformed::Signature),
+                _ => None,
+            },
         }
     }
 
@@ -92,6 +99,7 @@ impl Making {
             nonce,
             iat_offset: self.iat_offset,
             nbf_exp: self.nbf_exp,
+            malformed: self.malformed,
         })
         .map_err(|e| e.to_string())
     }
@@ -303,5 +311,8 @@ fn name(p: DpopProof) -> &'static str {
         DpopProof::IatFuture10s => "iat_future_10s",
         DpopProof::WithNbfExp => "with_nbf_exp",
         DpopProof::WrongNonce => "wrong_nonce",
+        DpopProof::BadTyp => "bad_typ",
+        DpopProof::AlgNone => "alg_none",
+        DpopProof::BadSignature => "bad_signature",
     }
 }

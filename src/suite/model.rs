@@ -479,6 +479,12 @@ pub enum DpopProof {
     /// A proof whose `nonce` the server never supplied (RFC 9449 §8): it
     /// must be refused by a server that demands nonces.
     WrongNonce,
+    /// A proof whose `typ` is `JWT` (RFC 9449 §4.3 item 4).
+    BadTyp,
+    /// An unsigned proof, `alg: none` (RFC 9449 §4.3 item 5).
+    AlgNone,
+    /// A proof whose signature does not verify (RFC 9449 §4.3 item 6).
+    BadSignature,
 }
 
 impl DpopProof {

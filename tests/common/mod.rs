@@ -879,6 +879,20 @@ pub const FAPI2_MATRIX: &[Fapi2Case] = &[
         "claims-parameter-identity-claims",
         &[("userinfo.claim_types", probity::specs::Verdict::Failed)],
     ),
+    // The first malformed proof accepted spends the code, so the valid
+    // redemption after the three fails too.
+    (
+        DpopTokenProofUnchecked,
+        "dpop-negative",
+        &[
+            ("dpop.token_proof_checked", probity::specs::Verdict::Failed),
+            ("dpop.token_bound", probity::specs::Verdict::Failed),
+            ("token.status_ok", probity::specs::Verdict::Failed),
+            ("token.access_token_present", probity::specs::Verdict::Failed),
+            ("token.id_token_present", probity::specs::Verdict::Failed),
+            ("token.expires_in", probity::specs::Verdict::Warning),
+        ],
+    ),
     (
         ParRequestUriSpentAtFirstVisit,
         "par-reused-request-uri-before-completion",
