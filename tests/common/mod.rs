@@ -888,7 +888,10 @@ pub const FAPI2_MATRIX: &[Fapi2Case] = &[
             ("dpop.token_proof_checked", probity::specs::Verdict::Failed),
             ("dpop.token_bound", probity::specs::Verdict::Failed),
             ("token.status_ok", probity::specs::Verdict::Failed),
-            ("token.access_token_present", probity::specs::Verdict::Failed),
+            (
+                "token.access_token_present",
+                probity::specs::Verdict::Failed,
+            ),
             ("token.id_token_present", probity::specs::Verdict::Failed),
             ("token.expires_in", probity::specs::Verdict::Warning),
         ],
