@@ -1,7 +1,8 @@
 //! Interop: the `fapi2-security-profile` plan against panva/oidc-provider
 //! configured as a FAPI 2.0 Security Profile server (server.mjs with
 //! PROFILE=fapi2), under the OIDF plan's private_key_jwt + DPoP + PAR
-//! variant declared in tests/interop/oidc-provider/target-fapi2.yaml.
+//! variant declared in tests/interop/oidc-provider/target-fapi2.yaml, then
+//! under its tls_client_auth + mTLS + PAR variant (target-fapi2-mtls.yaml).
 //! No failure and no incomplete scenario; every warning, skip and review
 //! listed here with the clause or reason behind it.
 
@@ -210,10 +211,89 @@ async fn the_fapi2_security_profile_plan_passes_against_oidc_provider_under_dpop
         );
     }
     assert_eq!(results.len(), 69, "the plan's scenarios");
+    mtls_variant(&provider).await;
     assert!(
         started.elapsed() < std::time::Duration::from_secs(60),
         "{:?}",
         started.elapsed()
     );
     drop(provider);
+}
+
+/// The same plan under the OIDF plan's mTLS variant (tls_client_auth,
+/// certificate-bound tokens): no failure, no warning; the DPoP and client
+/// assertion modules SKIPPED as not applying, the rest as under DPoP.
+async fn mtls_variant(provider: &common::oidc_provider::Provider) {
+    let target = target_for(provider, "target-fapi2-mtls.yaml");
+    assert!(target.tls.identity_pem.is_some());
+    let results = run_plan(&target).await;
+    let reports = write_reports(
+        &target,
+        "target-fapi2-mtls.yaml",
+        "interop-reports-fapi2-mtls",
+        &results,
+    );
+    for r in &results {
+        eprintln!("mTLS: {:?} {} {:?}", r.verdict(), name(r), r.not_judged());
+    }
+    assert_eq!(
+        failed(&results),
+        Vec::<String>::new(),
+        "reports in {}",
+        reports.display()
+    );
+    let verdict_of = |n: &str| results.iter().find(|r| name(r) == n).map(|r| r.verdict());
+    // The mTLS modules themselves: a certificate-bound code flow, and a
+    // token request without the certificate refused.
+    for n in [
+        "fapi2/happy-flow",
+        "fapi2/holder-of-key-required",
+        "fapi2/refresh-token",
+        "client-credentials/tls-client-auth",
+    ] {
+        assert_eq!(verdict_of(n), Some(Verdict::Passed), "{n}");
+    }
+    let warned: Vec<String> = results
+        .iter()
+        .flat_map(|r| r.specs())
+        .filter(|s| matches!(s.verdict, Verdict::Warning | Verdict::Incomplete))
+        .map(|s| s.id.to_string())
+        .collect();
+    assert_eq!(warned, Vec::<String>::new());
+    let review: Vec<String> = results
+        .iter()
+        .filter(|r| r.verdict() == Verdict::Review)
+        .map(name)
+        .collect();
+    assert_eq!(
+        review,
+        [
+            "fapi2/par-reused-request-uri",
+            "fapi2/par-request-uri-of-another-client"
+        ]
+    );
+    // Each skip names why: a DPoP or client-assertion module under this
+    // variant, a DPoP scenario of the plan's dpop suite, the `jwt` role
+    // (a private_key_jwt client) this profile does not declare, the PSU who
+    // refuses.
+    let reasons = [
+        "applies only",
+        "sends DPoP proofs of its own",
+        "no client role `jwt`",
+        "login_hint_denied",
+    ];
+    let unexplained: Vec<String> = results
+        .iter()
+        .filter(|r| r.verdict() == Verdict::Skipped)
+        .filter_map(|r| {
+            let why = r.not_judged().unwrap_or_default();
+            (!reasons.iter().any(|w| why.contains(w))).then(|| format!("{}: {why}", name(r)))
+        })
+        .collect();
+    assert_eq!(unexplained, Vec::<String>::new());
+    let passed = results
+        .iter()
+        .filter(|r| matches!(r.verdict(), Verdict::Passed | Verdict::Review))
+        .count();
+    assert_eq!(passed, 34, "judged under mTLS");
 }

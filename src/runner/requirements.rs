@@ -387,6 +387,20 @@ impl Requirements {
     }
 }
 
+/// Whether a step sends DPoP proofs of its own (`dpop:` other than
+/// `omitted`), whatever the run's variant.
+pub(crate) fn pins_dpop(step: &Step) -> bool {
+    use crate::suite::DpopProof;
+    let own = |p: Option<DpopProof>| p.is_some_and(|p| p != DpopProof::Omitted);
+    match step {
+        Step::Token(s) => own(s.dpop),
+        Step::ClientCredentials(s) => own(s.dpop),
+        Step::Authorize(s) => own(s.dpop),
+        Step::Userinfo(s) => own(s.dpop),
+        _ => false,
+    }
+}
+
 fn auth_method_name(m: ClientAuthMethod) -> Option<&'static str> {
     Some(match m {
         ClientAuthMethod::ClientSecretBasic => "client_secret_basic",

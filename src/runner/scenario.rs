@@ -52,7 +52,7 @@ pub async fn run_scenario_in(
     };
     let needs = Requirements::of(job.scenario(), target);
     if let Some(why) =
-        unmet_variant(&job.scenario().requires, target).or_else(|| needs.unmet_by_profile(target))
+        unmet_variant(job.scenario(), target).or_else(|| needs.unmet_by_profile(target))
     {
         let mut r = result(job, started_at, 0.0, vec![]);
         r.skipped = Some(why);
@@ -152,9 +152,24 @@ fn under_suite_variant(job: &Job, target: &Target) -> Result<Option<Target>, Str
 
 /// A scenario's `requires:` of the run's variant: a DPoP module means
 /// nothing under mTLS, a client assertion module nothing under
-/// `tls_client_auth`.
-fn unmet_variant(requires: &crate::suite::Requires, target: &Target) -> Option<String> {
-    use crate::target::snake;
+/// `tls_client_auth`; nor does a scenario that sends DPoP proofs of its own
+/// under mTLS.
+fn unmet_variant(scenario: &crate::suite::Scenario, target: &Target) -> Option<String> {
+    use crate::target::{snake, SenderConstraint};
+    let requires = &scenario.requires;
+    // A client whose tokens are bound to its certificate uses no second
+    // proof of possession (oidc-provider refuses both at once).
+    if target.variant.sender_constraint == SenderConstraint::Mtls
+        && scenario
+            .steps
+            .iter()
+            .any(|s| super::requirements::pins_dpop(&s.value))
+    {
+        return Some(
+            "sends DPoP proofs of its own, and this run binds tokens to the TLS certificate (`sender_constraint: mtls`): a client uses one sender constraint"
+                .into(),
+        );
+    }
     if let Some(sc) = requires
         .sender_constraint
         .filter(|s| *s != target.variant.sender_constraint)

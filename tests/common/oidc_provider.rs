@@ -102,6 +102,9 @@ pub fn start(mode: Mode) -> Provider {
     let ca = write(dir.path(), "ca.pem", &pki.ca_pem);
     let cert = write(dir.path(), "server.pem", &pki.server_cert_pem);
     let key = write(dir.path(), "server.key", &pki.server_key_pem);
+    // The mTLS clients' certificate (CN=probity-tpp), issued by the same CA.
+    let client_cert = write(dir.path(), "client.pem", &pki.client_cert_pem);
+    let client_cert_key = write(dir.path(), "client.key", &pki.client_key_pem);
     // FAPI 2.0 SP §5.4.1: PS256, ES256 or EdDSA; the OIDC provider signs with RS256.
     let alg = if mode == Mode::Fapi2 {
         "PS256"
@@ -133,6 +136,7 @@ pub fn start(mode: Mode) -> Provider {
         .env("PORT", port.to_string())
         .env("TLS_CERT", &cert)
         .env("TLS_KEY", &key)
+        .env("CLIENT_CA", &ca)
         .env("PROVIDER_JWKS", &provider_jwks)
         .env("CLIENT_JWKS", &client_public)
         .env("FAPI2_CLIENT_JWKS", &fapi2_public)
@@ -169,6 +173,8 @@ pub fn start(mode: Mode) -> Provider {
         ("OIDC_CLIENT_KEY", client_private),
         ("OIDC_FAPI2_KEY", fapi2_private),
         ("OIDC_FAPI2_SECOND_KEY", second_private),
+        ("OIDC_CLIENT_CERT", client_cert),
+        ("OIDC_CLIENT_CERT_KEY", client_cert_key),
         ("OIDC_BASIC_SECRET", "probity-basic-secret".to_string()),
         ("OIDC_POST_SECRET", "probity-post-secret".to_string()),
         ("OIDC_PSU_PASSWORD", "any-password".to_string()),

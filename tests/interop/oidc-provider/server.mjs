@@ -5,9 +5,10 @@
 //   CLIENT_JWKS                      the private_key_jwt client's public keys (JWKS file)
 //   BROKEN_GRANTS=1                  a grant loader that never remembers consent across authorizations
 //   PROFILE=fapi2                    instead: a FAPI 2.0 Security Profile authorization server (below),
-//                                    whose two clients' public keys are FAPI2_CLIENT_JWKS and FAPI2_SECOND_JWKS
+//                                    whose two clients' public keys are FAPI2_CLIENT_JWKS and FAPI2_SECOND_JWKS,
+//                                    and two tls_client_auth clients whose certificates CLIENT_CA issues
 // Prints one JSON line {"issuer": ...} when it is listening.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import Provider from 'oidc-provider';
@@ -127,13 +128,33 @@ const fapi2Client = (clientId, jwks) => ({
   dpop_bound_access_tokens: true,
   jwks,
 });
+// The mTLS variant's clients: tls_client_auth by the probity test certificate (CN=probity-tpp, issued by
+// CLIENT_CA), tokens bound to it (RFC 8705 §3), no DPoP.
+const fapi2MtlsClient = (clientId) => ({
+  client_id: clientId,
+  redirect_uris: [redirect],
+  response_types: ['code'],
+  grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+  scope: 'openid accounts payments profile email',
+  token_endpoint_auth_method: 'tls_client_auth',
+  tls_client_auth_subject_dn: 'CN=probity-tpp',
+  tls_client_certificate_bound_access_tokens: true,
+  id_token_signed_response_alg: 'PS256',
+  require_pushed_authorization_requests: true,
+});
+const peerCertificate = (ctx) => {
+  const peer = ctx.socket.getPeerCertificate?.();
+  return peer && peer.raw ? new X509Certificate(peer.raw) : undefined;
+};
 const fapi2Configuration = () => ({
   jwks: JSON.parse(readFileSync(env('PROVIDER_JWKS'), 'utf8')),
   clients: [
     fapi2Client('probity-fapi2', JSON.parse(readFileSync(env('FAPI2_CLIENT_JWKS'), 'utf8'))),
     fapi2Client('probity-fapi2-second', JSON.parse(readFileSync(env('FAPI2_SECOND_JWKS'), 'utf8'))),
+    fapi2MtlsClient('probity-fapi2-mtls'),
+    fapi2MtlsClient('probity-fapi2-mtls-second'),
   ],
-  clientAuthMethods: ['private_key_jwt'],
+  clientAuthMethods: ['private_key_jwt', 'tls_client_auth'],
   // FAPI 2.0 SP §5.3.2.2: only the authorization code flow.
   responseTypes: ['code'],
   scopes: ['openid', 'offline_access', 'accounts', 'payments', 'profile', 'email'],
@@ -153,6 +174,16 @@ const fapi2Configuration = () => ({
     // `use_dpop_nonce` at PAR, token and UserInfo.
     dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
+    // RFC 8705: the certificate of the TLS connection, verified against CLIENT_CA.
+    mTLS: {
+      enabled: true,
+      certificateBoundAccessTokens: true,
+      tlsClientAuth: true,
+      getCertificate: peerCertificate,
+      certificateAuthorized: (ctx) => ctx.socket.authorized === true,
+      certificateSubjectMatches: (ctx, property, expected) => property === 'tls_client_auth_subject_dn'
+        && peerCertificate(ctx)?.subject === expected,
+    },
     devInteractions: { enabled: true },
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
@@ -163,7 +194,15 @@ const fapi2Configuration = () => ({
 
 const provider = new Provider(issuer, process.env.PROFILE === 'fapi2' ? fapi2Configuration() : configuration);
 provider.proxy = false;
-const server = https.createServer({ cert: readFileSync(env('TLS_CERT')), key: readFileSync(env('TLS_KEY')) }, provider.callback());
+// The FAPI 2 server asks for a client certificate (and lets requests without one through, for the
+// DPoP variant); the OIDC one does not ask.
+const tls = { cert: readFileSync(env('TLS_CERT')), key: readFileSync(env('TLS_KEY')) };
+const server = https.createServer(
+  process.env.PROFILE === 'fapi2'
+    ? { ...tls, requestCert: true, rejectUnauthorized: false, ca: readFileSync(env('CLIENT_CA')) }
+    : tls,
+  provider.callback(),
+);
 server.listen(Number(env('PORT')), '127.0.0.1', () => {
   console.log(JSON.stringify({ issuer }));
 });
