@@ -157,6 +157,16 @@ fn under_suite_variant(job: &Job, target: &Target) -> Result<Option<Target>, Str
 fn unmet_variant(scenario: &crate::suite::Scenario, target: &Target) -> Option<String> {
     use crate::target::{snake, SenderConstraint};
     let requires = &scenario.requires;
+    if let Some(sc) = requires
+        .sender_constraint
+        .filter(|s| *s != target.variant.sender_constraint)
+    {
+        return Some(format!(
+            "applies only under `sender_constraint: {}`; this run uses `{}`",
+            snake(&sc),
+            snake(&target.variant.sender_constraint)
+        ));
+    }
     // A client whose tokens are bound to its certificate uses no second
     // proof of possession (oidc-provider refuses both at once).
     if target.variant.sender_constraint == SenderConstraint::Mtls
@@ -169,16 +179,6 @@ fn unmet_variant(scenario: &crate::suite::Scenario, target: &Target) -> Option<S
             "sends DPoP proofs of its own, and this run binds tokens to the TLS certificate (`sender_constraint: mtls`): a client uses one sender constraint"
                 .into(),
         );
-    }
-    if let Some(sc) = requires
-        .sender_constraint
-        .filter(|s| *s != target.variant.sender_constraint)
-    {
-        return Some(format!(
-            "applies only under `sender_constraint: {}`; this run uses `{}`",
-            snake(&sc),
-            snake(&target.variant.sender_constraint)
-        ));
     }
     requires
         .client_auth
