@@ -60,6 +60,15 @@ fn name(r: &ScenarioResult) -> String {
     format!("{}/{}", r.suite, r.id)
 }
 
+/// The scenarios that ended with `verdict`, by name, in plan order.
+fn with_verdict(results: &[ScenarioResult], verdict: Verdict) -> Vec<String> {
+    results
+        .iter()
+        .filter(|r| r.verdict() == verdict)
+        .map(name)
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fapi2_security_profile_plan_passes_against_oidc_provider_under_dpop_and_private_key_jwt(
 ) {
@@ -163,11 +172,7 @@ async fn the_fapi2_security_profile_plan_passes_against_oidc_provider_under_dpop
     }
 
     // Error pages a person confirms: counted as passed, listed.
-    let review: Vec<String> = results
-        .iter()
-        .filter(|r| r.verdict() == Verdict::Review)
-        .map(name)
-        .collect();
+    let review = with_verdict(&results, Verdict::Review);
     // oidc-provider shows its "oops! something went wrong" page, with
     // invalid_request_uri for a spent request_uri and invalid_request_object
     // for another client's, rather than redirect: the redirect URI was in the
@@ -253,18 +258,18 @@ async fn mtls_variant(provider: &common::oidc_provider::Provider) {
     ] {
         assert_eq!(verdict_of(n), Some(Verdict::Passed), "{n}");
     }
+    assert_eq!(
+        with_verdict(&results, Verdict::Incomplete),
+        Vec::<String>::new()
+    );
     let warned: Vec<String> = results
         .iter()
         .flat_map(|r| r.specs())
-        .filter(|s| matches!(s.verdict, Verdict::Warning | Verdict::Incomplete))
+        .filter(|s| s.verdict == Verdict::Warning)
         .map(|s| s.id.to_string())
         .collect();
     assert_eq!(warned, Vec::<String>::new());
-    let review: Vec<String> = results
-        .iter()
-        .filter(|r| r.verdict() == Verdict::Review)
-        .map(name)
-        .collect();
+    let review = with_verdict(&results, Verdict::Review);
     assert_eq!(
         review,
         [
