@@ -199,19 +199,8 @@ fn vacuous_refusal(step: &Step, result: &mut StepResult) {
     if !step.expects_refusal() {
         return;
     }
-    let refusals = [
-        &crate::specs::token::REJECTED,
-        &crate::specs::authorize::EXPECTED_ERROR,
-        &crate::specs::decoupled::EXPECTED_ERROR,
-        &crate::specs::dpop::TOKEN_PROOF_CHECKED,
-        &crate::specs::dpop::RESOURCE_PROOF_REQUIRED,
-        &crate::specs::dpop::NONCE_CHECKED,
-        &crate::specs::token::SENDER_CONSTRAINED,
-        &crate::specs::userinfo::REVOKED,
-        &crate::specs::payment::CONSENT_BOUND,
-    ];
     for spec in &mut result.specs {
-        let is_refusal = refusals.iter().any(|r| r.id == spec.id);
+        let is_refusal = crate::specs::find(&spec.id).is_some_and(|s| s.refusal);
         if is_refusal && spec.verdict == crate::specs::Verdict::Passed {
             spec.verdict = crate::specs::Verdict::Skipped;
             spec.reason = Some(

@@ -7,6 +7,8 @@ const PERMISSIONS: &str = "https://openbankinguk.github.io/read-write-api-site3/
 const FAPI_6_2_1: &str =
     "https://openid.net/specs/openid-financial-api-part-1-1_0.html#protected-resources-provisions";
 
+use super::{Rule::NotApplicable, PLAIN_OIDC};
+
 specs! {
     /// Every account information spec.
     area ACCOUNT_INFO;
@@ -26,5 +28,6 @@ specs! {
         "should refuse (403) resources the consent's permissions do not cover";
 
     INTERACTION_ID = "accounts.interaction_id", Failure, "FAPI1-BASELINE-6.2.1-11", FAPI_6_2_1,
-        "should send back the `x-fapi-interaction-id` the client sent";
+        "should send back the `x-fapi-interaction-id` the client sent",
+        under: &[(PLAIN_OIDC, NotApplicable)];
 }

@@ -13,6 +13,12 @@ const JARM_2_1: &str = "https://openid.net/specs/oauth-v2-jarm-final.html#sectio
 const JARM_4_4: &str = "https://openid.net/specs/oauth-v2-jarm-final.html#section-4.4";
 const OIDC_PROMPT: &str = "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest";
 
+use super::{
+    Rule::{Judge, NotApplicable},
+    Severity::Failure,
+    FAPI2, PLAIN_OIDC,
+};
+
 specs! {
     /// Every authorization spec.
     area AUTHORIZE;
@@ -45,7 +51,9 @@ specs! {
         "should return the `state` the client sent, unchanged";
 
     ISS_PRESENT = "callback.iss_present", Warning, "RFC9207-2", R9207,
-        "should identify itself with `iss` in the authorization response";
+        "should identify itself with `iss` in the authorization response",
+        // FAPI 2.0 SP §5.3.2.2: RFC 9207 `iss` is a shall.
+        under: &[(PLAIN_OIDC, NotApplicable), (FAPI2, Judge(Failure))];
 
     ISS_MATCHES = "callback.iss_matches", Failure, "RFC9207-2", R9207,
         "should send an `iss` identical to its issuer identifier";
@@ -60,7 +68,8 @@ specs! {
         "should not require a consent prompt when the PSU already granted these scopes";
 
     EXPECTED_ERROR = "callback.expected_error", Failure, "RFC6749-4.1.2.1", R4_1_2,
-        "should refuse the invalid authorization request with the expected error";
+        "should refuse the invalid authorization request with the expected error",
+        refusal: true;
 
     ERROR_PAGE = "authorize.error_page", Info, "RFC6749-4.1.2.1", R4_1_2,
         "should tell the PSU about an authorization request it cannot trust on an error page (a person confirms the page)";

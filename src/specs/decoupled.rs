@@ -25,5 +25,6 @@ specs! {
         "should answer polls faster than the interval with `slow_down`";
 
     EXPECTED_ERROR = "decoupled.expected_error", Failure, "CIBA-11", CIBA_11,
-        "should end the request with the expected error (the PSU refused, or the request expired)";
+        "should end the request with the expected error (the PSU refused, or the request expired)",
+        refusal: true;
 }

@@ -18,6 +18,12 @@ const FAPI2_5_4: &str =
 const FAPI2_5_3_2: &str =
     "https://openid.net/specs/fapi-security-profile-2_0-final.html#name-requirements-for-authorization-servers";
 
+use super::{
+    Rule::{Judge, NotApplicable},
+    Severity::{Failure, Warning},
+    FAPI1, FAPI2, PLAIN_OIDC,
+};
+
 specs! {
     /// Every discovery spec, in report order.
     area DISCOVERY;
@@ -57,10 +63,13 @@ specs! {
         "should publish a non-empty `id_token_signing_alg_values_supported`";
 
     ID_TOKEN_ALG_RS256 = "discovery.id_token_alg_rs256", Warning, "OIDC-DISC-3", DISC_3,
-        "should list RS256 in `id_token_signing_alg_values_supported` (FAPI profiles may omit it)";
+        "should list RS256 in `id_token_signing_alg_values_supported` (FAPI profiles may omit it)",
+        // FAPI forbids RS256 for ID tokens.
+        under: &[(FAPI1, NotApplicable), (FAPI2, NotApplicable)];
 
     ID_TOKEN_ALG_FAPI = "discovery.id_token_alg_fapi", Warning, "FAPI1-ADV-8.6", FAPI1_8_6,
-        "should offer PS256 or ES256 for ID token signatures";
+        "should offer PS256 or ES256 for ID token signatures",
+        under: &[(PLAIN_OIDC, NotApplicable)];
 
     ENDPOINTS_HTTPS = "discovery.endpoints_https", Failure, "OIDC-DISC-3", DISC_3,
         "should publish every endpoint and `jwks_uri` as an absolute https URL";
@@ -69,7 +78,9 @@ specs! {
         "should list the `openid` scope in `scopes_supported`";
 
     RESPONSE_TYPE_CODE = "discovery.response_type_code", Failure, "FAPI1-ADV-5.2.2", FAPI1_5_2_2,
-        "should support `code` or `code id_token` in `response_types_supported`";
+        "should support `code` or `code id_token` in `response_types_supported`",
+        // A FAPI 1 clause binds neither a plain OpenID provider nor a FAPI 2 server.
+        under: &[(PLAIN_OIDC, NotApplicable), (FAPI2, NotApplicable)];
 
     GRANT_AUTH_CODE = "discovery.grant_type_authorization_code", Failure, "RFC8414-2",
         "https://www.rfc-editor.org/rfc/rfc8414#section-2",
@@ -77,21 +88,30 @@ specs! {
 
     AUTH_METHODS_FAPI = "discovery.token_auth_methods_fapi", Warning, "FAPI2-SP-5.3.2.1",
         FAPI2_5_3_2,
-        "should offer `private_key_jwt` or `tls_client_auth` for client authentication";
+        "should offer `private_key_jwt` or `tls_client_auth` for client authentication",
+        // FAPI 2.0 SP §5.3.2.1: private_key_jwt or mTLS is a shall.
+        under: &[(PLAIN_OIDC, NotApplicable), (FAPI2, Judge(Failure))];
 
     PKCE_S256 = "discovery.pkce_s256", Failure, "RFC7636-4.2",
         "https://www.rfc-editor.org/rfc/rfc7636#section-4.2",
-        "should list S256 in `code_challenge_methods_supported`";
+        "should list S256 in `code_challenge_methods_supported`",
+        // RFC 7636 is optional in OpenID Connect; the OAuth security BCP
+        // (RFC 9700 §2.1.1) recommends it.
+        under: &[(PLAIN_OIDC, Judge(Warning))];
 
     PKCE_NO_PLAIN = "discovery.pkce_no_plain", Warning, "FAPI2-SP-5.3.2.2", FAPI2_5_3_2,
-        "should not offer the `plain` PKCE method";
+        "should not offer the `plain` PKCE method",
+        under: &[(PLAIN_OIDC, NotApplicable)];
 
     ISS_PARAMETER = "discovery.iss_parameter_supported", Warning, "RFC9207-3",
         "https://www.rfc-editor.org/rfc/rfc9207#section-3",
-        "should announce `authorization_response_iss_parameter_supported: true`";
+        "should announce `authorization_response_iss_parameter_supported: true`",
+        under: &[(PLAIN_OIDC, NotApplicable)];
 
     PAR_ENDPOINT = "discovery.par_endpoint_present", Warning, "FAPI2-SP-5.3.2.2", FAPI2_5_3_2,
-        "should publish `pushed_authorization_request_endpoint` (FAPI 2 requires PAR)";
+        "should publish `pushed_authorization_request_endpoint` (FAPI 2 requires PAR)",
+        // FAPI 2.0 SP §5.3.2.2: PAR is a shall.
+        under: &[(PLAIN_OIDC, NotApplicable), (FAPI2, Judge(Failure))];
 
     /// The JWKS specs, judged (or skipped) together once `jwks_uri` is
     /// fetched; the first says whether it could be read.

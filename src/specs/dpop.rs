@@ -14,16 +14,19 @@ specs! {
         "should answer a token request with a valid DPoP proof with a DPoP-bound token (`token_type: DPoP`)";
 
     TOKEN_PROOF_CHECKED = "dpop.token_proof_checked", Failure, "RFC9449-4.3", R4_3,
-        "should refuse a token request whose DPoP proof does not match the request, with `invalid_dpop_proof`";
+        "should refuse a token request whose DPoP proof does not match the request, with `invalid_dpop_proof`",
+        refusal: true;
 
     RESOURCE_PROOF_REQUIRED = "dpop.resource_proof_required", Failure, "RFC9449-7.1", R7_1,
-        "should refuse a DPoP-bound access token presented without a valid proof for that request";
+        "should refuse a DPoP-bound access token presented without a valid proof for that request",
+        refusal: true;
 
     NONCE_SUPPLIED = "dpop.nonce_supplied", Failure, "RFC9449-8", R8,
         "should supply the DPoP nonce it demands (`use_dpop_nonce`) in exactly one non-empty `DPoP-Nonce` header of NQCHARs";
 
     NONCE_CHECKED = "dpop.nonce_checked", Failure, "RFC9449-8", R8,
-        "should refuse a DPoP proof whose `nonce` it did not supply, once it demands nonces";
+        "should refuse a DPoP proof whose `nonce` it did not supply, once it demands nonces",
+        refusal: true;
 }
 
 /// Judges the DPoP nonces a step's exchanges were given: where a proved

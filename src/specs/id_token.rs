@@ -14,6 +14,12 @@ const FAPI1_8_6: &str =
     "https://openid.net/specs/openid-financial-api-part-2-1_0.html#algorithm-considerations";
 const JWT_4_1_5: &str = "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.5";
 
+use super::{
+    Rule::{Judge, NotApplicable},
+    Severity::Failure,
+    FAPI2, OPEN_BANKING, PLAIN_OIDC,
+};
+
 specs! {
     /// Every ID token spec.
     area ID_TOKEN;
@@ -70,13 +76,16 @@ specs! {
         "should keep the session's `auth_time` when the PSU did not log in again";
 
     ACR = "id_token.acr_present", Warning, "FAPI1-ADV-5.2.2.1", FAPI1_5_2_2_1,
-        "should say how the PSU was authenticated (`acr`)";
+        "should say how the PSU was authenticated (`acr`)",
+        // FAPI 2.0 SP asks nothing of `acr`; Open Banking ecosystems require it.
+        under: &[(PLAIN_OIDC, NotApplicable), (FAPI2, NotApplicable), (OPEN_BANKING, Judge(Failure))];
 
     C_HASH = "id_token.c_hash_valid", Failure, "OIDC-CORE-3.3.2.11", CORE_3_3_2_11,
         "should include a `c_hash` matching the code in front-channel ID tokens";
 
     S_HASH = "id_token.s_hash_valid", Failure, "FAPI1-ADV-5.2.2.1", FAPI1_5_2_2_1,
-        "should include an `s_hash` matching the state in front-channel ID tokens";
+        "should include an `s_hash` matching the state in front-channel ID tokens",
+        under: &[(PLAIN_OIDC, NotApplicable), (FAPI2, NotApplicable)];
 
     AT_HASH = "id_token.at_hash_valid", Failure, "OIDC-CORE-3.1.3.6", CORE_3_1_3_6,
         "should have an `at_hash` that matches the access token, when it has one";

@@ -13,7 +13,9 @@
 /// spec cannot be defined without being listed (and so catalogued).
 ///
 /// Each entry is `NAME = "id", Severity, "TAG", url, "should …";` and
-/// becomes `pub static NAME: Spec`. `area LIST;` names the area's list, in
+/// becomes `pub static NAME: Spec`. Optional `field: value` pairs after the
+/// sentence set the spec's other facts where it is defined: `under:` how
+/// conformance profiles treat it, `refusal: true` that it judges a refusal. `area LIST;` names the area's list, in
 /// entry order. `group NAME { … }` wraps entries that steps handle together
 /// (e.g. skip as one): they stay in the area and also form `pub static NAME`.
 ///
@@ -41,8 +43,8 @@ macro_rules! specs {
         pub static $group: &[&$crate::specs::Spec] = specs!(@list [] $($inner)*);
         specs!(@define $($rest)*);
     };
-    (@define $name:ident = $id:literal, $sev:ident, $tag:literal, $url:expr, $should:literal;
-        $($rest:tt)*) => {
+    (@define $name:ident = $id:literal, $sev:ident, $tag:literal, $url:expr, $should:literal
+        $(, $field:ident: $value:expr)*; $($rest:tt)*) => {
         #[doc = $should]
         pub static $name: $crate::specs::Spec = $crate::specs::Spec {
             id: $id,
@@ -52,7 +54,8 @@ macro_rules! specs {
                 tag: $tag,
                 url: $url,
             },
-            sealed: $crate::specs::Sealed,
+            $($field: $value,)*
+            ..$crate::specs::Spec::BASE
         };
         specs!(@define $($rest)*);
     };
@@ -61,7 +64,7 @@ macro_rules! specs {
         specs!(@list [$($acc)*] $($inner)* $($rest)*)
     };
     (@list [$($acc:tt)*] $name:ident = $id:literal, $sev:ident, $tag:literal, $url:expr,
-        $should:literal; $($rest:tt)*) => {
+        $should:literal $(, $field:ident: $value:expr)*; $($rest:tt)*) => {
         specs!(@list [$($acc)* &$name,] $($rest)*)
     };
 }
@@ -80,6 +83,7 @@ macro_rules! areas {
 
 pub mod accounts;
 pub mod authorize;
+mod conformance;
 pub mod decoupled;
 pub mod discovery;
 pub mod dpop;
@@ -92,6 +96,7 @@ pub mod schema;
 pub mod token;
 pub mod userinfo;
 
+pub use conformance::{Conformance, Rule, FAPI1, FAPI2, OPEN_BANKING, PLAIN_OIDC};
 pub use result::{SpecResult, Verdict};
 
 areas! {
@@ -143,6 +148,17 @@ pub struct Spec {
     pub severity: Severity,
     /// The clause enforced.
     pub clause: Clause,
+    /// How conformance profiles depart from the catalogue severity, first
+    /// match wins: a FAPI clause is not judged under plain OpenID Connect,
+    /// a profile that makes a SHOULD a MUST raises it. Profiles not named
+    /// judge the spec at its severity.
+    #[serde(skip)]
+    pub under: &'static [(&'static [Conformance], Rule)],
+    /// The spec judges a refusal the server must make: after a failed step
+    /// a refusal proves nothing (a server that refuses everything passes
+    /// it), so it is then SKIPPED, never PASSED.
+    #[serde(skip)]
+    pub refusal: bool,
     /// Keeps specs from being built outside `specs` and its area modules,
     /// where `specs!` lists each one.
     #[serde(skip)]
@@ -154,6 +170,28 @@ pub struct Spec {
 struct Sealed;
 
 impl Spec {
+    /// The facts an entry of `specs!` does not set.
+    const BASE: Spec = Spec {
+        id: "",
+        should: "",
+        severity: Severity::Failure,
+        clause: Clause { tag: "", url: "" },
+        under: &[],
+        refusal: false,
+        sealed: Sealed,
+    };
+
+    /// What `profile` does with this spec.
+    pub fn rule(&self, profile: Conformance) -> Rule {
+        if profile == Conformance::All {
+            return Rule::Judge(self.severity);
+        }
+        self.under
+            .iter()
+            .find(|(profiles, _)| profiles.contains(&profile))
+            .map_or(Rule::Judge(self.severity), |(_, rule)| *rule)
+    }
+
     /// The spec held.
     pub fn pass(&'static self) -> SpecResult {
         SpecResult::from_spec(self, Verdict::Passed, None)
@@ -216,7 +254,12 @@ pub fn catalogue() -> impl Iterator<Item = &'static Spec> {
 
 /// Looks a catalogue spec up by id.
 pub fn find(id: &str) -> Option<&'static Spec> {
-    catalogue().find(|s| s.id == id)
+    static BY_ID: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static Spec>> =
+        std::sync::OnceLock::new();
+    BY_ID
+        .get_or_init(|| catalogue().map(|s| (s.id, s)).collect())
+        .get(id)
+        .copied()
 }
 
 #[cfg(test)]

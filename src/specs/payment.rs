@@ -28,7 +28,8 @@ specs! {
         "should move the payment to one of the expected terminal statuses in time";
 
     CONSENT_BOUND = "payment.consent_bound", Failure, "OBIE-RW-PIS", PIS,
-        "should refuse a payment under a consent the access token was not authorised for";
+        "should refuse a payment under a consent the access token was not authorised for",
+        refusal: true;
 
     STILL_PENDING = "payment.settled_in_time", Warning, "OBIE-RW-PIS", PIS,
         "should settle the payment before the suite's time limit (no clause sets one: a warning for the assessor)";

@@ -47,10 +47,12 @@ specs! {
         "should return an `id_token` when the `openid` scope was granted";
 
     REJECTED = "token.rejected", Failure, "RFC6749-5.2", R5_2,
-        "should reject the invalid token request with the expected OAuth error";
+        "should reject the invalid token request with the expected OAuth error",
+        refusal: true;
 
     SENDER_CONSTRAINED = "token.sender_constrained", Failure, "FAPI2-SP-5.3.2.1", FAPI2_5_3_2,
-        "should refuse a token request without the client's holder-of-key (no DPoP proof, no TLS client certificate), since it may issue only sender-constrained tokens";
+        "should refuse a token request without the client's holder-of-key (no DPoP proof, no TLS client certificate), since it may issue only sender-constrained tokens",
+        refusal: true;
 
     ERROR_RESPONSE = "token.error_response", Failure, "RFC6749-5.2", R5_2,
         "should send a token error with 400 (401 allowed for `invalid_client`) and an `application/json` body";

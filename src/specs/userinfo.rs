@@ -27,7 +27,8 @@ specs! {
         "should return the standard claims with the JSON types OIDC Core §5.1 defines (strings, booleans, a number for `updated_at`, an object for `address`)";
 
     REVOKED = "token.revoked_after_code_reuse", Warning, "RFC6749-4.1.2", RFC6749_4_1_2,
-        "should revoke the tokens of an authorization code when the code is replayed";
+        "should revoke the tokens of an authorization code when the code is replayed",
+        refusal: true;
 
     BODY_TOKEN = "userinfo.form_body_token", Warning, "RFC6750-2.2", RFC6750_2_2,
         "should accept the access token in the form body of a POST (optional for the server; OIDF warns when it is refused)";

@@ -42,7 +42,7 @@ pub struct Suite {
 #[serde(deny_unknown_fields)]
 pub struct SuiteVariant {
     /// The conformance profile whose variant rules must hold.
-    pub conformance: crate::plans::Conformance,
+    pub conformance: crate::specs::Conformance,
     /// The sender constraint used when the profile declares no variant.
     pub sender_constraint: crate::target::SenderConstraint,
     /// The request style used when the profile declares no variant.

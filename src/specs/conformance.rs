@@ -1,9 +1,8 @@
-//! Conformance profiles: which specs apply under which profile, and at what
-//! severity. A spec that cites a FAPI or Open Banking clause is not judged
-//! against a plain OpenID provider; a profile that makes a SHOULD a MUST
-//! raises it to a failure. Everything else keeps its catalogue severity.
+//! Conformance profiles and the variants each certifies. Which specs apply
+//! under which profile, and at what severity, each spec declares where it is
+//! defined (`under:` in its area's `specs!`); this file applies those rules.
 
-use crate::specs::{Severity, SpecResult, Verdict};
+use super::{Severity, SpecResult, Verdict};
 use crate::target::{ClientAuthMethod, RequestStyle, SenderConstraint, Variant};
 use serde::{Deserialize, Serialize};
 
@@ -79,19 +78,23 @@ pub enum Rule {
     NotApplicable,
 }
 
-/// Specs that cite FAPI or Open Banking clauses: not judged under plain OIDC.
-const FAPI_ONLY: &[&str] = &[
-    "discovery.id_token_alg_fapi",
-    "discovery.response_type_code",
-    "discovery.token_auth_methods_fapi",
-    "discovery.pkce_no_plain",
-    "discovery.par_endpoint_present",
-    "discovery.iss_parameter_supported",
-    "callback.iss_present",
-    "id_token.acr_present",
-    "id_token.s_hash_valid",
-    "accounts.interaction_id",
+/// Plain OpenID Connect profiles: FAPI and Open Banking clauses bind them not.
+pub const PLAIN_OIDC: &[Conformance] = &[Conformance::Oidc, Conformance::Idura];
+/// Profiles on FAPI 1.0 Advanced.
+pub const FAPI1: &[Conformance] = &[
+    Conformance::Fapi1Advanced,
+    Conformance::Obie,
+    Conformance::OpPsd2,
+    Conformance::Ozone,
 ];
+/// The FAPI 2.0 profiles.
+pub const FAPI2: &[Conformance] = &[
+    Conformance::Fapi2SecurityProfile,
+    Conformance::Fapi2MessageSigning,
+];
+/// Open Banking ecosystems (on FAPI 1.0 Advanced).
+pub const OPEN_BANKING: &[Conformance] =
+    &[Conformance::Obie, Conformance::OpPsd2, Conformance::Ozone];
 
 impl Conformance {
     /// Every profile, for listings.
@@ -122,52 +125,21 @@ impl Conformance {
         }
     }
 
-    /// What this profile does with the spec `id` of catalogue severity `sev`.
-    pub fn rule(self, id: &str, sev: Severity) -> Rule {
-        use Conformance::*;
-        use Severity::*;
-        let fapi2 = matches!(self, Fapi2SecurityProfile | Fapi2MessageSigning);
-        let fapi1 = matches!(self, Fapi1Advanced | Obie | OpPsd2 | Ozone);
-        let open_banking = matches!(self, Obie | OpPsd2 | Ozone);
-        match (self, id) {
-            (All, _) => Rule::Judge(sev),
-            (Oidc | Idura, id) if FAPI_ONLY.contains(&id) => Rule::NotApplicable,
-            // RFC 7636 is optional in OpenID Connect; the OAuth security BCP
-            // (RFC 9700 §2.1.1) recommends it.
-            (Oidc | Idura, "discovery.pkce_s256") => Rule::Judge(Warning),
-            // OIDC Discovery §3 asks for RS256; FAPI forbids it for ID tokens.
-            (_, "discovery.id_token_alg_rs256") if fapi1 || fapi2 => Rule::NotApplicable,
-            // FAPI 1 clauses do not bind a FAPI 2 server; FAPI 2.0 SP asks
-            // nothing of `acr` (an ecosystem may: Open Banking below).
-            (
-                _,
-                "discovery.response_type_code" | "id_token.s_hash_valid" | "id_token.acr_present",
-            ) if fapi2 => Rule::NotApplicable,
-            // FAPI 2 SP §5.3.2.1 and §5.3.2.2: PAR, iss (RFC 9207) and
-            // private_key_jwt or mTLS client authentication are shall.
-            (
-                _,
-                "discovery.par_endpoint_present"
-                | "discovery.token_auth_methods_fapi"
-                | "callback.iss_present",
-            ) if fapi2 => Rule::Judge(Failure),
-            // Open Banking ecosystems require `acr` in the ID token.
-            (_, "id_token.acr_present") if open_banking => Rule::Judge(Failure),
-            _ => Rule::Judge(sev),
-        }
-    }
-
     /// Applies the profile to a step's spec results: drops the specs that
-    /// do not apply and re-grades the ones whose severity differs.
+    /// do not apply and re-grades the ones whose severity differs, by the
+    /// rules each catalogue spec declares (a suite's own checks keep theirs).
     pub fn apply(self, specs: &mut Vec<SpecResult>) {
         if self == Conformance::All {
             return;
         }
-        specs.retain_mut(|s| match self.rule(&s.id, s.severity) {
-            Rule::NotApplicable => false,
-            Rule::Judge(sev) => {
-                regrade(s, sev);
-                true
+        specs.retain_mut(|s| {
+            let rule = super::find(&s.id).map_or(Rule::Judge(s.severity), |spec| spec.rule(self));
+            match rule {
+                Rule::NotApplicable => false,
+                Rule::Judge(sev) => {
+                    regrade(s, sev);
+                    true
+                }
             }
         });
     }
@@ -199,39 +171,51 @@ impl std::fmt::Display for Conformance {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::specs::{discovery, id_token};
 
     #[test]
     fn acr_is_not_judged_under_oidc_or_fapi2_and_fails_under_open_banking() {
-        let acr = "id_token.acr_present";
+        let acr = &id_token::ACR;
+        assert_eq!(acr.rule(Conformance::Oidc), Rule::NotApplicable);
+        assert_eq!(acr.rule(Conformance::Obie), Rule::Judge(Severity::Failure));
         assert_eq!(
-            Conformance::Oidc.rule(acr, Severity::Warning),
+            acr.rule(Conformance::Fapi2SecurityProfile),
             Rule::NotApplicable
         );
         assert_eq!(
-            Conformance::Obie.rule(acr, Severity::Warning),
-            Rule::Judge(Severity::Failure)
-        );
-        assert_eq!(
-            Conformance::Fapi2SecurityProfile.rule(acr, Severity::Warning),
-            Rule::NotApplicable
-        );
-        assert_eq!(
-            Conformance::Fapi1Advanced.rule(acr, Severity::Warning),
+            acr.rule(Conformance::Fapi1Advanced),
             Rule::Judge(Severity::Warning)
         );
+        assert_eq!(acr.rule(Conformance::All), Rule::Judge(Severity::Warning));
     }
 
     #[test]
     fn rs256_is_expected_under_oidc_only() {
-        let rs = "discovery.id_token_alg_rs256";
+        let rs = &discovery::ID_TOKEN_ALG_RS256;
+        assert_eq!(rs.rule(Conformance::Oidc), Rule::Judge(Severity::Warning));
         assert_eq!(
-            Conformance::Oidc.rule(rs, Severity::Warning),
-            Rule::Judge(Severity::Warning)
-        );
-        assert_eq!(
-            Conformance::Fapi2SecurityProfile.rule(rs, Severity::Warning),
+            rs.rule(Conformance::Fapi2SecurityProfile),
             Rule::NotApplicable
         );
+    }
+
+    #[test]
+    fn applying_a_profile_drops_and_regrades_by_the_specs_own_rules() {
+        let mut specs = vec![
+            id_token::ACR.fail_because("no acr"),
+            discovery::PAR_ENDPOINT.fail_because("no PAR"),
+            discovery::ISSUER_MATCHES.pass(),
+        ];
+        let mut oidc = specs.clone();
+        Conformance::Oidc.apply(&mut oidc);
+        let ids: Vec<&str> = oidc.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["discovery.issuer_matches"]);
+        Conformance::Fapi2SecurityProfile.apply(&mut specs);
+        let par = specs
+            .iter()
+            .find(|s| s.id == "discovery.par_endpoint_present");
+        assert_eq!(par.map(|s| s.verdict), Some(Verdict::Failed));
+        assert!(!specs.iter().any(|s| s.id == "id_token.acr_present"));
     }
 
     #[test]
@@ -268,12 +252,5 @@ mod tests {
         assert!(Conformance::Oidc
             .check_variant(&v(Plain, SenderConstraint::None), ClientSecretBasic)
             .is_ok());
-    }
-
-    #[test]
-    fn every_rule_names_a_catalogue_spec() {
-        for id in FAPI_ONLY {
-            assert!(crate::specs::find(id).is_some(), "{id}");
-        }
     }
 }
