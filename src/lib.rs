@@ -22,6 +22,7 @@
 pub mod bank;
 pub mod commands;
 pub mod errors;
+pub mod expr;
 pub mod http;
 pub mod ids;
 pub mod jose;

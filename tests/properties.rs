@@ -223,7 +223,7 @@ proptest! {
         "([a-z. ]{0,6}(\\{\\{|\\}\\}|\\{|\\}|é|\\|)){0,8}",
         "\\{\\{ ?(target|discovery|token|authorize|capture|values|env)\\.[a-zé_.]{0,12} ?\\}\\}",
     ]) {
-        let _ = probity::suite::Template::parse(&text, serde_saphyr::Location::UNKNOWN);
+        let _ = probity::expr::Template::parse(&text, serde_saphyr::Location::UNKNOWN);
     }
 
     #[test]

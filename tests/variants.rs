@@ -146,16 +146,17 @@ fn scenario(file: &str, id: &str) -> probity::suite::Scenario {
 
 #[tokio::test]
 async fn dpop_needs_es256_in_dpop_signing_alg_values_supported_only_where_a_proof_is_sent() {
-    use probity::runner::Requirements;
+    use probity::runner::requirements_of;
     let bank = common::bank(&[]).await;
     let metadata = |v: serde_json::Value| v.as_object().cloned().unwrap();
     let no_dpop = metadata(serde_json::json!({}));
     let ps256_only = metadata(serde_json::json!({"dpop_signing_alg_values_supported": ["PS256"]}));
 
-    let negative = Requirements::of(
+    let negative = requirements_of(
         &scenario("dpop.yaml", "resource-without-proof"),
         &bank.target(),
-    );
+    )
+    .unwrap();
     let why = negative.unmet(&no_dpop).expect("unmet");
     assert!(
         why.contains("`ES256` in `dpop_signing_alg_values_supported`"),
@@ -164,12 +165,14 @@ async fn dpop_needs_es256_in_dpop_signing_alg_values_supported_only_where_a_proo
     assert!(negative.unmet(&ps256_only).is_some());
 
     let flow = scenario("auth-code.yaml", "basic-pkce");
-    let bearer = Requirements::of(&flow, &bank.target())
+    let bearer = requirements_of(&flow, &bank.target())
+        .unwrap()
         .unmet(&no_dpop)
         .unwrap_or_default();
     assert!(!bearer.contains("dpop"), "{bearer}");
     let t = under(&bank, RequestStyle::Plain, SenderConstraint::Dpop);
-    let dpop = Requirements::of(&flow, &t)
+    let dpop = requirements_of(&flow, &t)
+        .unwrap()
         .unmet(&no_dpop)
         .unwrap_or_default();
     assert!(dpop.contains("dpop_signing_alg_values_supported"), "{dpop}");

@@ -4,12 +4,10 @@
 
 mod events;
 mod guard;
-mod requirements;
 mod scenario;
 
 pub use events::{Counts, RunEvent, ScenarioCounts, ScenarioResult};
-pub use requirements::Requirements;
-pub use scenario::{run_scenario, run_scenario_in};
+pub use scenario::{requirements_of, run_scenario, run_scenario_in};
 
 use crate::http::HttpClient;
 use crate::plans::Conformance;

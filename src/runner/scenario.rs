@@ -1,11 +1,12 @@
 //! Running one scenario: its steps in order over one session.
 
 use super::guard::{catching, panicked_step};
-use super::requirements::Requirements;
 use super::{Job, ScenarioResult};
 use crate::http::{HttpClient, Session};
-use crate::steps::{run_step, Browsers, ScenarioState, StepContext, StepResult};
-use crate::suite::Step;
+use crate::steps::{
+    missing_roles, run_step, Browsers, Decided, Requirements, ScenarioState, StepContext,
+    StepResult,
+};
 use crate::target::Target;
 use std::sync::Arc;
 use std::time::Instant;
@@ -50,9 +51,18 @@ pub async fn run_scenario_in(
             return r;
         }
     };
-    let needs = Requirements::of(job.scenario(), target);
+    let scenario = job.scenario();
+    let decided = match decide(scenario, target) {
+        Ok(d) => d,
+        Err(why) => {
+            let mut r = result(job, started_at, 0.0, vec![]);
+            r.skipped = Some(why);
+            return r;
+        }
+    };
+    let needs = Requirements::of(&decided, &scenario.requires.metadata, target);
     if let Some(why) =
-        unmet_variant(job.scenario(), target).or_else(|| needs.unmet_by_profile(target))
+        unmet_variant(scenario, &decided, target).or_else(|| needs.unmet_by_profile(target))
     {
         let mut r = result(job, started_at, 0.0, vec![]);
         r.skipped = Some(why);
@@ -65,7 +75,7 @@ pub async fn run_scenario_in(
     let mut skipped = None;
     let mut metadata_checked = false;
     let mut earlier_failed = false;
-    for step in &job.scenario().steps {
+    for (step, written) in decided.iter().zip(&scenario.steps) {
         if !metadata_checked {
             if let Some(d) = &state.discovery {
                 metadata_checked = true;
@@ -80,17 +90,17 @@ pub async fn run_scenario_in(
             state: &mut state,
             target,
         };
-        let at = &step.referenced;
+        let at = &written.referenced;
         let location = format!(
             "{}:{}:{}",
             job.suite().path.display(),
             at.line(),
             at.column()
         );
-        let mut result = guarded_step(&step.value, location, &mut ctx).await;
+        let mut result = guarded_step(step, location, &mut ctx).await;
         job.conformance.apply(&mut result.specs);
         if earlier_failed {
-            vacuous_refusal(&step.value, &mut result);
+            vacuous_refusal(step, &mut result);
         }
         earlier_failed |= !result.ok;
         steps.push(result);
@@ -107,6 +117,38 @@ pub async fn run_scenario_in(
     let mut r = result(job, started_at, elapsed_ms, steps);
     r.skipped = skipped;
     r
+}
+
+/// Each step decided against `target`, once: requirements and execution
+/// read these values. A client role the profile lacks makes the scenario
+/// SKIPPED, naming every missing role.
+fn decide<'s>(
+    scenario: &'s crate::suite::Scenario,
+    target: &Target,
+) -> Result<Vec<Decided<'s>>, String> {
+    let facts = scenario.steps.iter().map(|s| s.value.facts());
+    if let Some(why) = missing_roles(facts, target) {
+        return Err(why);
+    }
+    scenario
+        .steps
+        .iter()
+        .map(|s| s.value.decide(target))
+        .collect()
+}
+
+/// What `scenario` requires of `target`, its steps decided against it; an
+/// error says why it cannot be decided (a client role the profile lacks).
+pub fn requirements_of(
+    scenario: &crate::suite::Scenario,
+    target: &Target,
+) -> Result<Requirements, String> {
+    let decided = decide(scenario, target)?;
+    Ok(Requirements::of(
+        &decided,
+        &scenario.requires.metadata,
+        target,
+    ))
 }
 
 /// The target a suite written for a conformance profile runs against: the
@@ -154,7 +196,11 @@ fn under_suite_variant(job: &Job, target: &Target) -> Result<Option<Target>, Str
 /// nothing under mTLS, a client assertion module nothing under
 /// `tls_client_auth`; nor does a scenario that sends DPoP proofs of its own
 /// under mTLS.
-fn unmet_variant(scenario: &crate::suite::Scenario, target: &Target) -> Option<String> {
+fn unmet_variant(
+    scenario: &crate::suite::Scenario,
+    decided: &[Decided<'_>],
+    target: &Target,
+) -> Option<String> {
     use crate::target::{snake, SenderConstraint};
     let requires = &scenario.requires;
     if let Some(sc) = requires
@@ -170,10 +216,7 @@ fn unmet_variant(scenario: &crate::suite::Scenario, target: &Target) -> Option<S
     // A client whose tokens are bound to its certificate uses no second
     // proof of possession (oidc-provider refuses both at once).
     if target.variant.sender_constraint == SenderConstraint::Mtls
-        && scenario
-            .steps
-            .iter()
-            .any(|s| super::requirements::pins_dpop(&s.value))
+        && decided.iter().any(|s| s.dpop().own)
     {
         return Some(
             "sends DPoP proofs of its own, and this run binds tokens to the TLS certificate (`sender_constraint: mtls`): a client uses one sender constraint"
@@ -195,8 +238,8 @@ fn unmet_variant(scenario: &crate::suite::Scenario, target: &Target) -> Option<S
 /// A refusal after a failed step proves nothing: a server that refuses the
 /// valid request too would refuse this one whatever it checks. The refusal
 /// spec is SKIPPED with that reason, so the scenario cannot pass on it.
-fn vacuous_refusal(step: &Step, result: &mut StepResult) {
-    if !step.expects_refusal() {
+fn vacuous_refusal(step: &Decided<'_>, result: &mut StepResult) {
+    if !step.facts().expects_refusal() {
         return;
     }
     for spec in &mut result.specs {
@@ -211,7 +254,11 @@ fn vacuous_refusal(step: &Step, result: &mut StepResult) {
 }
 
 /// Runs one step; a panic becomes a failed `runner.completed` step.
-async fn guarded_step(step: &Step, location: String, ctx: &mut StepContext<'_>) -> StepResult {
+async fn guarded_step(
+    step: &Decided<'_>,
+    location: String,
+    ctx: &mut StepContext<'_>,
+) -> StepResult {
     match catching(run_step(step, location.clone(), ctx)).await {
         Ok(r) => r,
         Err(message) => {

@@ -1,12 +1,98 @@
 //! `accounts`: the PSU's accounts, then each account's balances and
 //! transactions, judged for shape, permissions and the FAPI interaction id.
 
+use super::kind::{bearer, Facts, Kind, Need};
 use super::{Outcome, StepContext};
+use crate::expr::Template;
 use crate::http::{OutgoingRequest, RecordedResponse};
 use crate::specs::accounts::*;
 use crate::specs::SpecResult;
-use crate::suite::{AccountResource, AccountsStep};
+use serde::Deserialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// An account resource below `/accounts/{AccountId}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountResource {
+    /// `/balances`
+    Balances,
+    /// `/transactions`
+    Transactions,
+}
+
+impl AccountResource {
+    /// The path segment.
+    pub fn path(self) -> &'static str {
+        match self {
+            AccountResource::Balances => "balances",
+            AccountResource::Transactions => "transactions",
+        }
+    }
+}
+
+fn both_resources() -> Vec<AccountResource> {
+    vec![AccountResource::Balances, AccountResource::Transactions]
+}
+
+/// `accounts:` — list the PSU's accounts with `token.access_token`, then
+/// read each account's balances and transactions; resources the consent
+/// does not cover must be refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountsStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// Base URL of the account API, e.g. `{{ target.api_base }}/open-banking/v3.1/aisp`.
+    pub url: Template,
+    /// Bearer token (default `{{ token.access_token }}`).
+    pub token: Option<Template>,
+    /// Extra headers (placeholders filled).
+    #[serde(default)]
+    pub headers: BTreeMap<String, Template>,
+    /// What to read for each account (default both).
+    #[serde(default = "both_resources")]
+    pub read: Vec<AccountResource>,
+    /// What the consent does not cover: each must be refused with 403.
+    #[serde(default)]
+    pub forbidden: Vec<AccountResource>,
+    /// Read at most this many accounts in detail (default 3).
+    pub max_accounts: Option<usize>,
+}
+
+impl Facts for AccountsStep {
+    fn stage(&self) -> Option<&str> {
+        self.stage.as_deref()
+    }
+
+    fn templates(&self) -> Vec<&Template> {
+        let mut out = vec![&self.url];
+        out.extend(&self.token);
+        out.extend(self.headers.values());
+        out
+    }
+
+    fn urls(&self) -> Vec<&Template> {
+        vec![&self.url]
+    }
+
+    fn needs(&self) -> Vec<(Need, &'static str)> {
+        bearer(&self.token).into_iter().collect()
+    }
+}
+
+impl Kind for AccountsStep {
+    const STAGE: &'static str = "Account Information";
+    type Decided = ();
+
+    fn decide(&self, _: &crate::target::Target) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn run(&self, _: &(), stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+        run(self, stage, ctx).await
+    }
+}
 
 /// Fields every item of a resource list must carry.
 fn required(resource: AccountResource) -> &'static [&'static str] {
@@ -34,7 +120,7 @@ fn list_key(resource: AccountResource) -> &'static str {
 type Prepared = (String, String, Vec<(String, String)>);
 
 /// Runs an accounts step.
-pub(crate) async fn run(step: &AccountsStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+async fn run(step: &AccountsStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
     let prepared = (|| -> Result<Prepared, String> {
         let base = step.url.render(&*ctx.state)?;
         let token = ctx.state.bearer(&step.token)?;

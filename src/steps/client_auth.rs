@@ -2,10 +2,37 @@
 //! client_secret_basic, client_secret_post, private_key_jwt,
 //! tls_client_auth (the certificate is the TLS identity) and none.
 
-use crate::suite::AssertionOverrides;
 use crate::target::{ClientAssertionAudience, ClientAuthMethod, ClientProfile};
 use base64::Engine;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
+
+/// Deliberate changes to a `private_key_jwt` client assertion (RFC 7523
+/// §3), for the refusals a server must make.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssertionOverrides {
+    /// `aud`: `issuer`, `token_endpoint`, `endpoint` (the one called),
+    /// `array` (the issuer inside a list), or a literal value.
+    pub aud: Option<String>,
+    /// `exp`, seconds from now (negative: in the past).
+    pub exp_in: Option<i64>,
+    /// `nbf`, seconds from now (unset: no `nbf`).
+    pub nbf_in: Option<i64>,
+    /// `iat`, seconds from now.
+    pub iat_in: Option<i64>,
+    /// Claims left out (`sub`, `jti` …).
+    #[serde(default)]
+    pub omit: Vec<String>,
+    /// Send no client authentication at all (only `client_id`).
+    #[serde(default)]
+    pub omitted: bool,
+    /// Sign with this alg, by the client's own key: `RS256` by its RSA
+    /// key, which FAPI 2.0 SP §5.4.1 does not allow (PS256, ES256, EdDSA).
+    /// The scenario is SKIPPED unless the client's key is an RSA key used
+    /// with PS256, as the OIDF module is.
+    pub alg: Option<String>,
+}
 
 /// The `client_assertion_type` of RFC 7523.
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

@@ -3,30 +3,147 @@
 //! `slow_down` (+5 s, CIBA §11) and `expires_in`; every poll is captured.
 
 use super::client_auth;
+use super::kind::{client_of, ClientRole, Facts, Kind, Need, Provided};
+use super::requirements::{Requirements, CIBA_GRANT, GRANT_DEFAULTS};
 use super::token::{judge_tokens, Expectation};
 use super::wait::{deadline_after, sleep_until_at_most};
 use super::{Outcome, StepContext};
+use crate::expr::Template;
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
 use crate::specs::decoupled::*;
 use crate::specs::SpecResult;
-use crate::suite::{DecoupledMode, DecoupledStep};
-use crate::target::ClientProfile;
+use crate::target::{ClientProfile, Target};
+use serde::Deserialize;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
+/// Which decoupled protocol.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecoupledMode {
+    /// OpenID CIBA, poll mode.
+    #[default]
+    Ciba,
+    /// The Idura headless flow.
+    Headless,
+}
+
+/// `decoupled:` — start a decoupled authorization and poll the token endpoint.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecoupledStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// CIBA (default) or Idura headless.
+    #[serde(default)]
+    pub mode: DecoupledMode,
+    /// A named client of the target.
+    pub client: Option<ClientRole>,
+    /// Requested scope (default `openid`).
+    pub scope: Option<Template>,
+    /// `login_hint` (CIBA requires one).
+    pub login_hint: Option<Template>,
+    /// `acr_values`.
+    pub acr_values: Option<Template>,
+    /// Overrides the endpoint (CIBA: from discovery; headless: `/headless/authorize`).
+    pub endpoint: Option<Template>,
+    /// Expect the request to end with this error (`access_denied`, `expired_token`).
+    pub expect_error: Option<String>,
+    /// Poll this often instead of the server's interval (to provoke `slow_down`).
+    pub poll_interval_ms: Option<u64>,
+    /// Expect at least one `slow_down` answer.
+    #[serde(default)]
+    pub expect_slow_down: bool,
+    /// Give up after this many seconds (default 30).
+    pub timeout_s: Option<u64>,
+}
+
+impl Facts for DecoupledStep {
+    fn stage(&self) -> Option<&str> {
+        self.stage.as_deref()
+    }
+
+    fn client(&self) -> Option<&ClientRole> {
+        self.client.as_ref()
+    }
+
+    fn acts_as_client(&self) -> bool {
+        true
+    }
+
+    fn templates(&self) -> Vec<&Template> {
+        [
+            &self.endpoint,
+            &self.login_hint,
+            &self.acr_values,
+            &self.scope,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    fn urls(&self) -> Vec<&Template> {
+        self.endpoint.iter().collect()
+    }
+
+    fn needs(&self) -> Vec<(Need, &'static str)> {
+        vec![(Need::Discovery, "a decoupled authorization")]
+    }
+
+    fn provide(&self, provided: &mut Provided) {
+        provided.add(Need::Tokens);
+        provided.add(Need::ClientAssertion);
+    }
+
+    fn expects_refusal(&self) -> bool {
+        self.expect_error.is_some()
+    }
+}
+
+impl Kind for DecoupledStep {
+    const STAGE: &'static str = "Decoupled Authorization";
+    /// The client that starts the authorization.
+    type Decided = ClientProfile;
+
+    fn decide(&self, target: &Target) -> Result<ClientProfile, String> {
+        client_of(target, &self.client)
+    }
+
+    fn require(&self, _: &ClientProfile, _: &Target, needs: &mut Requirements) {
+        if self.mode != DecoupledMode::Ciba || self.endpoint.is_some() {
+            return;
+        }
+        let why = "CIBA (OpenID CIBA Core §4)";
+        needs.present("backchannel_authentication_endpoint", why);
+        needs.contains(
+            "backchannel_token_delivery_modes_supported",
+            "poll",
+            &[],
+            why,
+        );
+        needs.contains("grant_types_supported", CIBA_GRANT, GRANT_DEFAULTS, why);
+    }
+
+    async fn run(&self, client: &ClientProfile, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+        run(self, client, stage, ctx).await
+    }
+}
+
 /// Runs a decoupled step.
-pub(crate) async fn run(step: &DecoupledStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
-    let client = match ctx.target.client_named(crate::suite::role(&step.client)) {
-        Ok(c) => c.clone(),
-        Err(e) => return early(ACCEPTED.skip(e)),
-    };
-    let started = match start(step, &client, stage, ctx).await {
+async fn run(
+    step: &DecoupledStep,
+    client: &ClientProfile,
+    stage: &str,
+    ctx: &mut StepContext<'_>,
+) -> Outcome {
+    let started = match start(step, client, stage, ctx).await {
         Ok(s) => s,
         Err(spec) => return early(spec),
     };
     let mut specs = vec![ACCEPTED.pass()];
     specs.push(expires_in_spec(started.expires_in_sent.as_ref()));
-    let polled = poll(step, &client, &started, stage, ctx).await;
+    let polled = poll(step, client, &started, stage, ctx).await;
     specs.extend(judge(step, &polled, ctx));
     Outcome {
         specs,

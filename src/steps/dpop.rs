@@ -5,8 +5,63 @@ use super::state::ScenarioState;
 use super::StepContext;
 use crate::http::{OutgoingRequest, RecordedResponse};
 use crate::jose::dpop::{DpopKey, Malformed, ProofClaims};
-use crate::suite::DpopProof;
 use crate::target::{SenderConstraint, Target};
+use serde::Deserialize;
+
+/// The DPoP proof (RFC 9449) a token or resource request carries. Unset:
+/// a valid proof when the target's variant is `sender_constraint: dpop`
+/// (token requests) or the token is DPoP-bound (resource requests). The
+/// others are defects, for the tests of what a server must refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DpopProof {
+    /// A valid proof.
+    Valid,
+    /// No `DPoP` header.
+    Omitted,
+    /// A proof for another URL (`htu`).
+    WrongUrl,
+    /// A proof for another method (`htm`).
+    WrongMethod,
+    /// A resource request's proof with the hash (`ath`) of another token.
+    WrongToken,
+    /// A DPoP-bound token sent under the `Bearer` scheme (RFC 9449 §7.1).
+    BearerScheme,
+    /// A valid proof by another key than the one the code or token is
+    /// bound to.
+    OtherKey,
+    /// A valid proof whose `iat` is 10 s in the past (clock skew).
+    #[serde(rename = "iat_past_10s")]
+    IatPast10s,
+    /// A valid proof whose `iat` is 10 s in the future (clock skew).
+    #[serde(rename = "iat_future_10s")]
+    IatFuture10s,
+    /// A valid proof that also carries `nbf` and `exp`.
+    WithNbfExp,
+    /// A proof whose `nonce` the server never supplied (RFC 9449 §8): it
+    /// must be refused by a server that demands nonces.
+    WrongNonce,
+    /// A proof whose `typ` is `JWT` (RFC 9449 §4.3 item 4).
+    BadTyp,
+    /// An unsigned proof, `alg: none` (RFC 9449 §4.3 item 5).
+    AlgNone,
+    /// A proof whose signature does not verify (RFC 9449 §4.3 item 6).
+    BadSignature,
+}
+
+impl DpopProof {
+    /// Whether the proof is deliberately wrong: the server must refuse it.
+    /// Skewed clocks and extra claims are not defects.
+    pub fn is_defect(self) -> bool {
+        !matches!(
+            self,
+            DpopProof::Valid
+                | DpopProof::IatPast10s
+                | DpopProof::IatFuture10s
+                | DpopProof::WithNbfExp
+        )
+    }
+}
 
 /// The authorization server, as the keeper of its DPoP nonce: its PAR and
 /// token endpoints share one (RFC 9449 §8).
@@ -314,5 +369,121 @@ fn name(p: DpopProof) -> &'static str {
         DpopProof::BadTyp => "bad_typ",
         DpopProof::AlgNone => "alg_none",
         DpopProof::BadSignature => "bad_signature",
+    }
+}
+
+/// Judges the DPoP nonces a step's exchanges were given: where a proved
+/// request was answered with `use_dpop_nonce`, or with a `DPoP-Nonce`
+/// header, the header must be one, non-empty and of NQCHARs (RFC 9449 §8,
+/// §8.1); one result per step, naming the first exchange that broke it.
+pub(crate) fn judge_nonces(
+    exchanges: &[crate::http::Exchange],
+) -> Option<crate::specs::SpecResult> {
+    let mut judged = false;
+    for (i, e) in exchanges.iter().enumerate() {
+        let proved = e.request.headers.iter().any(|(k, _)| k == "dpop");
+        let Some(r) = e.response.as_ref().filter(|_| proved) else {
+            continue;
+        };
+        let nonces: Vec<&str> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("dpop-nonce"))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        let demanded = demands_nonce(r);
+        if nonces.is_empty() && !demanded {
+            continue;
+        }
+        judged = true;
+        let fault = match nonces.as_slice() {
+            [] => Some("no `DPoP-Nonce` header".to_string()),
+            [""] => Some("an empty `DPoP-Nonce` header".to_string()),
+            [n] if !n.bytes().all(is_nqchar) => Some(format!(
+                "a `DPoP-Nonce` with characters outside NQCHAR: {}",
+                super::shown(&n.escape_debug().to_string())
+            )),
+            [_] => None,
+            many => Some(format!("{} `DPoP-Nonce` headers", many.len())),
+        };
+        if let Some(fault) = fault {
+            let why = if demanded {
+                "`use_dpop_nonce` with "
+            } else {
+                ""
+            };
+            return Some(crate::specs::dpop::NONCE_SUPPLIED.fail(
+                "one non-empty `DPoP-Nonce` of NQCHARs",
+                format!(
+                    "exchange {} ({} {}): {why}{fault}",
+                    i + 1,
+                    e.request.method,
+                    e.request.url
+                ),
+            ));
+        }
+    }
+    judged.then(|| crate::specs::dpop::NONCE_SUPPLIED.pass())
+}
+
+/// NQCHAR: %x21 / %x23-5B / %x5D-7E (RFC 9449 §8.1, RFC 6749 Appendix A).
+fn is_nqchar(b: u8) -> bool {
+    matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E)
+}
+
+#[cfg(test)]
+mod nonce_tests {
+    use crate::http::{Exchange, RecordedRequest, RecordedResponse};
+    use crate::specs::Verdict;
+
+    fn answered(nonces: &[&str], body: &str) -> Exchange {
+        let mut headers: Vec<(String, String)> = nonces
+            .iter()
+            .map(|n| ("dpop-nonce".to_string(), n.to_string()))
+            .collect();
+        headers.push(("content-type".into(), "application/json".into()));
+        Exchange {
+            stage: "Token Request".into(),
+            started_at: String::new(),
+            elapsed_ms: 0.0,
+            request: RecordedRequest {
+                method: "POST".into(),
+                url: "https://as.example/token".into(),
+                headers: vec![("dpop".into(), "eyJ...".into())],
+                body: None,
+            },
+            response: Some(RecordedResponse {
+                status: 400,
+                headers,
+                body: body.into(),
+            }),
+            error: None,
+        }
+    }
+
+    const DEMAND: &str = r#"{"error":"use_dpop_nonce"}"#;
+
+    #[test]
+    fn a_demanded_nonce_must_come_in_one_non_empty_header_of_nqchars() {
+        let verdict = |nonces: &[&str], body: &str| {
+            super::judge_nonces(&[answered(nonces, body)]).map(|r| (r.verdict, r.actual))
+        };
+        assert_eq!(
+            verdict(&["eyJ7S_zG.eyJH0-Z"], DEMAND).unwrap().0,
+            Verdict::Passed
+        );
+        for (nonces, why) in [
+            (&[][..], "no `DPoP-Nonce` header"),
+            (&[""][..], "an empty `DPoP-Nonce`"),
+            (&["two words"][..], "outside NQCHAR"),
+            (&["a\"b"][..], "outside NQCHAR"),
+            (&["a", "b"][..], "2 `DPoP-Nonce` headers"),
+        ] {
+            let (v, actual) = verdict(nonces, DEMAND).unwrap();
+            assert_eq!(v, Verdict::Failed, "{nonces:?}");
+            assert!(actual.unwrap_or_default().contains(why), "{nonces:?}");
+        }
+        // Nothing demanded and no nonce given: nothing to judge.
+        assert!(verdict(&[], r#"{"error":"invalid_grant"}"#).is_none());
     }
 }

@@ -1,17 +1,115 @@
 //! `id_token`: validate an ID token from the token response or the
 //! authorization response (OIDC Core §3.1.3.7, §3.3.2.12; FAPI 1 Advanced).
 
+use super::kind::{client_of, ClientRole, Facts, Kind, Need, Provided};
 use super::{Artifact, Outcome, StepContext};
+use crate::expr::{JsonTemplate, Template};
 use crate::jose::{decode_unverified, oidc_hash, verify_jwt};
 use crate::specs::id_token::*;
 use crate::specs::{Spec, SpecResult};
-use crate::suite::{role, IdTokenSource, IdTokenStep};
+use crate::target::{ClientProfile, Target};
+use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// `id_token:` — validate an ID token.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdTokenStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// A named client of the target (for `aud`).
+    pub client: Option<ClientRole>,
+    /// Which ID token: `token` (default, from the token response) or
+    /// `authorize` (front channel, from the callback).
+    #[serde(default)]
+    pub from: IdTokenSource,
+    /// Allowed algs (default PS256, ES256, RS256).
+    pub algs: Option<Vec<String>>,
+    /// Allowed clock skew in seconds (default 60).
+    pub clock_skew: Option<i64>,
+    /// Claims that must be present with these values (placeholders filled).
+    #[serde(default)]
+    pub expect_claims: BTreeMap<String, JsonTemplate>,
+    /// `true`: the PSU was asked to log in again (`prompt=login`, an
+    /// elapsed `max_age`), so `auth_time` must be later than the previous
+    /// ID token's; `false`: the session went on, so it must be the same.
+    pub expect_reauthentication: Option<bool>,
+}
+
+/// Where an ID token comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdTokenSource {
+    /// The token endpoint response.
+    #[default]
+    Token,
+    /// The authorization response (`code id_token`).
+    Authorize,
+}
+
+impl Facts for IdTokenStep {
+    fn stage(&self) -> Option<&str> {
+        self.stage.as_deref()
+    }
+
+    fn client(&self) -> Option<&ClientRole> {
+        self.client.as_ref()
+    }
+
+    fn acts_as_client(&self) -> bool {
+        true
+    }
+
+    fn templates(&self) -> Vec<&Template> {
+        self.expect_claims
+            .values()
+            .flat_map(JsonTemplate::templates)
+            .collect()
+    }
+
+    fn needs(&self) -> Vec<(Need, &'static str)> {
+        let source = match self.from {
+            IdTokenSource::Token => (Need::Tokens, "an `id_token` step (`from: token`)"),
+            IdTokenSource::Authorize => (
+                Need::Authorization,
+                "an `id_token` step (`from: authorize`)",
+            ),
+        };
+        vec![
+            (Need::Discovery, "validating an ID token's signature"),
+            source,
+        ]
+    }
+
+    fn provide(&self, provided: &mut Provided) {
+        provided.add(Need::IdToken);
+    }
+}
+
+impl Kind for IdTokenStep {
+    const STAGE: &'static str = "ID Token";
+    /// The client whose `client_id` must be in `aud`.
+    type Decided = ClientProfile;
+
+    fn decide(&self, target: &Target) -> Result<ClientProfile, String> {
+        client_of(target, &self.client)
+    }
+
+    async fn run(&self, client: &ClientProfile, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+        run(self, client, stage, ctx).await
+    }
+}
 
 type Claims = Map<String, Value>;
 
 /// Runs an id_token step.
-pub(crate) async fn run(step: &IdTokenStep, _stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+async fn run(
+    step: &IdTokenStep,
+    client: &ClientProfile,
+    _stage: &str,
+    ctx: &mut StepContext<'_>,
+) -> Outcome {
     let (var, token) = match step.from {
         IdTokenSource::Token => ("token.id_token", ctx.state.tokens.id_token.clone()),
         IdTokenSource::Authorize => (
@@ -35,10 +133,7 @@ pub(crate) async fn run(step: &IdTokenStep, _stage: &str, ctx: &mut StepContext<
             return out;
         }
     };
-    let client_id = match ctx.target.client_named(role(&step.client)) {
-        Ok(c) => c.id.clone(),
-        Err(e) => return skipped(&e),
-    };
+    let client_id = client.id.clone();
     let mut specs = vec![DECODES.pass()];
     specs.extend(signature(&token, &header, step, ctx.state.jwks()));
     specs.extend(registered_claims(

@@ -6,16 +6,19 @@
 
 pub mod accounts;
 pub mod authorize;
-mod client_auth;
+pub mod client_auth;
 pub mod consent;
 pub mod decoupled;
 pub mod discovery;
-mod dpop;
+pub mod dpop;
 pub mod id_token;
+mod kind;
 pub mod payment;
 pub mod poll_status;
 pub mod request;
+mod requirements;
 mod schema;
+mod shapes;
 mod signature;
 pub mod state;
 pub mod token;
@@ -23,14 +26,16 @@ pub mod userinfo;
 mod wait;
 
 pub use authorize::{kill_browsers_now, BrowserContext, Browsers};
-pub use dpop::demands_nonce as demands_dpop_nonce;
+pub use dpop::DpopProof;
+pub use kind::{role, ClientRole, DpopUse, Facts, Kind, Need, Provided};
+pub use requirements::{missing_roles, Requirements};
+pub use shapes::{ExpectedError, Signing};
 pub use state::ScenarioState;
 
 use crate::http::{Exchange, Session};
 use crate::specs::SpecResult;
-use crate::suite::Step;
 use crate::target::Target;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a step works with: the scenario's session and state, the target.
 pub struct StepContext<'a> {
@@ -124,36 +129,169 @@ pub struct StepResult {
 }
 
 /// What a step kind returns; exchanges are collected by [`run_step`].
-pub(crate) struct Outcome {
+pub struct Outcome {
+    /// Its spec results.
     pub specs: Vec<SpecResult>,
+    /// Extra evidence.
     pub artifacts: Vec<Artifact>,
+    /// Whether it reached its end.
     pub ok: bool,
 }
 
-/// Runs one step, written at `location`, and gathers the exchanges it made.
-pub async fn run_step(step: &Step, location: String, ctx: &mut StepContext<'_>) -> StepResult {
+/// The table of step kinds: each line is the kind's enum variant, its YAML
+/// key and its shape, whose module implements [`Kind`]. The `Step` enum,
+/// the decided [`Decided`] and every dispatch are made from it, so adding a
+/// kind is one module and one line here.
+macro_rules! step_kinds {
+    ($($(#[$doc:meta])* $variant:ident = $yaml:literal => $shape:ty,)+) => {
+        /// One step, as written: its kind and its shape.
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub enum Step {
+            $($(#[$doc])* #[serde(rename = $yaml)] $variant(Box<$shape>),)+
+        }
+
+        /// A step decided against a target: the step as written and what
+        /// its kind settled (client, carriage, proofs).
+        pub enum Decided<'s> {
+            $($(#[$doc])* $variant(&'s $shape, <$shape as Kind>::Decided),)+
+        }
+
+        impl Step {
+            /// The step kind as written in YAML.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Step::$variant(_) => $yaml,)+
+                }
+            }
+
+            /// What the plan checks and reports read of it.
+            pub fn facts(&self) -> &dyn Facts {
+                match self {
+                    $(Step::$variant(s) => &**s,)+
+                }
+            }
+
+            /// The same, to check it at load.
+            pub fn facts_mut(&mut self) -> &mut dyn Facts {
+                match self {
+                    $(Step::$variant(s) => &mut **s,)+
+                }
+            }
+
+            /// The stage name shown in reports.
+            pub fn stage(&self) -> String {
+                match self {
+                    $(Step::$variant(s) => s
+                        .stage()
+                        .unwrap_or(<$shape as Kind>::STAGE)
+                        .to_string(),)+
+                }
+            }
+
+            /// Settles the step's defaults under `target`.
+            pub fn decide(&self, target: &Target) -> Result<Decided<'_>, String> {
+                Ok(match self {
+                    $(Step::$variant(s) => Decided::$variant(s, s.decide(target)?),)+
+                })
+            }
+        }
+
+        impl Decided<'_> {
+            /// The step kind as written in YAML.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Decided::$variant(..) => $yaml,)+
+                }
+            }
+
+            /// The stage name shown in reports.
+            pub fn stage(&self) -> String {
+                match self {
+                    $(Decided::$variant(s, _) => s
+                        .stage()
+                        .unwrap_or(<$shape as Kind>::STAGE)
+                        .to_string(),)+
+                }
+            }
+
+            /// What the step requires of `target`.
+            pub fn require(&self, target: &Target, needs: &mut Requirements) {
+                match self {
+                    $(Decided::$variant(s, d) => s.require(d, target, needs),)+
+                }
+            }
+
+            /// Whether it uses DPoP.
+            pub fn dpop(&self) -> DpopUse {
+                match self {
+                    $(Decided::$variant(s, d) => s.dpop(d),)+
+                }
+            }
+
+            /// The step as written.
+            pub fn facts(&self) -> &dyn Facts {
+                match self {
+                    $(Decided::$variant(s, _) => *s,)+
+                }
+            }
+
+            async fn run(&self, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+                match self {
+                    $(Decided::$variant(s, d) => s.run(d, stage, ctx).await,)+
+                }
+            }
+        }
+    };
+}
+
+step_kinds! {
+    /// Fetch and judge the provider metadata and its JWKS.
+    Discovery = "discovery" => discovery::DiscoveryStep,
+    /// A generic HTTP call with expectations and captures.
+    Request = "request" => request::RequestStep,
+    /// A client credentials grant.
+    ClientCredentials = "client_credentials" => token::ClientCredentialsStep,
+    /// An authorization request answered through a consent driver.
+    Authorize = "authorize" => authorize::AuthorizeStep,
+    /// A token request: authorization code, refresh token or JWT bearer.
+    Token = "token" => token::TokenStep,
+    /// Validate an ID token.
+    IdToken = "id_token" => id_token::IdTokenStep,
+    /// Decoupled authorization: CIBA poll mode or the Idura headless flow.
+    Decoupled = "decoupled" => decoupled::DecoupledStep,
+    /// Call the UserInfo endpoint with `token.access_token`.
+    Userinfo = "userinfo" => userinfo::UserinfoStep,
+    /// A signed resource API call (payment consents, payments, submissions).
+    Payment = "payment" => payment::PaymentCall,
+    /// Submit an authorised payment: OP `PUT …/submissions/{id}` or OBIE
+    /// `POST domestic-payments` (a payment step whose method defaults to PUT).
+    Submit = "submit" => payment::SubmitCall,
+    /// GET a resource (default method) and verify its `x-jws-signature`
+    /// against the ASPSP's JWKS, reporting key and alg.
+    VerifyResponseSignature = "verify_response_signature" => payment::VerifyCall,
+    /// Poll a resource until its status is terminal.
+    PollStatus = "poll_status" => poll_status::PollStatusStep,
+    /// Read the PSU's accounts, balances and transactions.
+    Accounts = "accounts" => accounts::AccountsStep,
+    /// Create the intent an authorization will name, and capture its id.
+    Consent = "consent" => consent::ConsentStep,
+}
+
+/// Runs one decided step, written at `location`, and gathers the exchanges
+/// it made.
+pub async fn run_step(
+    step: &Decided<'_>,
+    location: String,
+    ctx: &mut StepContext<'_>,
+) -> StepResult {
     ctx.session.take_exchanges();
     ctx.session.take_learned();
     let stage = step.stage();
-    let outcome = match step {
-        Step::Discovery(s) => discovery::run(s, &stage, ctx).await,
-        Step::Request(s) => request::run(s, &stage, ctx).await,
-        Step::ClientCredentials(s) => token::client_credentials(s, &stage, ctx).await,
-        Step::Authorize(s) => authorize::run(s, &stage, ctx).await,
-        Step::Token(s) => token::token(s, &stage, ctx).await,
-        Step::IdToken(s) => id_token::run(s, &stage, ctx).await,
-        Step::Decoupled(s) => decoupled::run(s, &stage, ctx).await,
-        Step::Userinfo(s) => userinfo::run(s, &stage, ctx).await,
-        Step::Payment(s) => payment::run(s, &stage, false, ctx).await,
-        Step::Submit(s) => payment::run(s, &stage, true, ctx).await,
-        Step::VerifyResponseSignature(s) => payment::run(s, &stage, false, ctx).await,
-        Step::Accounts(s) => accounts::run(s, &stage, ctx).await,
-        Step::Consent(s) => consent::run(s, &stage, ctx).await,
-        Step::PollStatus(s) => poll_status::run(s, &stage, ctx).await,
-    };
+    let outcome = step.run(&stage, ctx).await;
     let exchanges = ctx.session.take_exchanges();
     let mut specs = outcome.specs;
-    specs.extend(crate::specs::dpop::judge_nonces(&exchanges));
+    specs.extend(dpop::judge_nonces(&exchanges));
     if let Some(book) = &ctx.target.openapi {
         specs.extend(schema::judge(book, &exchanges));
     }

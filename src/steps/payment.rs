@@ -3,34 +3,176 @@
 //! verification. The three kinds share [`PaymentStep`]; they differ in the
 //! default method and in what the step is for.
 
+use super::kind::{client_of, ClientRole, Facts, Kind, Need, Provided};
 use super::request::extract;
+use super::shapes::{yes, Signing};
 use super::{Outcome, StepContext};
+use crate::expr::{Capture, HttpMethod, JsonTemplate, Template, Values};
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
 use crate::jose::{sign_detached, DetachedForm};
 use crate::specs::payment::*;
 use crate::specs::SpecResult;
-use crate::suite::{role, Capture, PaymentStep, Signing, Template, Values};
+use crate::target::{ClientProfile, Target};
+use serde::Deserialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
-/// Runs a payment step.
-pub(crate) async fn run(
-    step: &PaymentStep,
-    stage: &str,
-    submit: bool,
-    ctx: &mut StepContext<'_>,
-) -> Outcome {
-    call(step, stage, submit, ctx).await.0
+/// `payment:` — a resource API call with a detached JWS, an idempotency key,
+/// response-signature verification and captures.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// HTTP method (default: POST with a `json` body, else GET; for
+    /// `submit`, PUT without a body).
+    pub method: Option<HttpMethod>,
+    /// URL (placeholders filled).
+    pub url: Template,
+    /// Bearer token (default `{{ token.access_token }}`).
+    pub token: Option<Template>,
+    /// The client whose key signs the body (default: the target's client).
+    pub client: Option<ClientRole>,
+    /// JSON body (placeholders filled).
+    pub json: Option<JsonTemplate>,
+    /// How the body is signed (default OBIE).
+    #[serde(default)]
+    pub sign: Signing,
+    /// Extra headers (placeholders filled).
+    #[serde(default)]
+    pub headers: BTreeMap<String, Template>,
+    /// Expected status (default 201 for POST, 200 otherwise).
+    pub expect_status: Option<u16>,
+    /// Check that the response carries a valid `x-jws-signature` (default true).
+    #[serde(default = "yes")]
+    pub verify_signature: bool,
+    /// Repeat the request with the same idempotency key and compare this JSONPath.
+    pub idempotency_check: Option<Capture>,
+    /// Values to keep: name → source (`$.path`, `header:NAME`).
+    #[serde(default)]
+    pub capture: BTreeMap<String, Capture>,
+    /// The body names a consent the token was not authorised for: any 4xx
+    /// is expected (`payment.consent_bound`), an acceptance fails.
+    #[serde(default)]
+    pub expect_consent_refusal: bool,
+    /// Add the payment to this bundle (OP `authorizationId`, placeholders
+    /// filled): sent in the body and expected back in the response.
+    pub bundle: Option<Template>,
+}
+
+impl PaymentStep {
+    /// The HTTP method, by the defaults above.
+    pub fn method(&self, submit: bool) -> reqwest::Method {
+        match (&self.method, &self.json, submit) {
+            (Some(m), _, _) => m.0.clone(),
+            (None, Some(_), _) => reqwest::Method::POST,
+            (None, None, true) => reqwest::Method::PUT,
+            (None, None, false) => reqwest::Method::GET,
+        }
+    }
+}
+
+/// What a payment-like step is for: `payment`, `submit` (its method
+/// defaults to PUT) or `verify_response_signature`.
+pub type Use = u8;
+/// `payment`.
+pub const CALL: Use = 0;
+/// `submit`.
+pub const SUBMIT: Use = 1;
+/// `verify_response_signature`.
+pub const VERIFY: Use = 2;
+
+/// A payment-like step: one shape, three kinds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Payment<const USE: Use>(pub PaymentStep);
+
+/// `payment:`.
+pub type PaymentCall = Payment<CALL>;
+/// `submit:`.
+pub type SubmitCall = Payment<SUBMIT>;
+/// `verify_response_signature:`.
+pub type VerifyCall = Payment<VERIFY>;
+
+impl<const USE: Use> Facts for Payment<USE> {
+    fn stage(&self) -> Option<&str> {
+        self.0.stage.as_deref()
+    }
+
+    fn client(&self) -> Option<&ClientRole> {
+        self.0.client.as_ref()
+    }
+
+    fn acts_as_client(&self) -> bool {
+        true
+    }
+
+    fn templates(&self) -> Vec<&Template> {
+        let s = &self.0;
+        let mut out = vec![&s.url];
+        out.extend(&s.token);
+        out.extend(s.headers.values());
+        out.extend(&s.bundle);
+        out.extend(s.json.iter().flat_map(JsonTemplate::templates));
+        out
+    }
+
+    fn urls(&self) -> Vec<&Template> {
+        vec![&self.0.url]
+    }
+
+    fn capture_names(&self) -> Vec<&str> {
+        self.0.capture.keys().map(String::as_str).collect()
+    }
+
+    fn needs(&self) -> Vec<(Need, &'static str)> {
+        let mut n: Vec<_> = super::kind::bearer(&self.0.token).into_iter().collect();
+        if self.0.verify_signature {
+            n.push((
+                Need::Discovery,
+                "verifying a response signature against the JWKS",
+            ));
+        }
+        n
+    }
+
+    fn provide(&self, provided: &mut Provided) {
+        self.0.capture.keys().for_each(|n| provided.capture(n));
+    }
+
+    fn expects_refusal(&self) -> bool {
+        self.0.expect_consent_refusal
+    }
+}
+
+impl<const USE: Use> Kind for Payment<USE> {
+    const STAGE: &'static str = match USE {
+        SUBMIT => "Payment Submission",
+        VERIFY => "Response Signature",
+        _ => "Payment API",
+    };
+    /// The client whose key signs the body.
+    type Decided = ClientProfile;
+
+    fn decide(&self, target: &Target) -> Result<ClientProfile, String> {
+        client_of(target, &self.0.client)
+    }
+
+    async fn run(&self, client: &ClientProfile, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+        call(&self.0, client, stage, USE == SUBMIT, ctx).await.0
+    }
 }
 
 /// Runs a payment step; also returns the response, for steps built on it.
 pub(crate) async fn call(
     step: &PaymentStep,
+    client: &ClientProfile,
     stage: &str,
     submit: bool,
     ctx: &mut StepContext<'_>,
 ) -> (Outcome, Option<RecordedResponse>) {
     let method = step.method(submit);
-    let request = match build(step, method.clone(), ctx) {
+    let request = match build(step, client, method.clone(), ctx) {
         Ok(r) => r,
         Err(e) => {
             let skipped = ACCEPTED.skip(format!("the request could not be built: {e}"));
@@ -135,6 +277,7 @@ fn failed(spec: SpecResult) -> Outcome {
 /// The request, and the access token it presents.
 fn build(
     step: &PaymentStep,
+    client: &ClientProfile,
     method: reqwest::Method,
     ctx: &mut StepContext<'_>,
 ) -> Result<(OutgoingRequest, String), String> {
@@ -162,7 +305,7 @@ fn build(
         if !headers.iter().any(|(k, _)| k == "x-idempotency-key") {
             headers.push(("x-idempotency-key".into(), idempotency_key()));
         }
-        if let Some(jws) = sign(step, text, ctx)? {
+        if let Some(jws) = sign(step, client, text, ctx)? {
             headers.push(("x-jws-signature".into(), jws));
         }
     }
@@ -181,7 +324,12 @@ fn build(
     ))
 }
 
-fn sign(step: &PaymentStep, text: &str, ctx: &StepContext<'_>) -> Result<Option<String>, String> {
+fn sign(
+    step: &PaymentStep,
+    client: &ClientProfile,
+    text: &str,
+    ctx: &StepContext<'_>,
+) -> Result<Option<String>, String> {
     let form = match step.sign {
         Signing::None => return Ok(None),
         Signing::Plain => DetachedForm::Plain,
@@ -190,7 +338,6 @@ fn sign(step: &PaymentStep, text: &str, ctx: &StepContext<'_>) -> Result<Option<
             tan: "openbanking.org.uk".into(),
         },
     };
-    let client = ctx.target.client_named(role(&step.client))?;
     let key = client
         .key
         .as_ref()

@@ -1,41 +1,174 @@
 //! `request`: a generic HTTP call with `expect:` checks and captures.
 
+use super::{Facts, Kind, Provided};
 use super::{Outcome, StepContext};
+use crate::expr::{
+    Capture, CaptureSource, HttpMethod, JsonPathExpr, JsonTemplate, Template, Values,
+};
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
 use crate::specs::request::ANSWERED;
 use crate::specs::SpecResult;
-use crate::suite::{CaptureSource, RequestStep, Values};
+use crate::ConfigError;
+use serde::Deserialize;
 use serde_json::Value;
+use serde_saphyr::{Location, Spanned};
 use std::collections::BTreeMap;
+use std::path::Path;
 
-/// Runs a request step.
-pub(crate) async fn run(step: &RequestStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
-    let request = match build(step, &*ctx.state) {
-        Ok(r) => r,
-        Err(e) => return skipped(step, &format!("the request could not be built: {e}")),
-    };
-    let exchange = ctx.session.send(stage, request).await;
-    let response = match exchange.response() {
-        Ok(r) => r.clone(),
-        Err(e) => {
-            let mut out = skipped(step, "the request got no complete response");
-            out.specs.insert(0, ANSWERED.fail_because(e));
-            return out;
+/// `request:` — a generic HTTP call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestStep {
+    /// Stage name in reports (default "Request").
+    pub stage: Option<String>,
+    /// HTTP method (default GET).
+    #[serde(default = "HttpMethod::get")]
+    pub method: HttpMethod,
+    /// URL; `{{ var }}` placeholders are filled from captured values.
+    pub url: Template,
+    /// Extra headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Template>,
+    /// A form body (`application/x-www-form-urlencoded`).
+    pub form: Option<BTreeMap<String, Template>>,
+    /// A JSON body.
+    pub json: Option<JsonTemplate>,
+    /// What the response should look like.
+    #[serde(default)]
+    pub expect: Expect,
+    /// Values to keep for later steps: name → source.
+    #[serde(default)]
+    pub capture: BTreeMap<String, Capture>,
+}
+
+/// Expectations on a response; each becomes a spec in the report.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Expected status code.
+    pub status: Option<u16>,
+    /// Any refusal will do: a 4xx or 5xx status (a method the endpoint
+    /// does not serve).
+    #[serde(default)]
+    pub refused: bool,
+    /// Expected header values (exact match, case-insensitive names).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// JSONPath → expected value (the first node must equal it).
+    #[serde(default)]
+    pub json: BTreeMap<JsonPathExpr, Spanned<serde_json::Value>>,
+}
+
+impl Facts for RequestStep {
+    fn stage(&self) -> Option<&str> {
+        self.stage.as_deref()
+    }
+
+    fn templates(&self) -> Vec<&Template> {
+        let mut out = vec![&self.url];
+        out.extend(self.headers.values());
+        out.extend(self.form.iter().flat_map(|f| f.values()));
+        out.extend(self.json.iter().flat_map(JsonTemplate::templates));
+        out
+    }
+
+    fn urls(&self) -> Vec<&Template> {
+        vec![&self.url]
+    }
+
+    fn capture_names(&self) -> Vec<&str> {
+        self.capture.keys().map(String::as_str).collect()
+    }
+
+    fn provide(&self, provided: &mut Provided) {
+        self.capture.keys().for_each(|n| provided.capture(n));
+    }
+
+    fn check(&mut self, path: &Path, at: &Location) -> Result<(), ConfigError> {
+        if self.form.is_some() && self.json.is_some() {
+            let m = "a request step has both `form` and `json`; choose one".to_string();
+            return Err(crate::yaml::invalid(path, at, m));
         }
-    };
+        Ok(())
+    }
+}
+
+impl Kind for RequestStep {
+    const STAGE: &'static str = "Request";
+    type Decided = ();
+
+    fn decide(&self, _: &crate::target::Target) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn run(&self, _: &(), stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+        run(self, stage, ctx).await
+    }
+}
+
+/// What a response is judged by: a step's `expect:` and `capture:`.
+pub(crate) struct Checks<'a> {
+    /// The expectations.
+    pub expect: &'a Expect,
+    /// The captures.
+    pub capture: &'a BTreeMap<String, Capture>,
+}
+
+impl RequestStep {
+    fn checks(&self) -> Checks<'_> {
+        Checks {
+            expect: &self.expect,
+            capture: &self.capture,
+        }
+    }
+}
+
+/// Judges a response by `checks`: it was answered, each expectation, each
+/// capture (kept in the scenario's captures); whether every capture was
+/// made and nothing failed.
+pub(crate) fn judge(
+    checks: &Checks<'_>,
+    response: &RecordedResponse,
+    url: &str,
+    captured: &mut BTreeMap<String, String>,
+) -> (Vec<SpecResult>, bool) {
     let mut specs = vec![ANSWERED.pass()];
-    specs.extend(expectations(step, &response));
-    let (capture_specs, captured_all) = captures(
-        step,
-        &response,
-        &exchange.request.url.clone(),
-        &mut ctx.state.captures,
-    );
+    specs.extend(expectations(checks, response));
+    let (capture_specs, captured_all) = captures(checks, response, url, captured);
     specs.extend(capture_specs);
     let ok = captured_all
         && specs
             .iter()
             .all(|s| s.verdict != crate::specs::Verdict::Failed);
+    (specs, ok)
+}
+
+/// The specs of `checks`, SKIPPED for `reason`, after `ANSWERED` failed
+/// for `error` (or was SKIPPED too, without one).
+pub(crate) fn unanswered(checks: &Checks<'_>, reason: &str, error: Option<String>) -> Outcome {
+    let mut out = skipped(checks, reason);
+    let answered = match error {
+        Some(e) => ANSWERED.fail_because(e),
+        None => ANSWERED.skip(reason),
+    };
+    out.specs.insert(0, answered);
+    out
+}
+
+/// Runs a request step.
+async fn run(step: &RequestStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+    let checks = step.checks();
+    let request = match build(step, &*ctx.state) {
+        Ok(r) => r,
+        Err(e) => return skipped(&checks, &format!("the request could not be built: {e}")),
+    };
+    let exchange = ctx.session.send(stage, request).await;
+    let response = match exchange.response() {
+        Ok(r) => r.clone(),
+        Err(e) => return unanswered(&checks, "the request got no complete response", Some(e)),
+    };
+    let url = exchange.request.url.clone();
+    let (specs, ok) = judge(&checks, &response, &url, &mut ctx.state.captures);
     Outcome {
         specs,
         artifacts: vec![],
@@ -68,30 +201,30 @@ fn build(step: &RequestStep, values: &dyn Values) -> Result<OutgoingRequest, Str
 }
 
 /// The user specs a step declares, in YAML order: (id, sentence).
-fn declared(step: &RequestStep) -> Vec<(String, String)> {
+fn declared(checks: &Checks<'_>) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    if let Some(s) = step.expect.status {
+    if let Some(s) = checks.expect.status {
         out.push((
             "request.status".to_string(),
             format!("should respond with status {s}"),
         ));
     }
-    if step.expect.refused {
+    if checks.expect.refused {
         out.push((REFUSED_ID.to_string(), REFUSED_SHOULD.to_string()));
     }
-    for (name, value) in &step.expect.headers {
+    for (name, value) in &checks.expect.headers {
         out.push((
             format!("request.header.{name}"),
             format!("should send header `{name}: {value}`"),
         ));
     }
-    for (path, value) in &step.expect.json {
+    for (path, value) in &checks.expect.json {
         out.push((
             format!("request.json.{}", path.text),
             format!("should return `{}` equal to `{}`", path.text, value.value),
         ));
     }
-    for (name, source) in &step.capture {
+    for (name, source) in checks.capture {
         out.push((
             format!("request.capture.{name}"),
             format!("should provide `{}` to capture as `{name}`", source.text),
@@ -100,8 +233,8 @@ fn declared(step: &RequestStep) -> Vec<(String, String)> {
     out
 }
 
-fn skipped(step: &RequestStep, reason: &str) -> Outcome {
-    let specs = declared(step)
+fn skipped(checks: &Checks<'_>, reason: &str) -> Outcome {
+    let specs = declared(checks)
         .into_iter()
         .map(|(id, s)| SpecResult::user_skipped(id, s, reason.to_string()))
         .collect();
@@ -115,9 +248,9 @@ fn skipped(step: &RequestStep, reason: &str) -> Outcome {
 const REFUSED_ID: &str = "request.refused";
 const REFUSED_SHOULD: &str = "should refuse the request with a 4xx or 5xx status";
 
-fn expectations(step: &RequestStep, r: &RecordedResponse) -> Vec<SpecResult> {
+fn expectations(checks: &Checks<'_>, r: &RecordedResponse) -> Vec<SpecResult> {
     let mut out = Vec::new();
-    if step.expect.refused {
+    if checks.expect.refused {
         out.push(SpecResult::user(
             REFUSED_ID.into(),
             REFUSED_SHOULD.into(),
@@ -126,7 +259,7 @@ fn expectations(step: &RequestStep, r: &RecordedResponse) -> Vec<SpecResult> {
             r.status.to_string(),
         ));
     }
-    if let Some(status) = step.expect.status {
+    if let Some(status) = checks.expect.status {
         out.push(SpecResult::user(
             "request.status".into(),
             format!("should respond with status {status}"),
@@ -135,7 +268,7 @@ fn expectations(step: &RequestStep, r: &RecordedResponse) -> Vec<SpecResult> {
             r.status.to_string(),
         ));
     }
-    for (name, want) in &step.expect.headers {
+    for (name, want) in &checks.expect.headers {
         let got = r.header(name);
         out.push(SpecResult::user(
             format!("request.header.{name}"),
@@ -146,7 +279,7 @@ fn expectations(step: &RequestStep, r: &RecordedResponse) -> Vec<SpecResult> {
         ));
     }
     let body = r.json();
-    for (path, want) in &step.expect.json {
+    for (path, want) in &checks.expect.json {
         let id = format!("request.json.{}", path.text);
         let should = format!("should return `{}` equal to `{}`", path.text, want.value);
         let got = match &body {
@@ -172,20 +305,20 @@ fn expectations(step: &RequestStep, r: &RecordedResponse) -> Vec<SpecResult> {
     out
 }
 
-fn first_node(path: &crate::suite::JsonPathExpr, body: &Value) -> Option<Value> {
+fn first_node(path: &JsonPathExpr, body: &Value) -> Option<Value> {
     path.path.query(body).first().cloned()
 }
 
 /// Applies the captures; returns their specs and whether all succeeded.
 fn captures(
-    step: &RequestStep,
+    checks: &Checks<'_>,
     r: &RecordedResponse,
     request_url: &str,
     captured: &mut BTreeMap<String, String>,
 ) -> (Vec<SpecResult>, bool) {
     let mut out = Vec::new();
     let mut all = true;
-    for (name, capture) in &step.capture {
+    for (name, capture) in checks.capture {
         let should = format!("should provide `{}` to capture as `{name}`", capture.text);
         match extract(&capture.source, r, request_url) {
             Ok(v) => {

@@ -5,7 +5,7 @@
 //! `{{ name }}` placeholders read the same state through [`Values`], so
 //! named values exist only for templates and user captures.
 
-use crate::suite::{AuthorizeField, Ref, TargetField, Template, TokenField, Values};
+use crate::expr::{AuthorizeField, Ref, TargetField, Template, TokenField, Values};
 use crate::target::Target;
 use serde_json::{Map, Value};
 use std::borrow::Cow;

@@ -2,13 +2,120 @@
 //! POST (OIDC Core §5.3), the token in the `Authorization` header or in the
 //! form body (RFC 6750 §2.1, §2.2).
 
+use super::dpop::DpopProof;
+use super::kind::{DpopUse, Facts, Kind, Need};
+use super::requirements::Requirements;
 use super::state::ScenarioState;
 use super::{Artifact, Outcome, StepContext};
 use crate::http::{OutgoingRequest, RequestBody};
 use crate::specs::dpop::{NONCE_CHECKED, RESOURCE_PROOF_REQUIRED};
 use crate::specs::userinfo::*;
-use crate::suite::{TokenPlacement, UserinfoMethod, UserinfoStep};
+use crate::target::Target;
+use crate::ConfigError;
+use serde::Deserialize;
 use serde_json::Value;
+use serde_saphyr::Location;
+use std::path::Path;
+
+/// `userinfo:` — the UserInfo request.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserinfoStep {
+    /// Stage name in reports.
+    pub stage: Option<String>,
+    /// `get` (default) or `post` (OIDC Core §5.3: the endpoint must support both).
+    #[serde(default)]
+    pub method: UserinfoMethod,
+    /// Where the access token travels: the `Authorization` header (default,
+    /// RFC 6750 §2.1) or the form body of a POST (RFC 6750 §2.2).
+    #[serde(default)]
+    pub token_in: TokenPlacement,
+    /// The DPoP proof sent with a DPoP-bound token; a defect expects the
+    /// request refused (RFC 9449 §7.1).
+    pub dpop: Option<DpopProof>,
+    /// The access token's code was replayed since: the token should be
+    /// revoked, and a 4xx is expected (a 200 is a warning).
+    #[serde(default)]
+    pub expect_revoked: bool,
+    /// Write the `Authorization` scheme in lower case (`bearer`, `dpop`):
+    /// RFC 9110 §11.1 makes it case-insensitive.
+    #[serde(default)]
+    pub lowercase_scheme: bool,
+}
+
+/// The HTTP method of a UserInfo request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserinfoMethod {
+    /// GET.
+    #[default]
+    Get,
+    /// POST.
+    Post,
+}
+
+/// Where a Bearer token is sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPlacement {
+    /// `Authorization: Bearer …` (RFC 6750 §2.1).
+    #[default]
+    Header,
+    /// `access_token` in an `application/x-www-form-urlencoded` body (RFC 6750 §2.2).
+    Body,
+}
+
+impl Facts for UserinfoStep {
+    fn stage(&self) -> Option<&str> {
+        self.stage.as_deref()
+    }
+
+    fn needs(&self) -> Vec<(Need, &'static str)> {
+        vec![
+            (Need::Discovery, "a UserInfo request"),
+            (Need::Tokens, "a UserInfo request"),
+        ]
+    }
+
+    fn expects_refusal(&self) -> bool {
+        self.dpop.is_some_and(DpopProof::is_defect) || self.expect_revoked
+    }
+
+    fn check(&mut self, path: &Path, at: &Location) -> Result<(), ConfigError> {
+        if self.token_in == TokenPlacement::Body && self.method != UserinfoMethod::Post {
+            let m = "`token_in: body` needs `method: post` (RFC 6750 §2.2: a form body is never sent with GET)".to_string();
+            return Err(crate::yaml::invalid(path, at, m));
+        }
+        Ok(())
+    }
+}
+
+impl Kind for UserinfoStep {
+    const STAGE: &'static str = "UserInfo Request";
+    /// Nothing to settle: a proof goes with the token when the token
+    /// endpoint bound it to a DPoP key, which only the run tells.
+    type Decided = ();
+
+    fn decide(&self, _: &Target) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn require(&self, _: &(), _: &Target, needs: &mut Requirements) {
+        needs.present("userinfo_endpoint", "a UserInfo request");
+    }
+
+    fn dpop(&self, _: &()) -> DpopUse {
+        DpopUse {
+            // `omitted` tests a DPoP-bound token sent without its proof.
+            tested: self.dpop.is_some(),
+            own: self.dpop.is_some_and(|p| p != DpopProof::Omitted),
+        }
+    }
+
+    async fn run(&self, _: &(), stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+        run(self, stage, ctx).await
+    }
+}
 
 /// The request as the step asks for it; a DPoP-bound token goes with a
 /// proof (RFC 9449 §7.1).
@@ -48,7 +155,7 @@ fn request(
 }
 
 /// Runs a userinfo step.
-pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
     let prepared = ctx
         .state
         .endpoint("userinfo_endpoint")
@@ -56,9 +163,7 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
     let refusal = step.dpop.filter(|p| p.is_defect()).is_some();
     let unjudged = |e: String| Outcome {
         specs: vec![match (refusal, step.token_in) {
-            (true, _) if step.dpop == Some(crate::suite::DpopProof::WrongNonce) => {
-                NONCE_CHECKED.skip(e)
-            }
+            (true, _) if step.dpop == Some(DpopProof::WrongNonce) => NONCE_CHECKED.skip(e),
             (true, _) => RESOURCE_PROOF_REQUIRED.skip(e),
             (false, _) if step.expect_revoked => REVOKED.skip(e),
             (false, TokenPlacement::Header) => STATUS_OK.skip(e),
@@ -76,7 +181,7 @@ pub(crate) async fn run(step: &UserinfoStep, stage: &str, ctx: &mut StepContext<
     let response = response.as_ref().map_err(String::clone);
     if refusal {
         let spec = match step.dpop {
-            Some(crate::suite::DpopProof::WrongNonce) => &NONCE_CHECKED,
+            Some(DpopProof::WrongNonce) => &NONCE_CHECKED,
             _ => &RESOURCE_PROOF_REQUIRED,
         };
         return judge_refusal(spec, response);

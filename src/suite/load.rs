@@ -1,10 +1,9 @@
 //! Loading suite files: YAML errors and semantic errors with locations.
 
-use super::model::{Step, Suite, SuiteFile};
 use super::plan::check_scenario;
+use super::scenario::{Suite, SuiteFile};
 use crate::yaml::{invalid, parse_yaml};
 use crate::ConfigError;
-use serde_saphyr::Spanned;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -13,11 +12,8 @@ pub fn load_suite(path: &Path) -> Result<Suite, ConfigError> {
     let mut file: SuiteFile = parse_yaml(path)?;
     for scenario in &mut file.scenarios {
         for step in &mut scenario.steps {
-            if let Step::Authorize(a) = &mut step.value {
-                if let Some(pages) = &mut a.pages {
-                    crate::target::resolve_pages(path, pages)?;
-                }
-            }
+            let at = step.referenced;
+            step.value.facts_mut().check(path, &at)?;
         }
     }
     let mut ids = HashSet::new();
@@ -36,9 +32,6 @@ pub fn load_suite(path: &Path) -> Result<Suite, ConfigError> {
                 "a scenario id must be non-empty and contain no `/`".into(),
             ));
         }
-        for step in &scenario.steps {
-            validate_step(path, step)?;
-        }
         check_scenario(path, scenario, None)?;
     }
     let name = file.suite.unwrap_or_else(|| {
@@ -56,26 +49,6 @@ pub fn load_suite(path: &Path) -> Result<Suite, ConfigError> {
     })
 }
 
-/// Checks what serde cannot: combinations of keys. Errors are located at
-/// the step.
-fn validate_step(path: &Path, step: &Spanned<Step>) -> Result<(), ConfigError> {
-    match &step.value {
-        Step::Token(t) => validate_token(path, step, t),
-        Step::Request(req) if req.form.is_some() && req.json.is_some() => {
-            let m = "a request step has both `form` and `json`; choose one".to_string();
-            Err(invalid(path, &step.referenced, m))
-        }
-        Step::Userinfo(u)
-            if u.token_in == crate::suite::TokenPlacement::Body
-                && u.method != crate::suite::UserinfoMethod::Post =>
-        {
-            let m = "`token_in: body` needs `method: post` (RFC 6750 §2.2: a form body is never sent with GET)".to_string();
-            Err(invalid(path, &step.referenced, m))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Checks the client roles every scenario names against a target
 /// profile's roles.
 pub fn check_roles(suite: &Suite, roles: &[String]) -> Result<(), ConfigError> {
@@ -83,22 +56,6 @@ pub fn check_roles(suite: &Suite, roles: &[String]) -> Result<(), ConfigError> {
         check_scenario(&suite.path, scenario, Some(roles))?;
     }
     Ok(())
-}
-
-fn validate_token(
-    path: &Path,
-    step: &Spanned<Step>,
-    t: &crate::suite::TokenStep,
-) -> Result<(), ConfigError> {
-    let jwt_bearer = t.grant == crate::suite::TokenGrant::JwtBearer;
-    let message = match (jwt_bearer, &t.assertion) {
-        (true, None) => "`grant: jwt_bearer` needs `assertion:` claims",
-        (true, Some(claims)) if claims.is_object() => return Ok(()),
-        (false, None) => return Ok(()),
-        (true, Some(_)) => "`assertion:` must be a map of claims",
-        (false, Some(_)) => "`assertion:` is only used with `grant: jwt_bearer`",
-    };
-    Err(invalid(path, &step.referenced, message.to_string()))
 }
 
 /// The `.yaml`/`.yml` files of a directory, sorted.

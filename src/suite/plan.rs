@@ -3,60 +3,17 @@
 //! and every client role a step names exists in the target profile.
 //!
 //! Each mistake is an error with file, line and column, found by `validate`
-//! before any request, never a skip at run time.
+//! before any request, never a skip at run time. What each step needs and
+//! provides its kind says (`crate::steps::Facts`).
 
-use super::model::{role, ClientRole, ConsentKind, Scenario, Step, TokenGrant};
-use super::template::{JsonTemplate, Ref, Template};
+use super::scenario::Scenario;
+use crate::expr::{Ref, Template};
+use crate::steps::{ClientRole, Facts, Need, Provided};
 use crate::yaml::invalid;
 use crate::ConfigError;
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Location;
 use std::collections::BTreeSet;
 use std::path::Path;
-
-/// What an earlier step of a scenario provides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Need {
-    Discovery,
-    Authorization,
-    PushedRequest,
-    Tokens,
-    IdToken,
-    ClientAssertion,
-}
-
-impl Need {
-    fn provider(self) -> &'static str {
-        match self {
-            Need::Discovery => "a `discovery` step",
-            Need::Authorization => "an `authorize` step",
-            Need::PushedRequest => {
-                "an `authorize` step that pushes (`par: true`, or unset under a PAR variant)"
-            }
-            Need::Tokens => "a `token`, `client_credentials` or `decoupled` step",
-            Need::IdToken => "an `id_token` step",
-            Need::ClientAssertion => "a token request with a `private_key_jwt` client",
-        }
-    }
-}
-
-/// What the steps so far have provided.
-#[derive(Default)]
-struct Provided {
-    needs: Vec<Need>,
-    captures: BTreeSet<String>,
-}
-
-impl Provided {
-    fn has(&self, need: Need) -> bool {
-        self.needs.contains(&need)
-    }
-
-    fn add(&mut self, need: Need) {
-        if !self.has(need) {
-            self.needs.push(need);
-        }
-    }
-}
 
 /// Checks one scenario of the suite at `path`. `roles` are the client roles
 /// of the target profile, when one is known.
@@ -68,23 +25,24 @@ pub(crate) fn check_scenario(
     let mut provided = Provided::default();
     for step in &scenario.steps {
         let at = &step.referenced;
-        for t in templates(&step.value) {
+        let facts = step.value.facts();
+        for t in facts.templates() {
             check_template(path, t, at, &provided)?;
         }
-        for url in urls(&step.value) {
+        for url in facts.urls() {
             check_url(path, url, at)?;
         }
-        for (need, what) in needs(&step.value) {
+        for (need, what) in facts.needs() {
             if !provided.has(need) {
                 let m = format!("{what} needs {} earlier in the scenario", need.provider());
                 return Err(invalid(path, at, m));
             }
         }
-        check_capture_names(path, step)?;
-        if let (Some(roles), Some(client)) = (roles, client(&step.value)) {
+        check_capture_names(path, facts, at)?;
+        if let (Some(roles), Some(client)) = (roles, facts.client()) {
             check_role(path, client, roles)?;
         }
-        provide(&step.value, &mut provided);
+        facts.provide(&mut provided);
     }
     Ok(())
 }
@@ -108,9 +66,9 @@ fn check_template(
                 Ref::Authorize(_) => Some(Need::Authorization).filter(|n| !provided.has(*n)),
                 Ref::Token(_) => Some(Need::Tokens).filter(|n| !provided.has(*n)),
                 Ref::IdTokenSub => Some(Need::IdToken).filter(|n| !provided.has(*n)),
-                Ref::Capture(name) if provided.captures.contains(name) => None,
+                Ref::Capture(name) if provided.captured(name) => None,
                 Ref::Capture(name) => {
-                    let known: Vec<&str> = provided.captures.iter().map(String::as_str).collect();
+                    let known: Vec<&str> = provided.capture_names().collect();
                     let m =
                         format!(
                     "`{{{{ {name} }}}}` is not captured by any earlier step of this scenario \
@@ -143,32 +101,12 @@ fn check_role(path: &Path, client: &ClientRole, roles: &[String]) -> Result<(), 
     Err(invalid(path, &client.referenced, m))
 }
 
-fn client(step: &Step) -> Option<&ClientRole> {
-    match step {
-        Step::ClientCredentials(s) => s.client.as_ref(),
-        Step::Authorize(s) => s.client.as_ref(),
-        Step::Token(s) => s.client.as_ref(),
-        Step::IdToken(s) => s.client.as_ref(),
-        Step::Decoupled(s) => s.client.as_ref(),
-        Step::Payment(s) | Step::Submit(s) | Step::VerifyResponseSignature(s) => s.client.as_ref(),
-        Step::Consent(s) => s.client.as_ref(),
-        _ => None,
-    }
-}
-
 /// Whether a step of the scenario acts as the profile's default client
 /// (a client step without `client:`).
 pub fn uses_default_client(scenario: &Scenario) -> bool {
     scenario.steps.iter().any(|s| {
-        let acts_as_client = !matches!(
-            s.value,
-            Step::Discovery(_)
-                | Step::Request(_)
-                | Step::Userinfo(_)
-                | Step::PollStatus(_)
-                | Step::Accounts(_)
-        );
-        acts_as_client && client(&s.value).is_none()
+        let facts = s.value.facts();
+        facts.acts_as_client() && facts.client().is_none()
     })
 }
 
@@ -177,83 +115,8 @@ pub fn client_roles(scenario: &Scenario) -> BTreeSet<String> {
     scenario
         .steps
         .iter()
-        .filter_map(|s| role(&client(&s.value).cloned()).map(str::to_string))
+        .filter_map(|s| s.value.facts().client().map(|c| c.value.clone()))
         .collect()
-}
-
-fn json<'a>(out: &mut Vec<&'a Template>, j: &'a Option<JsonTemplate>) {
-    out.extend(j.iter().flat_map(JsonTemplate::templates));
-}
-
-/// Every template a step fills.
-pub fn templates(step: &Step) -> Vec<&Template> {
-    let mut out: Vec<&Template> = Vec::new();
-    match step {
-        Step::Discovery(s) => out.extend(&s.url),
-        Step::Request(s) => {
-            out.push(&s.url);
-            out.extend(s.headers.values());
-            out.extend(s.form.iter().flat_map(|f| f.values()));
-            json(&mut out, &s.json);
-        }
-        Step::ClientCredentials(s) => out.extend(&s.scope),
-        Step::Authorize(s) => {
-            out.push(&s.scope);
-            out.extend(s.params.values());
-            json(&mut out, &s.claims);
-            json(&mut out, &s.authorization_details);
-        }
-        Step::Token(s) => {
-            out.extend(&s.scope);
-            out.extend(s.override_fields.values());
-            json(&mut out, &s.assertion);
-        }
-        Step::IdToken(s) => out.extend(s.expect_claims.values().flat_map(|j| j.templates())),
-        Step::Decoupled(s) => out.extend(
-            [&s.endpoint, &s.login_hint, &s.acr_values, &s.scope]
-                .into_iter()
-                .flatten(),
-        ),
-        Step::Userinfo(_) => {}
-        Step::Payment(s) | Step::Submit(s) | Step::VerifyResponseSignature(s) => {
-            out.push(&s.url);
-            out.extend(&s.token);
-            out.extend(s.headers.values());
-            out.extend(&s.bundle);
-            json(&mut out, &s.json);
-        }
-        Step::PollStatus(s) => {
-            out.push(&s.url);
-            out.extend(&s.token);
-            out.extend(s.headers.values());
-        }
-        Step::Accounts(s) => {
-            out.push(&s.url);
-            out.extend(&s.token);
-            out.extend(s.headers.values());
-        }
-        Step::Consent(s) => {
-            out.push(&s.url);
-            out.extend(&s.token);
-            out.extend(s.headers.values());
-            out.extend(s.json.templates());
-        }
-    }
-    out
-}
-
-/// The templates of a step that are URLs.
-fn urls(step: &Step) -> Vec<&Template> {
-    match step {
-        Step::Discovery(s) => s.url.iter().collect(),
-        Step::Request(s) => vec![&s.url],
-        Step::Decoupled(s) => s.endpoint.iter().collect(),
-        Step::Payment(s) | Step::Submit(s) | Step::VerifyResponseSignature(s) => vec![&s.url],
-        Step::PollStatus(s) => vec![&s.url],
-        Step::Accounts(s) => vec![&s.url],
-        Step::Consent(s) => vec![&s.url],
-        _ => vec![],
-    }
 }
 
 /// A URL written out in full must be an absolute http(s) URL; one that
@@ -282,109 +145,8 @@ fn check_url(path: &Path, url: &Template, step_at: &Location) -> Result<(), Conf
     Err(invalid(path, at, m))
 }
 
-/// What a step reads from earlier steps besides its templates, and why.
-fn needs(step: &Step) -> Vec<(Need, &'static str)> {
-    use Need::*;
-    let bearer = |token: &Option<Template>| {
-        token
-            .is_none()
-            .then_some((Tokens, "a call with the default `{{ token.access_token }}`"))
-    };
-    match step {
-        Step::ClientCredentials(s) => {
-            let mut n = vec![(Discovery, "a token request")];
-            if s.replay_assertion {
-                n.push((ClientAssertion, "`replay_assertion`"));
-            }
-            n
-        }
-        Step::Authorize(s) if s.reuse_request_uri => vec![
-            (Discovery, "an authorization request"),
-            (PushedRequest, "`reuse_request_uri`"),
-        ],
-        Step::Authorize(_) => vec![(Discovery, "an authorization request")],
-        Step::Token(s) => {
-            let grant = match s.grant {
-                TokenGrant::AuthorizationCode => (Authorization, "`grant: authorization_code`"),
-                TokenGrant::RefreshToken => (Tokens, "`grant: refresh_token`"),
-                TokenGrant::JwtBearer => (Discovery, "`grant: jwt_bearer`"),
-            };
-            vec![(Discovery, "a token request"), grant]
-        }
-        Step::IdToken(s) => {
-            let source = match s.from {
-                super::IdTokenSource::Token => (Tokens, "an `id_token` step (`from: token`)"),
-                super::IdTokenSource::Authorize => {
-                    (Authorization, "an `id_token` step (`from: authorize`)")
-                }
-            };
-            vec![(Discovery, "validating an ID token's signature"), source]
-        }
-        Step::Decoupled(_) => vec![(Discovery, "a decoupled authorization")],
-        Step::Userinfo(_) => vec![
-            (Discovery, "a UserInfo request"),
-            (Tokens, "a UserInfo request"),
-        ],
-        Step::Payment(s) | Step::Submit(s) | Step::VerifyResponseSignature(s) => {
-            let mut n: Vec<_> = bearer(&s.token).into_iter().collect();
-            if s.verify_signature {
-                n.push((Discovery, "verifying a response signature against the JWKS"));
-            }
-            n
-        }
-        Step::PollStatus(s) => bearer(&s.token).into_iter().collect(),
-        Step::Accounts(s) => bearer(&s.token).into_iter().collect(),
-        Step::Consent(s) => {
-            let mut n: Vec<_> = bearer(&s.token).into_iter().collect();
-            if s.kind != ConsentKind::ObieAccounts {
-                n.push((Discovery, "verifying a response signature against the JWKS"));
-            }
-            n
-        }
-        Step::Discovery(_) | Step::Request(_) => vec![],
-    }
-}
-
-/// Records what a step provides to later steps.
-fn provide(step: &Step, p: &mut Provided) {
-    let capture_names = |p: &mut Provided, names: &mut dyn Iterator<Item = &String>| {
-        p.captures.extend(names.cloned());
-    };
-    match step {
-        Step::Discovery(_) => p.add(Need::Discovery),
-        Step::Request(s) => capture_names(p, &mut s.capture.keys()),
-        Step::Authorize(s) => {
-            p.add(Need::Authorization);
-            // Unset, the variant decides, and a PAR variant pushes.
-            if s.par != Some(false) {
-                p.add(Need::PushedRequest);
-            }
-        }
-        Step::ClientCredentials(_) | Step::Token(_) | Step::Decoupled(_) => {
-            p.add(Need::Tokens);
-            p.add(Need::ClientAssertion);
-        }
-        Step::IdToken(_) => p.add(Need::IdToken),
-        Step::Payment(s) | Step::Submit(s) | Step::VerifyResponseSignature(s) => {
-            capture_names(p, &mut s.capture.keys())
-        }
-        Step::Consent(s) => {
-            capture_names(p, &mut s.capture.keys());
-            p.captures
-                .extend(s.kind.captures().iter().map(|(n, _)| n.to_string()));
-        }
-        Step::Userinfo(_) | Step::PollStatus(_) | Step::Accounts(_) => {}
-    }
-}
-
-fn check_capture_names(path: &Path, step: &Spanned<Step>) -> Result<(), ConfigError> {
-    let names = match &step.value {
-        Step::Request(s) => s.capture.keys(),
-        Step::Payment(s) | Step::Submit(s) | Step::VerifyResponseSignature(s) => s.capture.keys(),
-        Step::Consent(s) => s.capture.keys(),
-        _ => return Ok(()),
-    };
-    for name in names {
+fn check_capture_names(path: &Path, step: &dyn Facts, at: &Location) -> Result<(), ConfigError> {
+    for name in step.capture_names() {
         let plain = !name.is_empty()
             && name
                 .chars()
@@ -394,7 +156,7 @@ fn check_capture_names(path: &Path, step: &Spanned<Step>) -> Result<(), ConfigEr
                 "capture name `{name}` must be letters, digits, `_` and `-` \
                  (dotted names are probity's own: `token.access_token`, …)"
             );
-            return Err(invalid(path, &step.referenced, m));
+            return Err(invalid(path, at, m));
         }
     }
     Ok(())

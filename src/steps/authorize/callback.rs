@@ -3,11 +3,11 @@
 use super::drivers::Reached;
 use super::request::Prepared;
 use super::response_mode::unpack_jarm;
+use super::{AuthorizeStep, ErrorPage};
 use crate::specs::authorize::*;
 use crate::specs::SpecResult;
 use crate::steps::state::Authorization;
 use crate::steps::Artifact;
-use crate::suite::{AuthorizeStep, ErrorPage};
 use crate::target::ResponseMode;
 use std::collections::HashMap;
 
@@ -42,10 +42,7 @@ pub(super) fn judge(
                 .collect()
         })
         .unwrap_or_default();
-    let hybrid = step
-        .response_type
-        .split_whitespace()
-        .any(|t| t == "id_token");
+    let hybrid = step.response_type.has_id_token();
     // Errors come in the query for `code`; hybrid answers use the fragment.
     let mut params = if !fragment.is_empty() {
         fragment.clone()

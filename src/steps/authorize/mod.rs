@@ -9,21 +9,30 @@ mod drivers;
 mod manual;
 mod request;
 mod response_mode;
+mod shape;
 
 pub use browser::{kill_all_now as kill_browsers_now, BrowserContext, Browsers};
 pub use drivers::parse_page;
+pub use shape::{
+    AuthorizeDecided, AuthorizeStep, CodeChallengeMethod, DpopJkt, ErrorPage, RequestObjectMode,
+    ResponseType,
+};
 
 use super::{Outcome, StepContext};
 use crate::http::{OutgoingRequest, RequestBody};
 use crate::specs::authorize::*;
 use crate::specs::SpecResult;
 use crate::steps::state::Authorization;
-use crate::suite::{role, AuthorizeStep, DpopJkt};
 use serde_json::Value;
 
 /// Runs an authorize step.
-pub(crate) async fn run(step: &AuthorizeStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
-    match prepare_and_drive(step, stage, ctx).await {
+async fn run(
+    step: &AuthorizeStep,
+    decided: &AuthorizeDecided,
+    stage: &str,
+    ctx: &mut StepContext<'_>,
+) -> Outcome {
+    match prepare_and_drive(step, decided, stage, ctx).await {
         Ok(outcome) => outcome,
         Err((mut specs, why)) => {
             specs.push(REDIRECTED.skip(why));
@@ -40,6 +49,7 @@ type Early = (Vec<SpecResult>, String);
 
 async fn prepare_and_drive(
     step: &AuthorizeStep,
+    decided: &AuthorizeDecided,
     stage: &str,
     ctx: &mut StepContext<'_>,
 ) -> Result<Outcome, Early> {
@@ -47,19 +57,14 @@ async fn prepare_and_drive(
     if let Some(s) = step.after_s {
         tokio::time::sleep(std::time::Duration::from_secs(s.min(60))).await;
     }
-    let client = ctx
-        .target
-        .client_named(role(&step.client))
-        .map_err(early)?
-        .clone();
+    let client = &decided.client;
     let endpoint = ctx
         .state
         .endpoint("authorization_endpoint")
         .map_err(early)?;
-    let (par, request_object) = step.carriage(ctx.target.variant.request_style);
-    let response_mode = step.response_mode.or(ctx.target.variant.response_mode);
+    let (par, request_object) = (decided.par, decided.request_object);
     let mut prepared =
-        request::prepare(step, &client, response_mode, &*ctx.state).map_err(early)?;
+        request::prepare(step, client, decided.response_mode, &*ctx.state).map_err(early)?;
     if step.claims_supported_only {
         if let Err(why) =
             request::keep_supported_claims(&mut prepared.params, ctx.state.discovery.as_ref())
@@ -74,7 +79,7 @@ async fn prepare_and_drive(
             .push(("dpop_jkt".into(), jkt(which, ctx).map_err(early)?));
     }
     let mut params =
-        request::carry(step, request_object, &prepared, &client, ctx.target).map_err(early)?;
+        request::carry(step, request_object, &prepared, client, ctx.target).map_err(early)?;
     let mut specs = Vec::new();
     let mut request_uri = None;
     let mut expires = None;
@@ -89,7 +94,7 @@ async fn prepare_and_drive(
         }
         request_uri = Some(uri);
     } else if par {
-        match push(step, params.clone(), &client, stage, ctx).await {
+        match push(step, params.clone(), client, stage, ctx).await {
             Ok((uri, expires_in)) => {
                 request_uri = Some(uri);
                 expires = Some(
@@ -368,7 +373,7 @@ fn remember(
 ) -> Authorization {
     Authorization {
         client_id: client_id.to_string(),
-        response_type: step.response_type.clone(),
+        response_type: step.response_type.name().to_string(),
         scope: p.scope.clone(),
         redirect_uri: p.redirect_uri.clone(),
         state: p.state.clone(),

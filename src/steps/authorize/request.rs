@@ -1,8 +1,9 @@
 //! Building the authorization request: parameters, PKCE, state and nonce,
 //! a request object by value, or a pushed request (RFC 9126).
 
+use super::{AuthorizeStep, CodeChallengeMethod, RequestObjectMode};
+use crate::expr::Values;
 use crate::steps::client_auth::{self, random_id};
-use crate::suite::{AuthorizeStep, RequestObjectMode, Values};
 use crate::target::{ClientProfile, ResponseMode, Target};
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -87,7 +88,10 @@ pub(super) fn prepare(
         None => None,
     };
     let mut params = vec![
-        ("response_type".to_string(), step.response_type.clone()),
+        (
+            "response_type".to_string(),
+            step.response_type.name().to_string(),
+        ),
         ("client_id".into(), client.id.clone()),
         ("redirect_uri".into(), redirect_uri.clone()),
         ("scope".into(), scope.clone()),
@@ -100,14 +104,14 @@ pub(super) fn prepare(
     add("state", state.clone());
     add("nonce", nonce.clone());
     if let Some(v) = &verifier {
-        let method = step.code_challenge_method.as_deref().unwrap_or("S256");
+        let method = step.code_challenge_method;
         let challenge = match method {
-            "plain" => v.clone(),
-            _ => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            CodeChallengeMethod::Plain => v.clone(),
+            CodeChallengeMethod::S256 => base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .encode(sha2::Sha256::digest(v.as_bytes())),
         };
         add("code_challenge", Some(challenge));
-        add("code_challenge_method", Some(method.to_string()));
+        add("code_challenge_method", Some(method.name().to_string()));
     }
     if let Some(claims) = &step.claims {
         add("claims", Some(claims.render(values)?.to_string()));

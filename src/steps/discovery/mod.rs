@@ -4,18 +4,61 @@
 mod jwks;
 mod metadata;
 
+use super::{Facts, Kind, Need, Provided};
 use super::{Outcome, StepContext};
+use crate::expr::Template;
 use crate::http::OutgoingRequest;
 use crate::specs::discovery as spec;
 use crate::specs::SpecResult;
-use crate::suite::DiscoveryStep;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 const WELL_KNOWN: &str = "/.well-known/openid-configuration";
 
+/// `discovery:` — fetch `.well-known/openid-configuration` and the JWKS.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryStep {
+    /// Stage name in reports (default "Discovery").
+    pub stage: Option<String>,
+    /// Overrides the target's discovery URL.
+    pub url: Option<Template>,
+}
+
+impl Facts for DiscoveryStep {
+    fn stage(&self) -> Option<&str> {
+        self.stage.as_deref()
+    }
+
+    fn templates(&self) -> Vec<&Template> {
+        self.url.iter().collect()
+    }
+
+    fn urls(&self) -> Vec<&Template> {
+        self.url.iter().collect()
+    }
+
+    fn provide(&self, provided: &mut Provided) {
+        provided.add(Need::Discovery);
+    }
+}
+
+impl Kind for DiscoveryStep {
+    const STAGE: &'static str = "Discovery";
+    type Decided = ();
+
+    fn decide(&self, _: &crate::target::Target) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn run(&self, _: &(), stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+        run(self, stage, ctx).await
+    }
+}
+
 /// Runs the discovery step; keeps the metadata and the JWKS keys in the
 /// scenario state (templates read members as `discovery.<name>`).
-pub(crate) async fn run(step: &DiscoveryStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+async fn run(step: &DiscoveryStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
     let url = match &step.url {
         Some(u) => match u.render(&*ctx.state) {
             Ok(u) => u,

@@ -2,17 +2,19 @@
 //! SKIPPED (with the missing capability named) instead of FAILED when the
 //! target does not offer it.
 //!
-//! Most needs follow from the steps: a client role, a response type, PAR,
-//! RAR types, CIBA, a grant type, a client authentication method. A scenario
-//! adds others with `requires: { metadata: … }`. Roles are checked before the
-//! first request; metadata once a discovery step has fetched it.
+//! Most needs follow from the decided steps: each kind says what it
+//! requires (a response type, PAR, RAR types, CIBA, a grant type, a client
+//! authentication method); this module collects them with the client roles,
+//! the profile values templates read and a scenario's explicit
+//! `requires: { metadata: … }`. Roles are checked before the first request;
+//! metadata once a discovery step has fetched it.
 
-use crate::steps::state::target_has;
-use crate::suite::{
-    role, templates, DecoupledMode, Ref, RequestObjectMode, Scenario, Step, TokenGrant,
-};
+use super::state::target_has;
+use super::{Decided, Facts};
+use crate::expr::{JsonTemplate, Ref, Template};
 use crate::target::{ClientAuthMethod, ClientProfile, Target};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// One thing the provider metadata must say.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +49,6 @@ enum Want {
 /// Everything a scenario needs of a target.
 #[derive(Debug, Clone, Default)]
 pub struct Requirements {
-    roles: Vec<String>,
     /// Client roles whose assertion is signed with another alg by the same
     /// key (`client_assertion: {alg: RS256}`): their key must be RSA, PS256.
     rsa_signers: Vec<String>,
@@ -56,13 +57,13 @@ pub struct Requirements {
 }
 
 impl Requirements {
-    /// The needs of `scenario` against `target` (whose clients decide the
-    /// authentication methods needed).
-    pub fn of(scenario: &Scenario, target: &Target) -> Self {
+    /// The needs of a scenario's decided `steps` against `target`, with
+    /// the metadata its `requires:` names.
+    pub fn of(steps: &[Decided<'_>], explicit: &BTreeMap<String, Value>, target: &Target) -> Self {
         let mut r = Requirements::default();
-        for step in &scenario.steps {
-            r.step(&step.value, target);
-            for t in templates(&step.value) {
+        for step in steps {
+            r.step(step, target);
+            for t in step.facts().templates() {
                 let unset = t.refs().filter(|r| match r {
                     Ref::Target(f) => !target_has(target, *f),
                     _ => false,
@@ -82,10 +83,34 @@ impl Requirements {
                 }
             }
         }
-        for (member, value) in &scenario.requires.metadata {
-            r.need(member, explicit(value), "the scenario's `requires:`".into());
+        for (member, value) in explicit {
+            r.need(
+                member,
+                explicit_want(value),
+                "the scenario's `requires:`".into(),
+            );
         }
         r
+    }
+
+    /// The member must be present (not null).
+    pub fn present(&mut self, member: &str, why: &str) {
+        self.need(member, Want::Present, why.to_string());
+    }
+
+    /// The member must be `true`; absent counts as `false`.
+    pub fn flag(&mut self, member: &str, why: &str) {
+        let want = Want::Equals {
+            value: Value::Bool(true),
+            default: Some(Value::Bool(false)),
+        };
+        self.need(member, want, why.to_string());
+    }
+
+    /// The list must hold `value` when the server lists any: the member is
+    /// RECOMMENDED, and an absent list says nothing.
+    pub fn listed_if_any(&mut self, member: &str, value: &str, why: String) {
+        self.need(member, Want::ListedIfAny(value.to_string()), why);
     }
 
     fn need(&mut self, member: &str, want: Want, why: String) {
@@ -99,7 +124,14 @@ impl Requirements {
         }
     }
 
-    fn contains(&mut self, member: &str, value: &str, default: &'static [&'static str], why: &str) {
+    /// The list must hold `value`; an absent list counts as `default`.
+    pub fn contains(
+        &mut self,
+        member: &str,
+        value: &str,
+        default: &'static [&'static str],
+        why: &str,
+    ) {
         let want = Want::Contains {
             value: value.to_string(),
             default,
@@ -107,19 +139,19 @@ impl Requirements {
         self.need(member, want, why.to_string());
     }
 
-    fn step(&mut self, step: &Step, target: &Target) {
-        if let Some(name) = client_role(step) {
-            if name != "default" && !self.roles.iter().any(|r| r == name) {
-                self.roles.push(name.to_string());
-            }
-        }
-        if assertion_alg(step).is_some() {
-            self.rsa_signers
-                .push(client_role(step).unwrap_or("default").to_string());
+    fn step(&mut self, step: &Decided<'_>, target: &Target) {
+        let facts = step.facts();
+        if facts
+            .client_assertion()
+            .and_then(|o| o.alg.as_deref())
+            .is_some()
+        {
+            let role = facts.client().map_or("default", |c| c.value.as_str());
+            self.rsa_signers.push(role.to_string());
         }
         // DPoP, valid or deliberately wrong, means something only to a
         // server that supports it (RFC 9449 §5.1: others ignore the header).
-        if self.sends_dpop(step, target) {
+        if step.dpop().tested {
             self.contains(
                 "dpop_signing_alg_values_supported",
                 "ES256",
@@ -129,129 +161,15 @@ impl Requirements {
         }
         // A step that expects a refusal tests what the server must refuse,
         // whatever it advertises.
-        if step.expects_refusal() {
+        if facts.expects_refusal() {
             return;
         }
-        let client = target.client_named(client_role(step)).ok();
-        match step {
-            Step::Authorize(s) => {
-                let (par, request_object) = s.carriage(target.variant.request_style);
-                self.scopes(Some(&s.scope), target, "the authorization request");
-                let listed_only = s.claims_supported_only;
-                for claim in s
-                    .claims
-                    .iter()
-                    .filter(|_| !listed_only)
-                    .flat_map(|c| c.member_names("id_token"))
-                {
-                    let why = format!("the `claims` parameter asking for `{claim}`");
-                    self.need("claims_supported", Want::ListedIfAny(claim.into()), why);
-                }
-                if let Some(mode) = s.response_mode.or(target.variant.response_mode) {
-                    let why = format!("`response_mode: {}`", mode.name());
-                    // RFC 8414 §2: an absent list means query and fragment.
-                    let defaults: &'static [&'static str] = &["query", "fragment"];
-                    self.contains("response_modes_supported", mode.name(), defaults, &why);
-                }
-                // A response type the server must refuse needs no support.
-                if s.expect_error.is_none() {
-                    let why = format!("`response_type: {}`", s.response_type);
-                    self.contains("response_types_supported", &s.response_type, &[], &why);
-                }
-                if par || s.reuse_request_uri {
-                    self.need(
-                        "pushed_authorization_request_endpoint",
-                        Want::Present,
-                        "`par: true` (RFC 9126)".into(),
-                    );
-                }
-                if request_object != RequestObjectMode::None {
-                    self.need(
-                        "request_parameter_supported",
-                        Want::Equals {
-                            value: Value::Bool(true),
-                            default: Some(Value::Bool(false)),
-                        },
-                        "a request object (OIDC Core §6.1)".into(),
-                    );
-                }
-                if request_object == RequestObjectMode::Unsigned {
-                    let why = "an unsigned request object (`alg: none`)";
-                    self.contains(
-                        "request_object_signing_alg_values_supported",
-                        "none",
-                        &[],
-                        why,
-                    );
-                }
-                if s.claims.is_some() {
-                    self.need(
-                        "claims_parameter_supported",
-                        Want::Equals {
-                            value: Value::Bool(true),
-                            default: Some(Value::Bool(false)),
-                        },
-                        "the `claims` parameter (OIDC Core §5.5)".into(),
-                    );
-                }
-                for t in detail_types(s.authorization_details.as_ref()) {
-                    let why = "`authorization_details` (RFC 9396)";
-                    self.contains("authorization_details_types_supported", &t, &[], why);
-                }
-                if par {
-                    self.token_auth(client, "the pushed authorization request");
-                }
-            }
-            Step::Token(s) => {
-                let grant = match s.grant {
-                    TokenGrant::AuthorizationCode => "authorization_code",
-                    TokenGrant::RefreshToken => "refresh_token",
-                    TokenGrant::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
-                };
-                let why = format!("the `{grant}` grant");
-                self.contains("grant_types_supported", grant, GRANT_DEFAULTS, &why);
-                self.token_auth(client, "the token request");
-            }
-            Step::ClientCredentials(s) => {
-                self.scopes(s.scope.as_ref(), target, "the client credentials grant");
-                let why = "the `client_credentials` grant";
-                self.contains(
-                    "grant_types_supported",
-                    "client_credentials",
-                    GRANT_DEFAULTS,
-                    why,
-                );
-                self.token_auth(client, "the token request");
-            }
-            Step::Decoupled(s) if s.mode == DecoupledMode::Ciba && s.endpoint.is_none() => {
-                let why = "CIBA (OpenID CIBA Core §4)";
-                self.need(
-                    "backchannel_authentication_endpoint",
-                    Want::Present,
-                    why.into(),
-                );
-                self.contains(
-                    "backchannel_token_delivery_modes_supported",
-                    "poll",
-                    &[],
-                    why,
-                );
-                self.contains("grant_types_supported", CIBA_GRANT, GRANT_DEFAULTS, why);
-            }
-            Step::Userinfo(_) => {
-                self.need(
-                    "userinfo_endpoint",
-                    Want::Present,
-                    "a UserInfo request".into(),
-                );
-            }
-            _ => {}
-        }
+        step.require(target, self);
     }
 
     /// The client's authentication method must be offered.
-    fn token_auth(&mut self, client: Option<&ClientProfile>, what: &str) {
-        let Some(method) = client.and_then(|c| auth_method_name(c.auth_method)) else {
+    pub fn token_auth(&mut self, client: &ClientProfile, what: &str) {
+        let Some(method) = auth_method_name(client.auth_method) else {
             return;
         };
         let why = format!("{what} with `{method}`");
@@ -263,12 +181,9 @@ impl Requirements {
         );
     }
 
-    /// What the profile lacks before any request: a client role or a value
-    /// the suites take from it.
+    /// What the profile lacks before any request: an RSA key a client must
+    /// sign with, or a value the suites take from it.
     pub fn unmet_by_profile(&self, target: &Target) -> Option<String> {
-        if let Some(why) = self.missing_role(target) {
-            return Some(why);
-        }
         if let Some(why) = self.no_rsa_key(target) {
             return Some(why);
         }
@@ -280,19 +195,6 @@ impl Requirements {
         (!names.is_empty()).then(|| {
             format!(
                 "the target profile sets no {} (the scenario needs it)",
-                names.join(", ")
-            )
-        })
-    }
-
-    /// The first client role the target lacks, as a skip reason.
-    fn missing_role(&self, target: &Target) -> Option<String> {
-        let have = target.roles();
-        let missing: Vec<&String> = self.roles.iter().filter(|r| !have.contains(r)).collect();
-        (!missing.is_empty()).then(|| {
-            let names: Vec<String> = missing.iter().map(|r| format!("`{r}`")).collect();
-            format!(
-                "the target profile has no client role {} (see `probity plans --roles`)",
                 names.join(", ")
             )
         })
@@ -325,41 +227,42 @@ impl Requirements {
     }
 }
 
-const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
+/// The client roles of `steps` the target lacks, as a skip reason: checked
+/// before the steps are decided, since each decides its client.
+pub fn missing_roles<'a>(
+    steps: impl Iterator<Item = &'a dyn Facts>,
+    target: &Target,
+) -> Option<String> {
+    let have = target.roles();
+    let mut missing: Vec<String> = Vec::new();
+    for name in steps.filter_map(|s| s.client()).map(|c| c.value.as_str()) {
+        if name != "default"
+            && !have.iter().any(|r| r == name)
+            && !missing.iter().any(|m| m == name)
+        {
+            missing.push(name.to_string());
+        }
+    }
+    (!missing.is_empty()).then(|| {
+        let names: Vec<String> = missing.iter().map(|r| format!("`{r}`")).collect();
+        format!(
+            "the target profile has no client role {} (see `probity plans --roles`)",
+            names.join(", ")
+        )
+    })
+}
+
+pub(crate) const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 
 /// RFC 8414 §2: an absent `grant_types_supported` means these.
-const GRANT_DEFAULTS: &[&str] = &["authorization_code", "implicit"];
-
-/// The alg a step's client assertion is deliberately signed with.
-fn assertion_alg(step: &Step) -> Option<&str> {
-    let overrides = match step {
-        Step::ClientCredentials(s) => s.client_assertion.as_ref(),
-        Step::Authorize(s) => s.client_assertion.as_ref(),
-        Step::Token(s) => s.client_assertion.as_ref(),
-        _ => None,
-    };
-    overrides.and_then(|o| o.alg.as_deref())
-}
-
-fn client_role(step: &Step) -> Option<&str> {
-    match step {
-        Step::ClientCredentials(s) => role(&s.client),
-        Step::Authorize(s) => role(&s.client),
-        Step::Token(s) => role(&s.client),
-        Step::IdToken(s) => role(&s.client),
-        Step::Decoupled(s) => role(&s.client),
-        Step::Payment(s) | Step::Submit(s) | Step::VerifyResponseSignature(s) => role(&s.client),
-        Step::Consent(s) => role(&s.client),
-        _ => None,
-    }
-}
+pub(crate) const GRANT_DEFAULTS: &[&str] = &["authorization_code", "implicit"];
 
 impl Requirements {
     /// Each scope value of `scope` (filled from the profile) must be in
     /// `scopes_supported` when the server lists scopes (OIDC Discovery §3:
     /// RECOMMENDED, so an absent list is no refusal).
-    fn scopes(&mut self, scope: Option<&crate::suite::Template>, target: &Target, why: &str) {
-        let state = crate::steps::state::ScenarioState::new(target);
+    pub fn scopes(&mut self, scope: Option<&Template>, target: &Target, why: &str) {
+        let state = super::state::ScenarioState::new(target);
         let Some(Ok(scope)) = scope.map(|t| t.render(&state)) else {
             return;
         };
@@ -367,37 +270,6 @@ impl Requirements {
             let why = format!("{why} (scope `{value}`)");
             self.need("scopes_supported", Want::ListedIfAny(value.into()), why);
         }
-    }
-
-    /// Whether `step` sends a DPoP proof under `target`'s variant, or
-    /// tests a DPoP refusal.
-    fn sends_dpop(&self, step: &Step, target: &Target) -> bool {
-        use crate::suite::DpopProof;
-        let dpop = target.variant.sender_constraint == crate::target::SenderConstraint::Dpop;
-        let sends = |p: Option<DpopProof>| match p {
-            Some(p) => p != DpopProof::Omitted,
-            None => dpop,
-        };
-        match step {
-            Step::Token(s) => sends(s.dpop),
-            Step::ClientCredentials(s) => sends(s.dpop),
-            Step::Userinfo(s) => s.dpop.is_some(),
-            _ => false,
-        }
-    }
-}
-
-/// Whether a step sends DPoP proofs of its own (`dpop:` other than
-/// `omitted`), whatever the run's variant.
-pub(crate) fn pins_dpop(step: &Step) -> bool {
-    use crate::suite::DpopProof;
-    let own = |p: Option<DpopProof>| p.is_some_and(|p| p != DpopProof::Omitted);
-    match step {
-        Step::Token(s) => own(s.dpop),
-        Step::ClientCredentials(s) => own(s.dpop),
-        Step::Authorize(s) => own(s.dpop),
-        Step::Userinfo(s) => own(s.dpop),
-        _ => false,
     }
 }
 
@@ -412,7 +284,7 @@ fn auth_method_name(m: ClientAuthMethod) -> Option<&'static str> {
 }
 
 /// The literal `type`s of an `authorization_details` template.
-fn detail_types(details: Option<&crate::suite::JsonTemplate>) -> Vec<String> {
+pub(crate) fn detail_types(details: Option<&JsonTemplate>) -> Vec<String> {
     let Some(details) = details else {
         return vec![];
     };
@@ -425,7 +297,7 @@ fn detail_types(details: Option<&crate::suite::JsonTemplate>) -> Vec<String> {
     }
 }
 
-fn explicit(value: &Value) -> Want {
+fn explicit_want(value: &Value) -> Want {
     match value {
         Value::String(s) => Want::Contains {
             value: s.clone(),

@@ -2,21 +2,25 @@
 //! token responses (RFC 6749 §5). The tokens are kept in the scenario
 //! state's [`Tokens`](super::state::Tokens).
 
-use super::client_auth;
+mod shape;
+
+pub use shape::{ClientCredentialsStep, LeftOut, TokenDecided, TokenGrant, TokenStep};
+
+use super::client_auth::{self, AssertionOverrides};
+use super::dpop::DpopProof;
+use super::shapes::ExpectedError;
 use super::{Outcome, StepContext};
 use crate::http::{OutgoingRequest, RecordedResponse, RequestBody};
 use crate::specs::dpop::{NONCE_CHECKED, TOKEN_BOUND, TOKEN_PROOF_CHECKED};
 use crate::specs::token::*;
 use crate::specs::{Spec, SpecResult};
-use crate::suite::{
-    role, AssertionOverrides, ClientCredentialsStep, DpopProof, ExpectedError, TokenGrant,
-    TokenStep,
-};
+use crate::target::ClientProfile;
 use serde_json::{Map, Value};
 
 /// Runs a client credentials grant.
-pub(crate) async fn client_credentials(
+async fn client_credentials(
     step: &ClientCredentialsStep,
+    decided: &TokenDecided,
     stage: &str,
     ctx: &mut StepContext<'_>,
 ) -> Outcome {
@@ -39,7 +43,7 @@ pub(crate) async fn client_credentials(
         id_token: false,
         error: step.expect_error.clone(),
         details: None,
-        dpop: super::dpop::token_choice(step.dpop, ctx.target),
+        dpop: decided.dpop,
         ..Expectation::default()
     };
     let tweak = AssertionTweak {
@@ -47,15 +51,20 @@ pub(crate) async fn client_credentials(
         replay: step.replay_assertion,
         overrides: step.client_assertion.as_ref(),
     };
-    exchange(ctx, stage, role(&step.client), fields, expect, &tweak).await
+    exchange(ctx, stage, &decided.client, fields, expect, &tweak).await
 }
 
 /// Runs an authorization code or refresh token request.
-pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'_>) -> Outcome {
+async fn token(
+    step: &TokenStep,
+    decided: &TokenDecided,
+    stage: &str,
+    ctx: &mut StepContext<'_>,
+) -> Outcome {
     if let Some(s) = step.after_s {
         tokio::time::sleep(std::time::Duration::from_secs(s.min(120))).await;
     }
-    let fields = match build_fields(step, ctx) {
+    let fields = match build_fields(step, &decided.client, ctx) {
         Ok(f) => f,
         Err(e) => return skip_all(&format!("the token request could not be built: {e}")),
     };
@@ -78,20 +87,22 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
         id_token,
         error: step.expect_error.clone(),
         details,
-        dpop: super::dpop::token_choice(step.dpop, ctx.target),
+        dpop: decided.dpop,
         ..Expectation::default()
     };
-    if !step.holder_of_key {
-        if let Err(why) = without_holder_of_key(&mut expect, ctx.target, role(&step.client)) {
+    match &decided.left_out {
+        None => {}
+        Some(Ok(left_out)) => without_holder_of_key(&mut expect, left_out),
+        Some(Err(why)) => {
             ctx.state.not_applicable = Some(why.clone());
-            return skip_all(&why);
+            return skip_all(why);
         }
     }
     let shown = assertion_claims(&fields);
     let mut outcome = exchange(
         ctx,
         stage,
-        role(&step.client),
+        &decided.client,
         fields,
         expect,
         &AssertionTweak {
@@ -104,45 +115,19 @@ pub(crate) async fn token(step: &TokenStep, stage: &str, ctx: &mut StepContext<'
     outcome
 }
 
-/// `holder_of_key: false`: the request leaves out the variant's
-/// holder-of-key; the errors the OIDF module accepts for it, unless the
-/// step names its own.
-fn without_holder_of_key(
-    expect: &mut Expectation,
-    target: &crate::target::Target,
-    client: Option<&str>,
-) -> Result<(), String> {
-    use crate::target::{ClientAuthMethod, SenderConstraint};
-    let by_certificate = target
-        .client_named(client)
-        .is_ok_and(|c| c.auth_method == ClientAuthMethod::TlsClientAuth);
-    let codes: &[&str] = match target.variant.sender_constraint {
-        SenderConstraint::None => return Err(
-            "the run's variant has no sender constraint, so there is no holder-of-key to leave out"
-                .into(),
-        ),
-        SenderConstraint::Dpop => {
-            expect.dpop = Some(DpopProof::Omitted);
-            // The certificate stays when it authenticates the client.
-            expect.without_certificate = !by_certificate;
-            &["invalid_request", "invalid_grant", "invalid_dpop_proof"]
-        }
-        SenderConstraint::Mtls => {
-            expect.without_certificate = true;
-            if by_certificate {
-                &["invalid_client", "invalid_request"]
-            } else {
-                &["invalid_client", "invalid_grant", "invalid_request"]
-            }
-        }
-    };
+/// `holder_of_key: false`: the request leaves out what was decided; the
+/// errors the OIDF module accepts for it, unless the step names its own.
+fn without_holder_of_key(expect: &mut Expectation, left_out: &LeftOut) {
+    if left_out.proof {
+        expect.dpop = Some(DpopProof::Omitted);
+    }
+    expect.without_certificate = left_out.certificate;
     expect.without_holder_of_key = true;
     if expect.error.is_none() {
         expect.error = Some(ExpectedError::AnyOf(
-            codes.iter().map(|c| c.to_string()).collect(),
+            left_out.codes.iter().map(|c| c.to_string()).collect(),
         ));
     }
-    Ok(())
 }
 
 /// The decoded claims of a jwt-bearer `assertion`, for the report (the
@@ -156,7 +141,11 @@ fn assertion_claims(fields: &[(String, String)]) -> Option<super::Artifact> {
     })
 }
 
-fn build_fields(step: &TokenStep, ctx: &StepContext<'_>) -> Result<Vec<(String, String)>, String> {
+fn build_fields(
+    step: &TokenStep,
+    client: &ClientProfile,
+    ctx: &StepContext<'_>,
+) -> Result<Vec<(String, String)>, String> {
     let state = &*ctx.state;
     let mut fields: Vec<(String, String)> = match step.grant {
         TokenGrant::AuthorizationCode => {
@@ -190,8 +179,11 @@ fn build_fields(step: &TokenStep, ctx: &StepContext<'_>) -> Result<Vec<(String, 
             ]
         }
         TokenGrant::JwtBearer => vec![
-            ("grant_type".to_string(), JWT_BEARER.to_string()),
-            ("assertion".into(), bearer_assertion(step, ctx)?),
+            (
+                "grant_type".to_string(),
+                TokenGrant::JwtBearer.name().to_string(),
+            ),
+            ("assertion".into(), bearer_assertion(step, client, ctx)?),
         ],
     };
     if let Some(scope) = &step.scope {
@@ -208,12 +200,12 @@ fn build_fields(step: &TokenStep, ctx: &StepContext<'_>) -> Result<Vec<(String, 
     Ok(fields)
 }
 
-/// RFC 7523 §2.1.
-const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-
 /// The authorization grant JWT of a jwt_bearer step, signed with the client's key.
-fn bearer_assertion(step: &TokenStep, ctx: &StepContext<'_>) -> Result<String, String> {
-    let client = ctx.target.client_named(role(&step.client))?;
+fn bearer_assertion(
+    step: &TokenStep,
+    client: &ClientProfile,
+    ctx: &StepContext<'_>,
+) -> Result<String, String> {
     let key = client
         .key
         .as_ref()
@@ -338,15 +330,11 @@ fn skip_all(reason: &str) -> Outcome {
 async fn exchange(
     ctx: &mut StepContext<'_>,
     stage: &str,
-    client: Option<&str>,
+    client: &ClientProfile,
     fields: Vec<(String, String)>,
     expect: Expectation,
     tweak: &AssertionTweak<'_>,
 ) -> Outcome {
-    let client = match ctx.target.client_named(client) {
-        Ok(c) => c.clone(),
-        Err(e) => return skip_all(&e),
-    };
     let endpoint = match ctx.state.endpoint("token_endpoint") {
         Ok(e) => e,
         Err(e) => return skip_all(&e),
@@ -357,7 +345,7 @@ async fn exchange(
     let retry = expect.dpop.is_some_and(|p| !p.is_defect());
     let mut label = stage.to_string();
     let response = loop {
-        let request = match token_request(ctx, &client, &endpoint, fields.clone(), &expect, tweak) {
+        let request = match token_request(ctx, client, &endpoint, fields.clone(), &expect, tweak) {
             Ok(r) => r,
             Err(e) => return skip_all(&e),
         };
@@ -403,7 +391,7 @@ async fn exchange(
 /// the DPoP proof, or why it cannot be made.
 fn token_request(
     ctx: &mut StepContext<'_>,
-    client: &crate::target::ClientProfile,
+    client: &ClientProfile,
     endpoint: &str,
     mut fields: Vec<(String, String)>,
     expect: &Expectation,
