@@ -519,7 +519,7 @@ fn report_events(
     let c = summary.counts;
     let sc = summary.scenario_counts;
     out!(
-        "{} {}: {} passed, {} failed, {} warnings, {} suggestions, {} skipped across {} scenarios \
+        "{} {}: {} passed, {} failed, {} warnings, {} to review, {} skipped across {} scenarios \
          ({} passed, {} failed, {} skipped, {} incomplete)",
         summary.verdict.icon(),
         summary.verdict.word(),

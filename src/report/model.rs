@@ -254,7 +254,7 @@ impl ScenarioReport {
         let mut out: Vec<&SpecLine> = self
             .specs
             .iter()
-            .filter(|s| !matches!(s.result.verdict, Verdict::Passed | Verdict::Skipped))
+            .filter(|s| s.result.verdict.is_problem())
             .collect();
         out.sort_by_key(|s| s.result.verdict != Verdict::Failed);
         out

@@ -40,6 +40,7 @@ pub(super) fn templates(dir: Option<&Path>) -> Result<Tera, String> {
     tera.register_filter("fenced", fenced);
     tera.register_filter("icon", icon);
     tera.register_filter("ms", ms);
+    tera.register_filter("problems", problems);
     Ok(tera)
 }
 
@@ -123,6 +124,24 @@ fn icon(v: &Value, _: &HashMap<String, Value>) -> TeraResult<Value> {
     Ok(Value::String(
         verdict.map(Verdict::icon).unwrap_or("").to_string(),
     ))
+}
+
+/// The spec lines a reader must look at ([`Verdict::is_problem`]),
+/// failures first: the one definition the templates use.
+fn problems(v: &Value, _: &HashMap<String, Value>) -> TeraResult<Value> {
+    let verdict = |line: &Value| -> Option<Verdict> {
+        serde_json::from_value(line.get("verdict")?.clone()).ok()
+    };
+    let mut lines: Vec<&Value> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|l| verdict(l).is_some_and(Verdict::is_problem))
+                .collect()
+        })
+        .unwrap_or_default();
+    lines.sort_by_key(|l| verdict(l) != Some(Verdict::Failed));
+    Ok(Value::Array(lines.into_iter().cloned().collect()))
 }
 
 /// Milliseconds with one decimal.

@@ -3,9 +3,9 @@
 use super::{Severity, Spec};
 use serde::{Deserialize, Serialize};
 
-/// What happened to a spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
+/// What happened to a spec. Its word ([`Verdict::word`]) is how every
+/// output writes it, `report.json` included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     /// The target met the spec.
     Passed,
@@ -24,6 +24,22 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict.
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Passed,
+        Verdict::Failed,
+        Verdict::Warning,
+        Verdict::Review,
+        Verdict::Skipped,
+        Verdict::Incomplete,
+    ];
+
+    /// Whether a reader must look at it: a failure, a warning, or a finding
+    /// for a person to review. Every report lists these, failures first.
+    pub fn is_problem(self) -> bool {
+        matches!(self, Verdict::Failed | Verdict::Warning | Verdict::Review)
+    }
+
     /// The verdict in words, as reports print it.
     pub fn word(self) -> &'static str {
         match self {
@@ -46,6 +62,22 @@ impl Verdict {
             Verdict::Skipped => "⏭️",
             Verdict::Incomplete => "🚧",
         }
+    }
+}
+
+impl Serialize for Verdict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.word())
+    }
+}
+
+impl<'de> Deserialize<'de> for Verdict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let word = String::deserialize(d)?;
+        Verdict::ALL
+            .into_iter()
+            .find(|v| v.word() == word)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown verdict `{word}`")))
     }
 }
 
