@@ -198,3 +198,57 @@ async fn a_response_mode_variant_makes_the_same_flow_answer_as_a_signed_jwt() {
         Verdict::Passed
     );
 }
+
+/// A `resource` step presents the token as it is bound: a DPoP-bound token
+/// with a valid proof is answered and its body captured; a proof for
+/// another URL must be refused, and a bank that does not check resource
+/// proofs fails `dpop.resource_proof_required` there.
+#[tokio::test]
+async fn a_resource_step_presents_a_dpop_bound_token_with_its_proof() {
+    const SUITE: &str = r#"
+suite: resource
+scenarios:
+  - id: bound
+    name: A DPoP-bound token at a resource
+    steps:
+      - discovery: {}
+      - authorize: { scope: "{{ target.scope }}" }
+      - token: { dpop: valid }
+      - resource:
+          url: "{{ discovery.userinfo_endpoint }}"
+          expect: { status: 200 }
+          capture: { subject: $.sub }
+      - resource:
+          url: "{{ discovery.userinfo_endpoint }}"
+          headers: { x-subject: "{{ subject }}" }
+          dpop: wrong_url
+"#;
+    let bank = common::bank(&[]).await;
+    let r = common::run_yaml(&bank.target(), SUITE, "bound").await;
+    assert_eq!(r.verdict(), Verdict::Passed, "{:?}", common::failures(&r));
+    assert_eq!(common::verdict(&r, "request.status"), Verdict::Passed);
+    assert_eq!(
+        common::verdict(&r, "request.capture.subject"),
+        Verdict::Passed
+    );
+    let resource = r.steps.iter().filter(|s| s.kind == "resource").count();
+    assert_eq!(resource, 2);
+    let proved = r
+        .steps
+        .iter()
+        .filter(|s| s.kind == "resource")
+        .flat_map(|s| &s.exchanges)
+        .all(|e| e.request.headers.iter().any(|(k, _)| k == "dpop"));
+    assert!(proved, "every resource request carries a DPoP proof");
+    assert_eq!(
+        common::verdict(&r, "dpop.resource_proof_required"),
+        Verdict::Passed
+    );
+
+    let lax = common::bank(&[probity::bank::Fault::DpopResourceProofUnchecked]).await;
+    let r = common::run_yaml(&lax.target(), SUITE, "bound").await;
+    assert_eq!(
+        common::verdict(&r, "dpop.resource_proof_required"),
+        Verdict::Failed
+    );
+}

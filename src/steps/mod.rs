@@ -17,6 +17,7 @@ pub mod payment;
 pub mod poll_status;
 pub mod request;
 mod requirements;
+pub mod resource;
 mod schema;
 mod shapes;
 mod signature;
@@ -276,6 +277,8 @@ step_kinds! {
     Accounts = "accounts" => accounts::AccountsStep,
     /// Create the intent an authorization will name, and capture its id.
     Consent = "consent" => consent::ConsentStep,
+    /// Call a protected resource with the access token, bound as it is.
+    Resource = "resource" => resource::ResourceStep,
 }
 
 /// Runs one decided step, written at `location`, and gathers the exchanges
