@@ -325,6 +325,7 @@ fn a_full_target_profile_validates_and_its_key_must_be_private() {
     assert!(t
         .client_named(Some("nope"))
         .unwrap_err()
+        .to_string()
         .contains("has: default, public"));
 
     let f = write(

@@ -7,4 +7,6 @@ mod parsed;
 mod template;
 
 pub use parsed::{Capture, CaptureSource, HttpMethod, JsonPathExpr};
-pub use template::{AuthorizeField, JsonTemplate, Ref, TargetField, Template, TokenField, Values};
+pub use template::{
+    AuthorizeField, JsonTemplate, Ref, TargetField, Template, TokenField, Unset, Values,
+};

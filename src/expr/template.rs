@@ -258,18 +258,14 @@ impl Template {
 
     /// The text with every placeholder filled; an error names the value an
     /// earlier step did not provide.
-    pub fn render(&self, values: &dyn Values) -> Result<String, String> {
+    pub fn render(&self, values: &dyn Values) -> Result<String, Unset> {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
                 Part::Value(r) => match values.value(r) {
                     Some(v) => out.push_str(&v),
-                    None => {
-                        return Err(format!(
-                            "`{{{{ {r} }}}}` is not set: the step that provides it did not succeed or did not return it"
-                        ))
-                    }
+                    None => return Err(Unset(r.clone())),
                 },
             }
         }
@@ -292,6 +288,21 @@ impl Template {
             [Part::Text(t)] => Some(t),
             _ => None,
         }
+    }
+}
+
+/// A placeholder with no value when a template is filled: the step that
+/// provides it did not succeed, or did not return it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "`{{{{ {0} }}}}` is not set: the step that provides it did not succeed or did not return it"
+)]
+pub struct Unset(pub Ref);
+
+/// Steps report an unset value as a reason, in words.
+impl From<Unset> for String {
+    fn from(e: Unset) -> String {
+        e.to_string()
     }
 }
 
@@ -351,7 +362,7 @@ impl JsonTemplate {
     }
 
     /// The JSON with every placeholder filled.
-    pub fn render(&self, values: &dyn Values) -> Result<Value, String> {
+    pub fn render(&self, values: &dyn Values) -> Result<Value, Unset> {
         Ok(match self {
             JsonTemplate::Plain(v) => v.clone(),
             JsonTemplate::Text(t) => Value::String(t.render(values)?),
@@ -364,7 +375,7 @@ impl JsonTemplate {
             JsonTemplate::Object(m) => Value::Object(
                 m.iter()
                     .map(|(k, v)| Ok((k.clone(), v.render(values)?)))
-                    .collect::<Result<_, String>>()?,
+                    .collect::<Result<_, Unset>>()?,
             ),
         })
     }
@@ -442,7 +453,7 @@ mod tests {
         assert_eq!(t.render(&values).unwrap(), "x1yT");
         let missing = Template::parse("{{ b }}", Location::UNKNOWN).unwrap();
         let err = missing.render(&values).unwrap_err();
-        assert!(err.contains("`{{ b }}` is not set"), "{err}");
+        assert!(err.to_string().contains("`{{ b }}` is not set"), "{err}");
     }
 
     #[test]

@@ -59,15 +59,41 @@ pub struct Exchange {
 }
 
 impl Exchange {
-    /// The response, or a sentence saying why there is none.
-    pub fn response(&self) -> Result<&RecordedResponse, String> {
+    /// The response, or why there is none.
+    pub fn response(&self) -> Result<&RecordedResponse, NoResponse> {
         match (&self.response, &self.error) {
             (Some(r), None) => Ok(r),
-            (_, Some(e)) => Err(format!(
-                "{} {} failed: {e}",
-                self.request.method, self.request.url
-            )),
-            (None, None) => Err("no response was recorded".into()),
+            (_, Some(e)) => Err(NoResponse::Failed {
+                method: self.request.method.clone(),
+                url: self.request.url.clone(),
+                error: e.clone(),
+            }),
+            (None, None) => Err(NoResponse::NotRecorded),
         }
+    }
+}
+
+/// Why an exchange has no response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoResponse {
+    /// The transport failed: a timeout, TLS, a body over the cap.
+    #[error("{method} {url} failed: {error}")]
+    Failed {
+        /// The request's method.
+        method: String,
+        /// Its URL.
+        url: String,
+        /// What failed.
+        error: String,
+    },
+    /// Nothing was recorded.
+    #[error("no response was recorded")]
+    NotRecorded,
+}
+
+/// Steps report a missing response as a reason, in words.
+impl From<NoResponse> for String {
+    fn from(e: NoResponse) -> String {
+        e.to_string()
     }
 }

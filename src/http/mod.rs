@@ -12,5 +12,5 @@ pub mod redact;
 mod session;
 
 pub use client::{HttpClient, HttpSettings, TlsSettings};
-pub use exchange::{Exchange, RecordedRequest, RecordedResponse};
+pub use exchange::{Exchange, NoResponse, RecordedRequest, RecordedResponse};
 pub use session::{OutgoingRequest, RequestBody, Session};

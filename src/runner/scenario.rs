@@ -133,7 +133,7 @@ fn decide<'s>(
     scenario
         .steps
         .iter()
-        .map(|s| s.value.decide(target))
+        .map(|s| s.value.decide(target).map_err(|e| e.to_string()))
         .collect()
 }
 
@@ -160,7 +160,7 @@ fn under_suite_variant(job: &Job, target: &Target) -> Result<Option<Target>, Str
     let Some(sv) = &job.suite().variant else {
         return Ok(None);
     };
-    let written_for = |why: String| {
+    let written_for = |why: &dyn std::fmt::Display| {
         format!(
             "written for {} (suite `{}`): {why}",
             crate::target::snake(&sv.conformance),
@@ -172,11 +172,11 @@ fn under_suite_variant(job: &Job, target: &Target) -> Result<Option<Target>, Str
             .conformance
             .check_variant(&target.variant, target.client.auth_method)
             .map(|()| None)
-            .map_err(written_for);
+            .map_err(|e| written_for(&e));
     }
     let client = target
         .client_named(Some(&sv.client.value))
-        .map_err(|e| written_for(format!("the profile declares no `variant:`, and {e}")))?
+        .map_err(|e| written_for(&format!("the profile declares no `variant:`, and {e}")))?
         .clone();
     let variant = crate::target::Variant {
         sender_constraint: sv.sender_constraint,
@@ -185,7 +185,7 @@ fn under_suite_variant(job: &Job, target: &Target) -> Result<Option<Target>, Str
     };
     sv.conformance
         .check_variant(&variant, client.auth_method)
-        .map_err(written_for)?;
+        .map_err(|e| written_for(&e))?;
     let mut t = target.clone();
     t.client = client;
     t.variant = variant;

@@ -37,7 +37,7 @@ pub enum Conformance {
 impl Conformance {
     /// Why `variant` (with the default client authenticating by `auth`)
     /// cannot be certified under this profile, if it cannot.
-    pub fn check_variant(self, v: &Variant, auth: ClientAuthMethod) -> Result<(), String> {
+    pub fn check_variant(self, v: &Variant, auth: ClientAuthMethod) -> Result<(), NotCertifiable> {
         use Conformance::*;
         let fapi2 = matches!(self, Fapi2SecurityProfile | Fapi2MessageSigning);
         let fapi1 = matches!(self, Fapi1Advanced | Obie | OpPsd2);
@@ -65,9 +65,15 @@ impl Conformance {
         } else {
             return Ok(());
         };
-        Err(why.to_string())
+        Err(NotCertifiable(why))
     }
 }
+
+/// Why a variant cannot be certified under a conformance profile: the
+/// clause it breaks, in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotCertifiable(pub &'static str);
 
 /// What a profile does with one spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,13 +240,13 @@ mod tests {
         assert!(fapi2.check_variant(&v(Par, Dpop), PrivateKeyJwt).is_ok());
         assert!(fapi2.check_variant(&v(Par, Mtls), TlsClientAuth).is_ok());
         let plain = fapi2.check_variant(&v(Plain, Dpop), PrivateKeyJwt);
-        assert!(plain.unwrap_err().contains("§5.3.2.2"));
+        assert!(plain.unwrap_err().0.contains("§5.3.2.2"));
         let bearer = fapi2.check_variant(&v(Par, SenderConstraint::None), PrivateKeyJwt);
-        assert!(bearer.unwrap_err().contains("sender-constrained"));
+        assert!(bearer.unwrap_err().0.contains("sender-constrained"));
         let secret = fapi2.check_variant(&v(Par, Dpop), ClientSecretBasic);
-        assert!(secret.unwrap_err().contains("private_key_jwt"));
+        assert!(secret.unwrap_err().0.contains("private_key_jwt"));
         let ms = Conformance::Fapi2MessageSigning.check_variant(&v(Par, Dpop), PrivateKeyJwt);
-        assert!(ms.unwrap_err().contains("par_request_object"));
+        assert!(ms.unwrap_err().0.contains("par_request_object"));
         let fapi1 = Conformance::Fapi1Advanced;
         assert!(fapi1
             .check_variant(&v(RequestObject, Mtls), PrivateKeyJwt)

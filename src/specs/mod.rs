@@ -96,7 +96,7 @@ pub mod schema;
 pub mod token;
 pub mod userinfo;
 
-pub use conformance::{Conformance, Rule, FAPI1, FAPI2, OPEN_BANKING, PLAIN_OIDC};
+pub use conformance::{Conformance, NotCertifiable, Rule, FAPI1, FAPI2, OPEN_BANKING, PLAIN_OIDC};
 pub use result::{SpecResult, Verdict};
 
 areas! {

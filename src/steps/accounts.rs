@@ -85,7 +85,7 @@ impl Kind for AccountsStep {
     const STAGE: &'static str = "Account Information";
     type Decided = ();
 
-    fn decide(&self, _: &crate::target::Target) -> Result<(), String> {
+    fn decide(&self, _: &crate::target::Target) -> Result<(), crate::target::UnknownClient> {
         Ok(())
     }
 

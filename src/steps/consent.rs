@@ -151,7 +151,7 @@ impl Kind for ConsentStep {
     /// The client whose key signs the intent.
     type Decided = ClientProfile;
 
-    fn decide(&self, target: &Target) -> Result<ClientProfile, String> {
+    fn decide(&self, target: &Target) -> Result<ClientProfile, crate::target::UnknownClient> {
         client_of(target, &self.client)
     }
 

@@ -106,7 +106,7 @@ impl Kind for DecoupledStep {
     /// The client that starts the authorization.
     type Decided = ClientProfile;
 
-    fn decide(&self, target: &Target) -> Result<ClientProfile, String> {
+    fn decide(&self, target: &Target) -> Result<ClientProfile, crate::target::UnknownClient> {
         client_of(target, &self.client)
     }
 
@@ -190,7 +190,7 @@ async fn start(
 ) -> Result<Started, SpecResult> {
     let state = &*ctx.state;
     let endpoint = match (&step.endpoint, step.mode) {
-        (Some(t), _) => t.render(state),
+        (Some(t), _) => t.render(state).map_err(String::from),
         (None, DecoupledMode::Ciba) => state.endpoint("backchannel_authentication_endpoint"),
         (None, DecoupledMode::Headless) => Ok(format!(
             "{}/headless/authorize",
@@ -329,7 +329,7 @@ async fn poll(
         let r = match exchange.response() {
             Ok(r) => r.clone(),
             Err(e) => {
-                out.final_error = Some(e);
+                out.final_error = Some(e.into());
                 return out;
             }
         };

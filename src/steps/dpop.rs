@@ -281,6 +281,7 @@ pub(crate) async fn send_resource(
         .await
         .response()
         .cloned()
+        .map_err(String::from)
 }
 
 /// The same resource request with a fresh proof of the same kind (a

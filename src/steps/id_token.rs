@@ -92,7 +92,7 @@ impl Kind for IdTokenStep {
     /// The client whose `client_id` must be in `aud`.
     type Decided = ClientProfile;
 
-    fn decide(&self, target: &Target) -> Result<ClientProfile, String> {
+    fn decide(&self, target: &Target) -> Result<ClientProfile, crate::target::UnknownClient> {
         client_of(target, &self.client)
     }
 

@@ -9,7 +9,7 @@ use super::client_auth::AssertionOverrides;
 use super::requirements::Requirements;
 use super::{Outcome, StepContext};
 use crate::expr::Template;
-use crate::target::{ClientProfile, Target};
+use crate::target::{ClientProfile, Target, UnknownClient};
 use crate::ConfigError;
 use serde_saphyr::{Location, Spanned};
 use std::collections::BTreeSet;
@@ -175,7 +175,7 @@ pub trait Kind: Facts {
 
     /// Settles the step's defaults under `target`; an error (a client role
     /// the profile lacks) makes the scenario SKIPPED with it.
-    fn decide(&self, target: &Target) -> Result<Self::Decided, String>;
+    fn decide(&self, target: &Target) -> Result<Self::Decided, UnknownClient>;
 
     /// What it requires of the target beyond its client role and DPoP:
     /// metadata members, client methods. Not asked of a step that expects a
@@ -198,7 +198,10 @@ pub trait Kind: Facts {
 }
 
 /// The default client or the named one, as a decided value.
-pub fn client_of(target: &Target, client: &Option<ClientRole>) -> Result<ClientProfile, String> {
+pub fn client_of(
+    target: &Target,
+    client: &Option<ClientRole>,
+) -> Result<ClientProfile, UnknownClient> {
     target.client_named(role(client)).cloned()
 }
 

@@ -191,7 +191,10 @@ macro_rules! step_kinds {
             }
 
             /// Settles the step's defaults under `target`.
-            pub fn decide(&self, target: &Target) -> Result<Decided<'_>, String> {
+            pub fn decide(
+                &self,
+                target: &Target,
+            ) -> Result<Decided<'_>, crate::target::UnknownClient> {
                 Ok(match self {
                     $(Step::$variant(s) => Decided::$variant(s, s.decide(target)?),)+
                 })

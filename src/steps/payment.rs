@@ -154,7 +154,7 @@ impl<const USE: Use> Kind for Payment<USE> {
     /// The client whose key signs the body.
     type Decided = ClientProfile;
 
-    fn decide(&self, target: &Target) -> Result<ClientProfile, String> {
+    fn decide(&self, target: &Target) -> Result<ClientProfile, crate::target::UnknownClient> {
         client_of(target, &self.0.client)
     }
 

@@ -96,7 +96,7 @@ impl Kind for PollStatusStep {
     const STAGE: &'static str = "Status Polling";
     type Decided = ();
 
-    fn decide(&self, _: &crate::target::Target) -> Result<(), String> {
+    fn decide(&self, _: &crate::target::Target) -> Result<(), crate::target::UnknownClient> {
         Ok(())
     }
 

@@ -97,7 +97,7 @@ impl Kind for RequestStep {
     const STAGE: &'static str = "Request";
     type Decided = ();
 
-    fn decide(&self, _: &crate::target::Target) -> Result<(), String> {
+    fn decide(&self, _: &crate::target::Target) -> Result<(), crate::target::UnknownClient> {
         Ok(())
     }
 
@@ -165,7 +165,10 @@ async fn run(step: &RequestStep, stage: &str, ctx: &mut StepContext<'_>) -> Outc
     let exchange = ctx.session.send(stage, request).await;
     let response = match exchange.response() {
         Ok(r) => r.clone(),
-        Err(e) => return unanswered(&checks, "the request got no complete response", Some(e)),
+        Err(e) => {
+            let e = Some(e.to_string());
+            return unanswered(&checks, "the request got no complete response", e);
+        }
     };
     let url = exchange.request.url.clone();
     let (specs, ok) = judge(&checks, &response, &url, &mut ctx.state.captures);

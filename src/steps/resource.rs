@@ -100,7 +100,7 @@ impl Kind for ResourceStep {
     /// endpoint bound it, which only the run tells.
     type Decided = ();
 
-    fn decide(&self, _: &Target) -> Result<(), String> {
+    fn decide(&self, _: &Target) -> Result<(), crate::target::UnknownClient> {
         Ok(())
     }
 

@@ -196,7 +196,7 @@ impl ScenarioState {
     /// A step's `token:`, filled, or else the last access token.
     pub fn bearer(&self, token: &Option<Template>) -> Result<String, String> {
         match token {
-            Some(t) => t.render(self),
+            Some(t) => Ok(t.render(self)?),
             None => self.access_token(),
         }
     }

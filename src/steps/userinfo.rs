@@ -96,7 +96,7 @@ impl Kind for UserinfoStep {
     /// endpoint bound it to a DPoP key, which only the run tells.
     type Decided = ();
 
-    fn decide(&self, _: &Target) -> Result<(), String> {
+    fn decide(&self, _: &Target) -> Result<(), crate::target::UnknownClient> {
         Ok(())
     }
 

@@ -11,6 +11,6 @@ pub use load::{load_target, parse_client_key, resolve_pages};
 pub use model::{
     scripts_for, snake, ClientAssertionAudience, ClientAuthMethod, ClientKey, ClientProfile,
     ConsentDriver, ConsentSettings, FieldValue, FormPage, ManualSettings, PageAction, PageScript,
-    PsuDecision, RequestStyle, ResponseMode, ScenarioValues, SenderConstraint, Target, Variant,
-    DEVELOPMENT_NOTICE,
+    PsuDecision, RequestStyle, ResponseMode, ScenarioValues, SenderConstraint, Target,
+    UnknownClient, Variant, DEVELOPMENT_NOTICE,
 };

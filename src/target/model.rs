@@ -486,19 +486,31 @@ impl Target {
     }
 
     /// The default client, or a named one; the error lists the names.
-    pub fn client_named(&self, name: Option<&str>) -> Result<&ClientProfile, String> {
+    pub fn client_named(&self, name: Option<&str>) -> Result<&ClientProfile, UnknownClient> {
         match name {
             None | Some("default") => Ok(&self.client),
-            Some(n) => self.clients.get(n).ok_or_else(|| {
-                format!(
-                    "the target has no client `{n}`; it has: default{}",
-                    self.clients
-                        .keys()
-                        .map(|k| format!(", {k}"))
-                        .collect::<String>()
-                )
+            Some(n) => self.clients.get(n).ok_or_else(|| UnknownClient {
+                name: n.to_string(),
+                known: self.clients.keys().cloned().collect(),
             }),
         }
+    }
+}
+
+/// A client role the profile does not define.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the target has no client `{name}`; it has: default{}", .known.iter().map(|k| format!(", {k}")).collect::<String>())]
+pub struct UnknownClient {
+    /// The role asked for.
+    pub name: String,
+    /// The roles it does define besides `default`.
+    pub known: Vec<String>,
+}
+
+/// A skip reason names the missing role in words.
+impl From<UnknownClient> for String {
+    fn from(e: UnknownClient) -> String {
+        e.to_string()
     }
 }
 

@@ -147,7 +147,7 @@ async fn redirect(
     let exchange = ctx.session.send(stage, first).await;
     let mut posted = false;
     let mut page = None;
-    let result = exchange.response().and_then(|r| {
+    let result = exchange.response().map_err(String::from).and_then(|r| {
         if let Some(cb) = super::response_mode::posted_callback(&r.body, &url, redirect_uri)
             .filter(|_| r.status == 200)
         {
@@ -210,7 +210,7 @@ async fn form(
         let exchange = ctx.session.send(stage, request).await;
         let r = match exchange.response() {
             Ok(r) => r.clone(),
-            Err(e) => return failed(reached, e),
+            Err(e) => return failed(reached, e.into()),
         };
         if (300..400).contains(&r.status) {
             let to = match location(&r, &current) {

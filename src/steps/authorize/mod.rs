@@ -126,7 +126,8 @@ async fn prepare_and_drive(
         ];
     }
     for (k, v) in &step.front_params {
-        params.push((k.clone(), v.render(&*ctx.state).map_err(early)?));
+        let value = v.render(&*ctx.state).map_err(|e| early(e.into()))?;
+        params.push((k.clone(), value));
     }
     ctx.state.authorization = Some(remember(
         step,
@@ -327,7 +328,7 @@ async fn push(
         why: "the pushed authorization request failed".to_string(),
         refusal: None,
     };
-    let r = exchange.response().map_err(failed)?;
+    let r = exchange.response().map_err(|e| failed(e.into()))?;
     let body = match r.json() {
         Ok(b) => b,
         Err(e) => {

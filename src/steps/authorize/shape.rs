@@ -343,7 +343,7 @@ impl Kind for AuthorizeStep {
     const STAGE: &'static str = "Authorization Code Flow";
     type Decided = AuthorizeDecided;
 
-    fn decide(&self, target: &Target) -> Result<AuthorizeDecided, String> {
+    fn decide(&self, target: &Target) -> Result<AuthorizeDecided, crate::target::UnknownClient> {
         let (par, request_object) = self.carriage(target.variant.request_style);
         Ok(AuthorizeDecided {
             client: client_of(target, &self.client)?,

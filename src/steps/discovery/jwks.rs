@@ -25,7 +25,7 @@ pub(super) async fn fetch_and_judge(
             OutgoingRequest::get(uri).header("accept", "application/json"),
         )
         .await;
-    let keys = match exchange.response().and_then(|r| {
+    let keys = match exchange.response().map_err(String::from).and_then(|r| {
         if r.status != 200 {
             return Err(format!("{uri} answered {}", r.status));
         }
@@ -41,7 +41,7 @@ pub(super) async fn fetch_and_judge(
             }
         },
         Ok(other) => return fail_reachable(format!("the JWKS is {}", kind_of(&other))),
-        Err(e) => return fail_reachable(e),
+        Err(e) => return fail_reachable(e.to_string()),
     };
     if let Some(d) = ctx.state.discovery.as_mut() {
         d.jwks = keys.iter().filter_map(Value::as_object).cloned().collect();

@@ -47,7 +47,7 @@ impl Kind for DiscoveryStep {
     const STAGE: &'static str = "Discovery";
     type Decided = ();
 
-    fn decide(&self, _: &crate::target::Target) -> Result<(), String> {
+    fn decide(&self, _: &crate::target::Target) -> Result<(), crate::target::UnknownClient> {
         Ok(())
     }
 

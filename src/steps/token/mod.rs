@@ -357,7 +357,7 @@ async fn exchange(
         };
         let response = match exchange.response() {
             Ok(r) => r.clone(),
-            Err(e) if expect.without_certificate && refused_by_tls(&e) => {
+            Err(e) if expect.without_certificate && refused_by_tls(&e.to_string()) => {
                 return Outcome {
                     specs: vec![SENDER_CONSTRAINED.pass_with(format!(
                         "the TLS connection without a client certificate was refused: {e}"

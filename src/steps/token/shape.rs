@@ -208,7 +208,7 @@ impl Kind for ClientCredentialsStep {
     const STAGE: &'static str = "Client Credentials Grant";
     type Decided = TokenDecided;
 
-    fn decide(&self, target: &Target) -> Result<TokenDecided, String> {
+    fn decide(&self, target: &Target) -> Result<TokenDecided, crate::target::UnknownClient> {
         Ok(TokenDecided {
             client: client_of(target, &self.client)?,
             dpop: token_choice(self.dpop, target),
@@ -296,7 +296,7 @@ impl Kind for TokenStep {
     const STAGE: &'static str = "Token Request";
     type Decided = TokenDecided;
 
-    fn decide(&self, target: &Target) -> Result<TokenDecided, String> {
+    fn decide(&self, target: &Target) -> Result<TokenDecided, crate::target::UnknownClient> {
         let client = client_of(target, &self.client)?;
         let left_out = (!self.holder_of_key)
             .then(|| LeftOut::under(target.variant.sender_constraint, &client));
