@@ -12,6 +12,7 @@ const FORM_POST: &str =
 const JARM_2_1: &str = "https://openid.net/specs/oauth-v2-jarm-final.html#section-2.1";
 const JARM_4_4: &str = "https://openid.net/specs/oauth-v2-jarm-final.html#section-4.4";
 const OIDC_PROMPT: &str = "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest";
+const OIDC_AUTH_ERROR: &str = "https://openid.net/specs/openid-connect-core-1_0.html#AuthError";
 
 use super::{
     Rule::{Judge, NotApplicable},
@@ -57,6 +58,9 @@ specs! {
 
     ISS_MATCHES = "callback.iss_matches", Failure, "RFC9207-2", R9207,
         "should send an `iss` identical to its issuer identifier";
+
+    NO_CODE_WITH_ERROR = "callback.no_code_with_error", Failure, "OIDC-CORE-3.1.2.6", OIDC_AUTH_ERROR,
+        "should not put a `code` beside the `error` of an authorization error response";
 
     FRAGMENT = "callback.hybrid_in_fragment", Failure, "OIDC-CORE-3.3.2.5", OIDC_3_3_2_5,
         "should return `code id_token` responses in the fragment, with an `id_token`";

@@ -433,6 +433,24 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         "callback.iss_matches",
     ),
     (
+        ErrorStateCorrupted,
+        "oidcc.yaml",
+        "prompt-none-not-logged-in",
+        "callback.state_matches",
+    ),
+    (
+        ErrorIssWrong,
+        "oidcc.yaml",
+        "prompt-none-not-logged-in",
+        "callback.iss_matches",
+    ),
+    (
+        ErrorWithCode,
+        "oidcc.yaml",
+        "prompt-none-not-logged-in",
+        "callback.no_code_with_error",
+    ),
+    (
         CallbackHybridInQuery,
         "auth-code.yaml",
         "hybrid",

@@ -667,14 +667,28 @@ pub fn refuse(bank: &Bank, r: Refusal) -> Response {
             description,
             delivery,
         } => {
+            let f = &bank.faults;
             let mut params = vec![
                 ("error".to_string(), error.to_string()),
                 ("error_description".to_string(), description),
             ];
+            if f.has(Fault::ErrorWithCode) {
+                params.push(("code".into(), random_token()));
+            }
             if let Some(s) = state {
+                let s = if f.has(Fault::ErrorStateCorrupted) {
+                    format!("{s}-changed")
+                } else {
+                    s
+                };
                 params.push(("state".into(), s));
             }
-            params.push(("iss".into(), bank.issuer.clone()));
+            let iss = if f.has(Fault::ErrorIssWrong) {
+                format!("{}/other-tenant", bank.issuer)
+            } else {
+                bank.issuer.clone()
+            };
+            params.push(("iss".into(), iss));
             deliver(bank, &redirect_uri, params, false, &delivery)
         }
     }

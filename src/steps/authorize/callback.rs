@@ -78,6 +78,9 @@ pub(super) fn judge(
             .cloned()
             .unwrap_or_else(|| "no error (a code was issued)".into());
         specs.push(EXPECTED_ERROR.check(expected.accepts(&got), expected.to_string(), got));
+        if params.contains_key("error") {
+            specs.extend(error_response(params, p, issuer));
+        }
         return (specs, true);
     }
     if let Some(err) = params.get("error") {
@@ -86,6 +89,7 @@ pub(super) fn judge(
             .map(|d| format!(": {d}"))
             .unwrap_or_default();
         specs.push(NO_ERROR.fail("an authorization code", format!("error {err}{desc}")));
+        specs.extend(error_response(params, p, issuer));
         return (specs, false);
     }
     let code = params.get("code");
@@ -149,6 +153,48 @@ pub(super) fn judge(
     authorization.id_token = params.get("id_token").cloned();
     authorization.iss = params.get("iss").cloned();
     (specs, code.is_some())
+}
+
+/// What every error response must be, whatever its error (OIDC Core
+/// §3.1.2.6, RFC 6749 §4.1.2.1, RFC 9207 §2), as the OIDF modules'
+/// generic error checks judge it: the `state` sent comes back unchanged,
+/// an `iss`, when there is one, is the issuer, and no `code` comes with
+/// the `error`.
+fn error_response(params: &HashMap<String, String>, p: &Prepared, issuer: &str) -> Vec<SpecResult> {
+    let mut specs = Vec::new();
+    let got = params.get("state");
+    let state = match (&p.state, got) {
+        (Some(sent), Some(got)) => STATE.check(got == sent, sent.as_str(), got.as_str()),
+        // A server that cannot read the request object or the pushed
+        // request that held the state cannot send it back (the OIDF
+        // condition allows this for `invalid_request_object`).
+        (Some(_), None) if !p.state_in_front => STATE.pass_with(
+            "no `state` in the error response: it travelled inside the request object or the pushed request",
+        ),
+        (Some(_), None)
+            if matches!(
+                params.get("error").map(String::as_str),
+                Some("invalid_request_object" | "invalid_request_uri")
+            ) =>
+        {
+            STATE.pass_with(
+                "no `state` with an unreadable request object or `request_uri`, as the OIDF condition allows",
+            )
+        }
+        (Some(sent), None) => STATE.fail(sent.as_str(), "(absent)"),
+        (None, None) => STATE.pass_with("no state was sent and none came back"),
+        (None, Some(got)) => STATE.fail("(absent): no state was sent in the request", got.as_str()),
+    };
+    specs.push(state);
+    if let Some(iss) = params.get("iss") {
+        specs.push(ISS_MATCHES.check(iss == issuer, issuer, iss.as_str()));
+    }
+    specs.push(NO_CODE_WITH_ERROR.check(
+        !params.contains_key("code"),
+        "no `code` beside the `error`",
+        "a `code` beside the `error`",
+    ));
+    specs
 }
 
 /// The refusals that do not come back to the client: an error page at the

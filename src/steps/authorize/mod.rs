@@ -88,6 +88,13 @@ async fn prepare_and_drive(
         let uri = earlier
             .and_then(|a| a.request_uri.clone())
             .ok_or_else(|| early("no earlier pushed request to reuse".into()))?;
+        // The request behind a reused `request_uri` is the earlier one: its
+        // state, nonce and PKCE verifier are what the server knows.
+        if let Some(a) = earlier {
+            prepared.state = a.state.clone();
+            prepared.nonce = a.nonce.clone();
+            prepared.verifier = a.code_verifier.clone();
+        }
         expires = earlier.and_then(|a| a.request_uri_expires);
         if step.after_request_uri_expiry {
             wait_for_expiry(expires).await.map_err(early)?;
@@ -129,6 +136,7 @@ async fn prepare_and_drive(
         let value = v.render(&*ctx.state).map_err(|e| early(e.into()))?;
         params.push((k.clone(), value));
     }
+    prepared.state_in_front = params.iter().any(|(k, _)| k == "state");
     ctx.state.authorization = Some(remember(
         step,
         &prepared,

@@ -30,6 +30,10 @@ pub(super) struct Prepared {
     pub details: Option<Value>,
     /// The `response_mode` sent, if any.
     pub response_mode: Option<ResponseMode>,
+    /// Whether `state` travels in the front-channel URL itself, not only
+    /// inside a request object or a pushed request the server may refuse
+    /// to read.
+    pub state_in_front: bool,
 }
 
 /// `claims_supported_only`: the `claims` parameter keeps, in its `id_token`
@@ -148,6 +152,7 @@ pub(super) fn prepare(
         scope,
         details,
         response_mode,
+        state_in_front: false,
     })
 }
 
