@@ -164,6 +164,18 @@ async fn the_rs256_assertion_module_skips_a_client_whose_key_is_not_an_rsa_ps256
 }
 
 #[tokio::test]
+async fn the_refresh_module_skips_when_no_refresh_token_is_issued_as_oidf_does() {
+    let bank = common::bank(&[probity::bank::Fault::TokenNoRefreshToken]).await;
+    let r = common::run_loaded(&bank.target(), &suite(), "refresh-token").await;
+    assert_eq!(r.verdict(), Verdict::Skipped, "{:?}", common::failures(&r));
+    let why = r.not_judged().unwrap_or_default();
+    assert!(why.contains("issued no refresh token"), "{why}");
+    let clean = common::bank(&[]).await;
+    let r = common::run_loaded(&clean.target(), &suite(), "refresh-token").await;
+    assert_eq!(r.verdict(), Verdict::Passed, "{:?}", common::failures(&r));
+}
+
+#[tokio::test]
 async fn a_declared_variant_fapi2_cannot_certify_skips_the_suite_citing_the_clause() {
     let bank = common::bank(&[]).await;
     let mut target = bank.target();

@@ -100,6 +100,7 @@ faults! {
     ParRequestUriAnyClient => "par.request_uri_any_client", "lets any client use a pushed `request_uri`";
     ParRequestUriParamAccepted => "par.request_uri_param_accepted", "ignores a `request_uri` sent inside a pushed request instead of refusing it";
     TokenCodeNotBoundToClient => "token.code_not_bound_to_client", "exchanges a code for any authenticated client, not only the one it was issued to";
+    ClientAuthClockStrict => "client_auth.clock_strict", "refuses client assertions whose `iat` or `nbf` is in the future at all, allowing no clock skew";
     Fapi2AssertionAudLenient => "fapi2.assertion_aud_lenient", "accepts FAPI 2 client assertions whose `aud` is a list or an endpoint URL, not the issuer";
     ClientAuthFutureAssertion => "client_auth.future_assertion", "accepts client assertions whose `nbf` or `iat` is minutes in the future";
     ClientAuthExpIgnored => "client_auth.exp_ignored", "accepts expired client assertions";

@@ -5,6 +5,8 @@ const R4_1_2: &str = "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2";
 const R9207: &str = "https://www.rfc-editor.org/rfc/rfc9207#section-2";
 const R9126: &str = "https://www.rfc-editor.org/rfc/rfc9126#section-2.2";
 const R9126_4: &str = "https://www.rfc-editor.org/rfc/rfc9126#section-4";
+const FAPI2_5_3_2_1: &str =
+    "https://openid.net/specs/fapi-security-profile-2_0-final.html#section-5.3.2.1";
 const OIDC_3_3_2_5: &str =
     "https://openid.net/specs/openid-connect-core-1_0.html#HybridAuthResponse";
 const FORM_POST: &str =
@@ -35,6 +37,9 @@ specs! {
 
     PAR_CREATED = "par.created", Failure, "RFC9126-2.2", R9126,
         "should answer the pushed authorization request with 201 and a `request_uri`";
+
+    CLOCK_SKEW_ACCEPTED = "par.clock_skew_accepted", Warning, "FAPI2-SP-5.3.2.1", FAPI2_5_3_2_1,
+        "should accept a client assertion whose `iat` and `nbf` are a few seconds ahead (clock skew; FAPI 2.0 SP §5.3.2.1 asks up to 10 s, the certification module only warns)";
 
     RELOAD_TOLERATED = "par.reload_tolerated", Warning, "RFC9126-4", R9126_4,
         "should accept a pushed `request_uri` again while its authorization is not complete (a PSU reloading the page), as RFC 9126 §4 allows";

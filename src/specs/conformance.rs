@@ -196,6 +196,16 @@ mod tests {
     }
 
     #[test]
+    fn oidc_allow_lists_no_id_token_alg_but_fapi_does() {
+        let alg = &id_token::ALG_ALLOWED;
+        assert_eq!(alg.rule(Conformance::Oidc), Rule::NotApplicable);
+        assert_eq!(
+            alg.rule(Conformance::Fapi1Advanced),
+            Rule::Judge(Severity::Failure)
+        );
+    }
+
+    #[test]
     fn rs256_is_expected_under_oidc_only() {
         let rs = &discovery::ID_TOKEN_ALG_RS256;
         assert_eq!(rs.rule(Conformance::Oidc), Rule::Judge(Severity::Warning));

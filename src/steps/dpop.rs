@@ -33,9 +33,10 @@ pub enum DpopProof {
     /// A valid proof whose `iat` is 10 s in the past (clock skew).
     #[serde(rename = "iat_past_10s")]
     IatPast10s,
-    /// A valid proof whose `iat` is 10 s in the future (clock skew).
-    #[serde(rename = "iat_future_10s")]
-    IatFuture10s,
+    /// A valid proof whose `iat` is 8 s in the future (clock skew): what
+    /// the OIDF module named for 10 s sends.
+    #[serde(rename = "iat_future_8s")]
+    IatFuture8s,
     /// A valid proof that also carries `nbf` and `exp`.
     WithNbfExp,
     /// A proof whose `nonce` the server never supplied (RFC 9449 §8): it
@@ -57,7 +58,7 @@ impl DpopProof {
             self,
             DpopProof::Valid
                 | DpopProof::IatPast10s
-                | DpopProof::IatFuture10s
+                | DpopProof::IatFuture8s
                 | DpopProof::WithNbfExp
         )
     }
@@ -105,7 +106,7 @@ impl Making {
             other_key: choice == DpopProof::OtherKey,
             iat_offset: match choice {
                 DpopProof::IatPast10s => -10,
-                DpopProof::IatFuture10s => 10,
+                DpopProof::IatFuture8s => 8,
                 _ => 0,
             },
             nbf_exp: choice == DpopProof::WithNbfExp,
@@ -364,7 +365,7 @@ fn name(p: DpopProof) -> &'static str {
         DpopProof::BearerScheme => "bearer_scheme",
         DpopProof::OtherKey => "other_key",
         DpopProof::IatPast10s => "iat_past_10s",
-        DpopProof::IatFuture10s => "iat_future_10s",
+        DpopProof::IatFuture8s => "iat_future_8s",
         DpopProof::WithNbfExp => "with_nbf_exp",
         DpopProof::WrongNonce => "wrong_nonce",
         DpopProof::BadTyp => "bad_typ",

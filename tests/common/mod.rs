@@ -995,6 +995,11 @@ pub const FAPI2_MATRIX: &[Fapi2Case] = &[
         &[("userinfo.status_ok", probity::specs::Verdict::Failed)],
     ),
     (
+        ClientAuthClockStrict,
+        "par-assertion-nbf-8s-future",
+        &[("par.clock_skew_accepted", probity::specs::Verdict::Warning)],
+    ),
+    (
         DpopClockStrict,
         "dpop-iat-10s-past",
         &[("par.created", probity::specs::Verdict::Failed)],

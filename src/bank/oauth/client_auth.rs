@@ -176,6 +176,11 @@ fn verify_assertion(
         .filter_map(|k| claims.get(*k).and_then(|v| v.as_i64()))
         .max()
         .unwrap_or(0);
+    if later > now() && bank.faults.has(Fault::ClientAuthClockStrict) {
+        return Err(OAuthError::invalid_client(
+            "fault client_auth.clock_strict: client assertion nbf or iat is in the future",
+        ));
+    }
     if later > now() + 60 && !bank.faults.has(Fault::ClientAuthFutureAssertion) {
         return Err(OAuthError::invalid_client(
             "client assertion nbf or iat is more than 60 s in the future",

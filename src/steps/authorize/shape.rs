@@ -231,6 +231,11 @@ pub struct AuthorizeStep {
     pub success_allowed: bool,
     /// Deliberate defects of the PAR client assertion.
     pub client_assertion: Option<AssertionOverrides>,
+    /// The PAR client assertion is a few seconds ahead (clock skew): a
+    /// refusal is a warning (`par.clock_skew_accepted`) that ends the
+    /// scenario, as the OIDF module warns and finishes.
+    #[serde(default)]
+    pub clock_skew: bool,
     /// The DPoP proof sent with the pushed request (RFC 9449 §10.1);
     /// unset: none.
     pub dpop: Option<DpopProof>,

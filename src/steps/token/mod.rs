@@ -112,6 +112,12 @@ async fn token(
     )
     .await;
     outcome.artifacts.extend(shown);
+    if step.skip_without_refresh_token && outcome.ok && ctx.state.tokens.refresh_token.is_none() {
+        ctx.state.not_applicable = Some(
+            "the ASPSP issued no refresh token, so refresh tokens cannot be tested (as the OIDF module skips)"
+                .into(),
+        );
+    }
     outcome
 }
 

@@ -76,6 +76,11 @@ pub struct TokenStep {
     /// Expect a refresh token in the response.
     #[serde(default)]
     pub expect_refresh_token: bool,
+    /// No refresh token in the response makes the scenario SKIPPED: refresh
+    /// tokens are the server's choice, and the OIDF refresh module skips
+    /// then ("Refresh tokens cannot be tested").
+    #[serde(default)]
+    pub skip_without_refresh_token: bool,
     /// Expect this OAuth error (or any of these) instead of tokens.
     pub expect_error: Option<ExpectedError>,
     /// Seconds to wait before the request (at most 120): a code replayed
