@@ -1,7 +1,7 @@
 //! `accounts`: the PSU's accounts, then each account's balances and
 //! transactions, judged for shape, permissions and the FAPI interaction id.
 
-use super::kind::{bearer, Facts, Kind, Need};
+use super::kind::{bearer, call_templates, Facts, Kind, Need};
 use super::{Outcome, StepContext};
 use crate::expr::Template;
 use crate::http::{OutgoingRequest, RecordedResponse};
@@ -66,10 +66,7 @@ impl Facts for AccountsStep {
     }
 
     fn templates(&self) -> Vec<&Template> {
-        let mut out = vec![&self.url];
-        out.extend(&self.token);
-        out.extend(self.headers.values());
-        out
+        call_templates(&self.url, &self.token, &self.headers)
     }
 
     fn urls(&self) -> Vec<&Template> {

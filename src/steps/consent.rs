@@ -2,7 +2,7 @@
 //! access or domestic payment consent, OP payment), capture its id, and
 //! judge that it awaits the PSU's authorisation.
 
-use super::kind::{bearer, client_of, ClientRole, Facts, Kind, Need, Provided};
+use super::kind::{bearer, call_templates, client_of, ClientRole, Facts, Kind, Need, Provided};
 use super::payment::PaymentStep;
 use super::request::extract;
 use super::shapes::Signing;
@@ -111,9 +111,7 @@ impl Facts for ConsentStep {
     }
 
     fn templates(&self) -> Vec<&Template> {
-        let mut out = vec![&self.url];
-        out.extend(&self.token);
-        out.extend(self.headers.values());
+        let mut out = call_templates(&self.url, &self.token, &self.headers);
         out.extend(self.json.templates());
         out
     }

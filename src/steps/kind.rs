@@ -213,3 +213,16 @@ pub(crate) fn bearer(token: &Option<Template>) -> Option<(Need, &'static str)> {
         "a call with the default `{{ token.access_token }}`",
     ))
 }
+
+/// The templates of a call to `url` with `token` (default the access token)
+/// and extra `headers`: what the resource-calling kinds fill.
+pub(crate) fn call_templates<'a>(
+    url: &'a Template,
+    token: &'a Option<Template>,
+    headers: &'a std::collections::BTreeMap<String, Template>,
+) -> Vec<&'a Template> {
+    let mut out = vec![url];
+    out.extend(token);
+    out.extend(headers.values());
+    out
+}

@@ -3,7 +3,7 @@
 //! verification. The three kinds share [`PaymentStep`]; they differ in the
 //! default method and in what the step is for.
 
-use super::kind::{client_of, ClientRole, Facts, Kind, Need, Provided};
+use super::kind::{call_templates, client_of, ClientRole, Facts, Kind, Need, Provided};
 use super::request::extract;
 use super::shapes::{yes, Signing};
 use super::{Outcome, StepContext};
@@ -109,9 +109,7 @@ impl<const USE: Use> Facts for Payment<USE> {
 
     fn templates(&self) -> Vec<&Template> {
         let s = &self.0;
-        let mut out = vec![&s.url];
-        out.extend(&s.token);
-        out.extend(s.headers.values());
+        let mut out = call_templates(&s.url, &s.token, &s.headers);
         out.extend(&s.bundle);
         out.extend(s.json.iter().flat_map(JsonTemplate::templates));
         out

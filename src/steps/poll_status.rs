@@ -1,7 +1,7 @@
 //! `poll_status`: GET a resource until its status is terminal, capturing
 //! every poll.
 
-use super::kind::{bearer, Facts, Kind, Need};
+use super::kind::{bearer, call_templates, Facts, Kind, Need};
 use super::wait::{deadline_after, sleep_until_at_most};
 use super::{Artifact, Outcome, StepContext};
 use crate::expr::{JsonPathExpr, Template};
@@ -77,10 +77,7 @@ impl Facts for PollStatusStep {
     }
 
     fn templates(&self) -> Vec<&Template> {
-        let mut out = vec![&self.url];
-        out.extend(&self.token);
-        out.extend(self.headers.values());
-        out
+        call_templates(&self.url, &self.token, &self.headers)
     }
 
     fn urls(&self) -> Vec<&Template> {

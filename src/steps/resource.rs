@@ -6,7 +6,7 @@
 //! judged by `expect:` and kept by `capture:`, as a `request` step's is.
 
 use super::dpop::{resource_headers, send_resource, DpopProof};
-use super::kind::{bearer, DpopUse, Facts, Kind, Need, Provided};
+use super::kind::{bearer, call_templates, DpopUse, Facts, Kind, Need, Provided};
 use super::request::{judge, unanswered, Checks, Expect};
 use super::{Outcome, StepContext};
 use crate::expr::{Capture, HttpMethod, Template};
@@ -67,10 +67,7 @@ impl Facts for ResourceStep {
     }
 
     fn templates(&self) -> Vec<&Template> {
-        let mut out = vec![&self.url];
-        out.extend(&self.token);
-        out.extend(self.headers.values());
-        out
+        call_templates(&self.url, &self.token, &self.headers)
     }
 
     fn urls(&self) -> Vec<&Template> {
