@@ -252,3 +252,52 @@ scenarios:
         Verdict::Failed
     );
 }
+
+/// The user agent and the back channel keep their cookies apart, as a real
+/// relying party's do: the bank sets a cookie named like the PSU's session
+/// on every token response; the browser's next authorization still sends
+/// the login session, and no back-channel request carries a browser cookie.
+#[tokio::test]
+async fn the_back_channel_never_shares_the_browsers_cookies() {
+    let bank = common::bank(&[]).await;
+    let r = common::run(&bank.target(), "oidcc.yaml", "prompt-none-logged-in").await;
+    assert_eq!(r.verdict(), Verdict::Passed, "{:?}", common::failures(&r));
+    let cookie = |e: &probity::http::Exchange| {
+        e.request
+            .headers
+            .iter()
+            .find(|(k, _)| k == "cookie")
+            .map(|(_, v)| v.clone())
+    };
+    let exchanges: Vec<_> = r.steps.iter().flat_map(|s| &s.exchanges).collect();
+    let token_set_one = exchanges.iter().any(|e| {
+        e.request.url.ends_with("/token")
+            && e.response.as_ref().is_some_and(|r| {
+                r.headers
+                    .iter()
+                    .any(|(k, v)| k == "set-cookie" && v.contains("back-channel-"))
+            })
+    });
+    assert!(token_set_one, "the token response sets a cookie");
+    for e in &exchanges {
+        let sent = cookie(e).unwrap_or_default();
+        let back_channel = [
+            "/token",
+            "/userinfo",
+            "/par",
+            "/jwks",
+            "openid-configuration",
+        ]
+        .iter()
+        .any(|p| e.request.url.contains(p));
+        if back_channel {
+            // Only the back channel's own cookie, never the PSU's session.
+            let browser_session = sent
+                .split("; ")
+                .any(|c| c.starts_with("bank_session=") && !c.contains("back-channel-"));
+            assert!(!browser_session, "{}: {sent}", e.request.url);
+        } else {
+            assert!(!sent.contains("back-channel-"), "{}: {sent}", e.request.url);
+        }
+    }
+}

@@ -46,10 +46,25 @@ impl OutgoingRequest {
     }
 }
 
+/// Which side of the client a request comes from. A relying party's back
+/// channel never shares the user's browser cookies: a cookie set on a
+/// token response (load balancers set them) must not replace the browser's
+/// session at the authorization server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Channel {
+    /// The PSU's browser, as the consent drivers and `request` steps act.
+    UserAgent,
+    /// The client's own requests: discovery, PAR, token, UserInfo, APIs.
+    BackChannel,
+}
+
 /// One scenario's conversation with the target.
 pub struct Session {
     client: Arc<HttpClient>,
+    /// The browser's cookie jar.
     cookies: cookie_store::CookieStore,
+    /// The back channel's own jar (a load balancer's stickiness cookie).
+    back_cookies: cookie_store::CookieStore,
     exchanges: Vec<Exchange>,
     learned: super::redact::Learned,
 }
@@ -60,6 +75,7 @@ impl Session {
         Session {
             client,
             cookies: cookie_store::CookieStore::default(),
+            back_cookies: cookie_store::CookieStore::default(),
             exchanges: Vec::new(),
             learned: Default::default(),
         }
@@ -92,8 +108,16 @@ impl Session {
     /// carrying a credential to a cleartext URL is not sent at all
     /// ([`cleartext`](super::cleartext)): its exchange has that refusal as
     /// the error and no response.
+    /// The request is the client's own (back channel), with the back
+    /// channel's cookies.
     pub async fn send(&mut self, stage: &str, req: OutgoingRequest) -> &Exchange {
-        self.send_as(stage, req, true).await
+        self.send_as(stage, req, true, Channel::BackChannel).await
+    }
+
+    /// Sends a request as [`send`](Self::send) does, from the PSU's
+    /// browser: with the browser's cookies, keeping what it is sent.
+    pub async fn send_from_browser(&mut self, stage: &str, req: OutgoingRequest) -> &Exchange {
+        self.send_as(stage, req, true, Channel::UserAgent).await
     }
 
     /// Sends a request as [`send`](Self::send) does, but without the TLS
@@ -103,16 +127,22 @@ impl Session {
         stage: &str,
         req: OutgoingRequest,
     ) -> &Exchange {
-        self.send_as(stage, req, false).await
+        self.send_as(stage, req, false, Channel::BackChannel).await
     }
 
     // A `Vec` cannot hand back a reference to what it was just given; the
     // exchange is pushed on the line before `last`, which is therefore it.
     #[allow(clippy::expect_used)]
-    async fn send_as(&mut self, stage: &str, req: OutgoingRequest, certificate: bool) -> &Exchange {
+    async fn send_as(
+        &mut self,
+        stage: &str,
+        req: OutgoingRequest,
+        certificate: bool,
+        channel: Channel,
+    ) -> &Exchange {
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let start = Instant::now();
-        let (recorded, result) = self.perform(req, certificate).await;
+        let (recorded, result) = self.perform(req, certificate, channel).await;
         let (response, error) = match result {
             Ok(r) => (Some(r.0), r.1),
             Err(e) => (None, Some(e)),
@@ -132,6 +162,7 @@ impl Session {
         &mut self,
         req: OutgoingRequest,
         certificate: bool,
+        channel: Channel,
     ) -> (
         RecordedRequest,
         Result<(RecordedResponse, Option<String>), String>,
@@ -150,7 +181,7 @@ impl Session {
             Ok(u) => u,
             Err(e) => return (recorded, Err(format!("invalid URL `{}`: {e}", req.url))),
         };
-        let cookie = self.cookie_header(&url);
+        let cookie = self.cookie_header(&url, channel);
         let refused = super::cleartext::refusal(
             &req,
             &url,
@@ -180,30 +211,37 @@ impl Session {
             Ok(r) => r,
             Err(e) => return (recorded, Err(describe_error(&e))),
         };
-        self.store_cookies(&response, &url);
+        self.store_cookies(&response, &url, channel);
         (
             recorded,
             Ok(read_response(response, self.client.settings.max_body_bytes).await),
         )
     }
 
-    fn cookie_header(&self, url: &url::Url) -> Option<String> {
+    fn jar(&mut self, channel: Channel) -> &mut cookie_store::CookieStore {
+        match channel {
+            Channel::UserAgent => &mut self.cookies,
+            Channel::BackChannel => &mut self.back_cookies,
+        }
+    }
+
+    fn cookie_header(&mut self, url: &url::Url, channel: Channel) -> Option<String> {
         let pairs: Vec<String> = self
-            .cookies
+            .jar(channel)
             .get_request_values(url)
             .map(|(n, v)| format!("{n}={v}"))
             .collect();
         (!pairs.is_empty()).then(|| pairs.join("; "))
     }
 
-    fn store_cookies(&mut self, response: &reqwest::Response, url: &url::Url) {
+    fn store_cookies(&mut self, response: &reqwest::Response, url: &url::Url, channel: Channel) {
         let cookies = response
             .headers()
             .get_all(reqwest::header::SET_COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .filter_map(|s| cookie::Cookie::parse(s.to_string()).ok());
-        self.cookies.store_response_cookies(cookies, url);
+        self.jar(channel).store_response_cookies(cookies, url);
     }
 }
 

@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-const COOKIE: &str = "bank_session";
+pub(super) const COOKIE: &str = "bank_session";
 const SUB: &str = "psu-alice";
 
 /// Starts an interactive authorization: login, consent, or straight to the

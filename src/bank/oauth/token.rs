@@ -168,8 +168,22 @@ fn respond(bank: &Bank, mut body: Map<String, Value>) -> Response {
     } else {
         "no-store"
     };
+    // Token responses carry a cookie named like the PSU's login session, as
+    // some OPs and load balancers send one: allowed (RFC 6749 is silent),
+    // and harmless to a client whose back channel keeps its cookies away
+    // from the browser. A client that shares one jar loses the PSU's
+    // session, and `prompt=none` after it fails.
+    let cookie = format!(
+        "{}=back-channel-{}; Path=/; Secure; HttpOnly",
+        super::interactive::COOKIE,
+        random_token()
+    );
     (
-        [("cache-control", cache), ("pragma", "no-cache")],
+        [
+            ("cache-control", cache),
+            ("pragma", "no-cache"),
+            ("set-cookie", cookie.as_str()),
+        ],
         axum::Json(Value::Object(body)),
     )
         .into_response()

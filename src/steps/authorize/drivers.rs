@@ -144,7 +144,7 @@ async fn redirect(
     ctx: &mut StepContext<'_>,
 ) -> Reached {
     let mut reached = Reached::default();
-    let exchange = ctx.session.send(stage, first).await;
+    let exchange = ctx.session.send_from_browser(stage, first).await;
     let mut posted = false;
     let mut page = None;
     let result = exchange.response().map_err(String::from).and_then(|r| {
@@ -207,7 +207,7 @@ async fn form(
         if let Some(why) = refused_scheme(&request.url) {
             return failed(reached, why);
         }
-        let exchange = ctx.session.send(stage, request).await;
+        let exchange = ctx.session.send_from_browser(stage, request).await;
         let r = match exchange.response() {
             Ok(r) => r.clone(),
             Err(e) => return failed(reached, e.into()),

@@ -206,7 +206,7 @@ async fn first_visit(
 ) -> Option<String> {
     let exchange = ctx
         .session
-        .send(
+        .send_from_browser(
             &format!("{stage} (a first visit, left)"),
             OutgoingRequest::get(url.as_str()),
         )
