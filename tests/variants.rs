@@ -301,3 +301,40 @@ async fn the_back_channel_never_shares_the_browsers_cookies() {
         }
     }
 }
+
+/// A second authorization that obtains no code leaves nothing to judge: the
+/// first authorization's ID token is not validated against the second
+/// request's nonce, nor compared with itself.
+#[tokio::test]
+async fn a_failed_second_authorization_judges_no_stale_tokens() {
+    const SUITE: &str = r#"
+suite: stale
+scenarios:
+  - id: second-fails
+    name: The second authorization is refused
+    steps:
+      - discovery: {}
+      - authorize: { scope: "{{ target.scope }}" }
+      - token: {}
+      - id_token: {}
+      - authorize:
+          scope: "{{ target.scope }}"
+          omit_params: [response_type]
+          expect_error: [unsupported_response_type, invalid_request]
+          error_page: accepted
+      - token: {}
+      - id_token: { expect_reauthentication: false }
+"#;
+    let bank = common::bank(&[]).await;
+    let r = common::run_yaml(&bank.target(), SUITE, "second-fails").await;
+    let last = r.steps.last().expect("steps");
+    assert_eq!(last.kind, "id_token");
+    let judged: Vec<String> = last
+        .specs
+        .iter()
+        .filter(|s| s.verdict != Verdict::Skipped)
+        .map(|s| format!("{} {:?}", s.id, s.verdict))
+        .collect();
+    assert!(judged.is_empty(), "a stale ID token was judged: {judged:?}");
+    assert_ne!(r.verdict(), Verdict::Passed);
+}

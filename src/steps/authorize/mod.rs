@@ -146,6 +146,12 @@ async fn prepare_and_drive(
         &client.id,
         (request_uri.clone(), expires),
     ));
+    // A new authorization starts a new grant: the earlier one's tokens are
+    // not its result, and a later step must not judge them as if they were
+    // (a stale ID token against this request's nonce). Its templates are
+    // filled by now (`id_token_hint` may name the earlier ID token); the
+    // earlier ID token's `sub` and `auth_time` stay for the comparisons.
+    ctx.state.tokens = Default::default();
     let mut url = url::Url::parse(&endpoint)
         .map_err(|e| early(format!("authorization_endpoint is not a URL: {e}")))?;
     url.query_pairs_mut().extend_pairs(&params);
