@@ -491,6 +491,29 @@ pub(super) fn judge_tokens(
         "200",
         format!("{} {}", r.status, error_summary(r)),
     )];
+    // A refusal has no tokens to judge (RFC 6749 §5.2): the success specs
+    // do not run on its body; its form is judged as an error response.
+    if r.status >= 400 {
+        let why = format!(
+            "the token request was refused ({}), so there are no tokens to judge",
+            r.status
+        );
+        specs.extend(
+            CORE.iter()
+                .filter(|c| c.id != STATUS_OK.id)
+                .map(|c| c.skip(why.clone())),
+        );
+        let code = r
+            .json()
+            .ok()
+            .and_then(|b| b.get("error").and_then(Value::as_str).map(str::to_string));
+        specs.push(error_format(r, code.as_deref()));
+        return Outcome {
+            specs,
+            artifacts: vec![],
+            ok: false,
+        };
+    }
     let body = match r.json() {
         Ok(Value::Object(m)) => {
             specs.push(JSON.pass());
