@@ -130,7 +130,7 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
     } else {
         target.redactor()
     };
-    let formats = Formats::parse(&args.format).map_err(ConfigError::Other)?;
+    let formats = Formats::parse(&args.format).map_err(|e| ConfigError::Other(e.to_string()))?;
     let writer = ReportWriter::new(ReportOptions {
         dir: dir.clone(),
         redactor,
@@ -146,7 +146,7 @@ async fn run_inner(args: RunArgs) -> Result<u8, ConfigError> {
         sign_key,
         templates: args.templates.clone(),
     })
-    .map_err(ConfigError::Other)?;
+    .map_err(|e| ConfigError::Other(e.to_string()))?;
     // The jobs share their own copy of each suite; this one is no longer needed.
     drop(suites);
     // Scenarios mostly wait on the target (polling, status progressions),

@@ -72,19 +72,44 @@ fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
+/// An OpenAPI document that could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenApiError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The text is neither YAML nor JSON.
+    #[error("{} is not a YAML or JSON document: {reason}", path.display())]
+    NotADocument {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The parser's words.
+        reason: String,
+    },
+}
+
 impl OpenApi {
     /// Reads a document (YAML or JSON) and indexes its operations.
-    pub fn load(path: &Path) -> Result<OpenApi, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    pub fn load(path: &Path) -> Result<OpenApi, OpenApiError> {
+        let text = std::fs::read_to_string(path).map_err(|source| OpenApiError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_text(path, &text)
     }
 
     /// Parses a document already read from `path` (named in errors), so
     /// callers can choose how to read it (the target loader caps the size).
-    pub fn from_text(path: &Path, text: &str) -> Result<OpenApi, String> {
-        let doc: Value = serde_saphyr::from_str(text)
-            .map_err(|e| format!("{} is not a YAML or JSON document: {e}", path.display()))?;
+    pub fn from_text(path: &Path, text: &str) -> Result<OpenApi, OpenApiError> {
+        let doc: Value = serde_saphyr::from_str(text).map_err(|e| OpenApiError::NotADocument {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
         let base = doc
             .pointer("/servers/0/url")
             .and_then(Value::as_str)

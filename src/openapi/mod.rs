@@ -6,7 +6,7 @@
 
 mod document;
 
-pub use document::{OpenApi, Operation, Param};
+pub use document::{OpenApi, OpenApiError, Operation, Param};
 
 use jsonschema::Validator;
 use serde_json::Value;
@@ -53,7 +53,7 @@ pub struct BodyCheck {
 
 impl SchemaBook {
     /// Reads and indexes OpenAPI files (YAML or JSON).
-    pub fn load(paths: &[&Path]) -> Result<SchemaBook, String> {
+    pub fn load(paths: &[&Path]) -> Result<SchemaBook, OpenApiError> {
         let apis = paths
             .iter()
             .map(|p| OpenApi::load(p))

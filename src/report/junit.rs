@@ -10,7 +10,10 @@ use std::time::Duration;
 
 /// Renders JUnit XML. Banners (a development target, `--no-redact`) go first
 /// in every test suite, as properties and system-out.
-pub(super) fn render(summary: &RunSummary, banners: &[String]) -> Result<String, String> {
+pub(super) fn render(
+    summary: &RunSummary,
+    banners: &[String],
+) -> Result<String, super::ReportError> {
     let mut report = Report::new("probity");
     let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
     for row in &summary.scenarios {
@@ -23,7 +26,9 @@ pub(super) fn render(summary: &RunSummary, banners: &[String]) -> Result<String,
         suite.add_test_case(case);
     }
     report.add_test_suites(suites.into_values());
-    report.to_string().map_err(|e| e.to_string())
+    report
+        .to_string()
+        .map_err(|e| super::ReportError::Template(format!("JUnit: {e}")))
 }
 
 fn status(row: &SummaryRow) -> TestCaseStatus {

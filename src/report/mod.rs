@@ -7,6 +7,7 @@
 //! ends and then dropped; files are written atomically (temp + rename) with
 //! one sync at the end, so an interrupted run keeps what it captured.
 
+mod error;
 mod files;
 mod junit;
 pub mod manifest;
@@ -15,6 +16,7 @@ mod render;
 mod values;
 mod writer;
 
+pub use error::ReportError;
 pub use files::{create_run_dir, write_atomic};
 pub use model::{Credential, RunInfo, RunSummary, ScenarioReport, SummaryRow};
 pub use writer::{now, Formats, ReportOptions, ReportWriter, SCHEMA_VERSION};

@@ -20,20 +20,19 @@ const TEMPLATES: [(&str, &str); 4] = [
 
 /// Compiles the built-in templates, each overridden by a file of the same
 /// name in `dir` when there is one.
-pub(super) fn templates(dir: Option<&Path>) -> Result<Tera, String> {
+pub(super) fn templates(dir: Option<&Path>) -> Result<Tera, super::ReportError> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html"]);
     let mut sources = Vec::new();
     for (name, builtin) in TEMPLATES {
         let text = match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
-            Some(p) => std::fs::read_to_string(&p)
-                .map_err(|e| format!("cannot read template {}: {e}", p.display()))?,
+            Some(p) => std::fs::read_to_string(&p).map_err(super::ReportError::read(&p))?,
             None => builtin.to_string(),
         };
         sources.push((name, text));
     }
     tera.add_raw_templates(sources)
-        .map_err(|e| format!("report template error: {e:?}"))?;
+        .map_err(|e| super::ReportError::Template(format!("{e:?}")))?;
     tera.register_filter("md", md);
     tera.register_filter("prose", prose);
     tera.register_filter("code", code);

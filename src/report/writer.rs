@@ -5,7 +5,7 @@
 //! followed by one sync.
 
 use super::model::{Credential, Item, RunInfo, RunSummary, ScenarioReport, SummaryRow};
-use super::{junit, render, write_atomic};
+use super::{junit, render, write_atomic, ReportError};
 use crate::http::redact::Redactor;
 use crate::runner::ScenarioResult;
 use std::collections::{BTreeSet, HashMap};
@@ -46,7 +46,7 @@ impl Default for Formats {
 
 impl Formats {
     /// Parses `md,html,json,junit` (any subset; empty means all).
-    pub fn parse(list: &str) -> Result<Self, String> {
+    pub fn parse(list: &str) -> Result<Self, ReportError> {
         if list.trim().is_empty() {
             return Ok(Formats::default());
         }
@@ -63,9 +63,9 @@ impl Formats {
                 "json" => f.json = true,
                 "junit" => f.junit = true,
                 other => {
-                    return Err(format!(
+                    return Err(ReportError::Usage(format!(
                         "unknown report format `{other}`; choose from md, html, json, junit"
-                    ))
+                    )))
                 }
             }
         }
@@ -108,10 +108,9 @@ pub struct ReportWriter {
 
 impl ReportWriter {
     /// Compiles the templates once and opens the JSON stream.
-    pub fn new(opts: ReportOptions) -> Result<Self, String> {
+    pub fn new(opts: ReportOptions) -> Result<Self, ReportError> {
         let tera = render::templates(opts.templates.as_deref())?;
-        std::fs::create_dir_all(&opts.dir)
-            .map_err(|e| format!("cannot create {}: {e}", opts.dir.display()))?;
+        std::fs::create_dir_all(&opts.dir).map_err(ReportError::write(&opts.dir))?;
         let json = if opts.formats.json {
             Some(JsonStream::open(&opts.dir, &opts.run)?)
         } else {
@@ -144,7 +143,7 @@ impl ReportWriter {
 
     /// Writes one scenario's reports, then keeps only its summary row,
     /// which it returns (redacted, for the progress lines).
-    pub fn scenario(&mut self, result: &ScenarioResult) -> Result<SummaryRow, String> {
+    pub fn scenario(&mut self, result: &ScenarioResult) -> Result<SummaryRow, ReportError> {
         let name = format!("{}/{}", result.suite, result.id);
         let file = self
             .opts
@@ -164,7 +163,7 @@ impl ReportWriter {
 
     /// Writes a built report (a scenario just run, or one of a shard being
     /// merged) and keeps its summary row.
-    pub fn add(&mut self, report: &ScenarioReport) -> Result<SummaryRow, String> {
+    pub fn add(&mut self, report: &ScenarioReport) -> Result<SummaryRow, ReportError> {
         self.scenario_files(report)?;
         if let Some(json) = &mut self.json {
             json.push(report)?;
@@ -175,7 +174,7 @@ impl ReportWriter {
     }
 
     /// Writes the markdown and HTML of one report (also used to re-render).
-    pub fn scenario_files(&self, report: &ScenarioReport) -> Result<(), String> {
+    pub fn scenario_files(&self, report: &ScenarioReport) -> Result<(), ReportError> {
         let mut ctx = tera::Context::new();
         ctx.insert("r", report);
         ctx.insert("banners", &self.banners());
@@ -192,7 +191,7 @@ impl ReportWriter {
 
     /// Writes the summary, JUnit, the end of the JSON and the signed
     /// manifest, then syncs once.
-    pub fn finish(&mut self) -> Result<RunSummary, String> {
+    pub fn finish(&mut self) -> Result<RunSummary, ReportError> {
         let summary = self.build_summary();
         self.summary_files(&summary)?;
         if let Some(json) = self.json.take() {
@@ -208,7 +207,7 @@ impl ReportWriter {
     }
 
     /// Writes the summary's markdown and HTML and the JUnit file.
-    fn summary_files(&self, summary: &RunSummary) -> Result<(), String> {
+    fn summary_files(&self, summary: &RunSummary) -> Result<(), ReportError> {
         let mut ctx = tera::Context::new();
         ctx.insert("s", &summary);
         ctx.insert("banners", &self.banners());
@@ -230,13 +229,15 @@ impl ReportWriter {
 
     /// Merges the run directories of shards into `out`: one summary,
     /// HTML, JUnit, JSON and manifest, as if the scenarios had run together.
-    pub fn merge(shards: &[PathBuf], out: &Path) -> Result<RunSummary, String> {
+    pub fn merge(shards: &[PathBuf], out: &Path) -> Result<RunSummary, ReportError> {
         let files: Vec<ReportFile> = shards
             .iter()
             .map(|d| read_report(d))
             .collect::<Result<_, _>>()?;
         let Some(first) = files.first() else {
-            return Err("name the shard directories to merge".into());
+            return Err(ReportError::Usage(
+                "name the shard directories to merge".into(),
+            ));
         };
         let mut run = first.summary.run.clone();
         run.run_id = out
@@ -288,7 +289,7 @@ impl ReportWriter {
     /// Renders markdown, HTML and JUnit again from `report.json` in `dir`
     /// (`probity report DIR`), e.g. after a template change; re-signs the
     /// manifest.
-    pub fn rerender(dir: &Path, templates: Option<PathBuf>) -> Result<RunSummary, String> {
+    pub fn rerender(dir: &Path, templates: Option<PathBuf>) -> Result<RunSummary, ReportError> {
         let file = read_report(dir)?;
         let writer = ReportWriter::new(ReportOptions {
             dir: dir.to_path_buf(),
@@ -333,15 +334,15 @@ impl ReportWriter {
         RunSummary::build(run, self.rows.clone(), unfinished)
     }
 
-    fn render(&self, template: &str, ctx: &tera::Context) -> Result<String, String> {
+    fn render(&self, template: &str, ctx: &tera::Context) -> Result<String, ReportError> {
         self.tera
             .render(template, ctx)
-            .map_err(|e| format!("cannot render {template}: {e:?}"))
+            .map_err(|e| ReportError::Template(format!("cannot render {template}: {e:?}")))
     }
 
-    fn write(&self, name: &str, bytes: &[u8]) -> Result<(), String> {
+    fn write(&self, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
         let path = self.opts.dir.join(name);
-        write_atomic(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        write_atomic(&path, bytes).map_err(ReportError::write(&path))
     }
 }
 
@@ -350,7 +351,7 @@ impl ReportWriter {
 /// link them by name) still show them, and the merged manifest lists them.
 /// A name that is not a PNG file of that very report (a `report.json`
 /// edited to point elsewhere) is refused, never followed.
-fn copy_screenshots(shard: &Path, out: &Path, report: &ScenarioReport) -> Result<(), String> {
+fn copy_screenshots(shard: &Path, out: &Path, report: &ScenarioReport) -> Result<(), ReportError> {
     for item in &report.items {
         let Item::Screenshot { file, .. } = item else {
             continue;
@@ -359,18 +360,18 @@ fn copy_screenshots(shard: &Path, out: &Path, report: &ScenarioReport) -> Result
             && file.starts_with(&format!("{}.", report.file))
             && file.ends_with(".png");
         if !own {
-            return Err(format!(
-                "{}: scenario {}/{} names a screenshot {file:?} that is not its own PNG",
-                shard.display(),
-                report.suite,
-                report.id
-            ));
+            return Err(ReportError::NotAReport {
+                path: shard.to_path_buf(),
+                reason: format!(
+                    "scenario {}/{} names a screenshot {file:?} that is not its own PNG",
+                    report.suite, report.id
+                ),
+            });
         }
         let from = shard.join(file);
-        let png = std::fs::read(&from)
-            .map_err(|e| format!("cannot read the screenshot {}: {e}", from.display()))?;
+        let png = std::fs::read(&from).map_err(ReportError::read(&from))?;
         let to = out.join(file);
-        write_atomic(&to, &png).map_err(|e| format!("cannot write {}: {e}", to.display()))?;
+        write_atomic(&to, &png).map_err(ReportError::write(&to))?;
     }
     Ok(())
 }
@@ -382,11 +383,13 @@ struct ReportFile {
     summary: RunSummary,
 }
 
-fn read_report(dir: &Path) -> Result<ReportFile, String> {
+fn read_report(dir: &Path) -> Result<ReportFile, ReportError> {
     let path = dir.join("report.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let not_a_report = |e: String| format!("{} is not a probity report: {e}", path.display());
+    let text = std::fs::read_to_string(&path).map_err(ReportError::read(&path))?;
+    let not_a_report = |reason: String| ReportError::NotAReport {
+        path: path.clone(),
+        reason,
+    };
     let mut json: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| not_a_report(e.to_string()))?;
     let version = json
@@ -394,10 +397,9 @@ fn read_report(dir: &Path) -> Result<ReportFile, String> {
         .and_then(serde_json::Value::as_u64)
         .unwrap_or(0);
     if !READABLE_VERSIONS.iter().any(|v| u64::from(*v) == version) {
-        return Err(format!(
-            "{} has schema_version {version}; this probity reads {READABLE_VERSIONS:?}",
-            path.display(),
-        ));
+        return Err(not_a_report(format!(
+            "it has schema_version {version}; this probity reads {READABLE_VERSIONS:?}"
+        )));
     }
     // Large values are stored once: put them back where they are named.
     if let Some(scenarios) = json.get_mut("scenarios") {
@@ -424,10 +426,9 @@ struct JsonStream {
 }
 
 impl JsonStream {
-    fn open(dir: &Path, run: &RunInfo) -> Result<Self, String> {
+    fn open(dir: &Path, run: &RunInfo) -> Result<Self, ReportError> {
         let tmp = dir.join(format!(".report.json.{}.tmp", std::process::id()));
-        let file = std::fs::File::create(&tmp)
-            .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        let file = std::fs::File::create(&tmp).map_err(ReportError::write(&tmp))?;
         let mut s = JsonStream {
             tmp,
             out: std::io::BufWriter::new(file),
@@ -447,14 +448,14 @@ impl JsonStream {
         Ok(s)
     }
 
-    fn put(&mut self, text: &str) -> Result<(), String> {
+    fn put(&mut self, text: &str) -> Result<(), ReportError> {
         self.out
             .write_all(text.as_bytes())
-            .map_err(|e| format!("cannot write report.json: {e}"))
+            .map_err(ReportError::write("report.json"))
     }
 
-    fn push(&mut self, report: &ScenarioReport) -> Result<(), String> {
-        let mut json = serde_json::to_value(report).map_err(|e| e.to_string())?;
+    fn push(&mut self, report: &ScenarioReport) -> Result<(), ReportError> {
+        let mut json = serde_json::to_value(report)?;
         self.once.encode(&mut json);
         let text = json.to_string();
         let sep = if self.first { "" } else { ",\n" };
@@ -462,13 +463,11 @@ impl JsonStream {
         self.put(&format!("{sep}{text}"))
     }
 
-    fn finish(mut self, dir: &Path, summary: &RunSummary) -> Result<(), String> {
-        let text = serde_json::to_string(summary).map_err(|e| e.to_string())?;
+    fn finish(mut self, dir: &Path, summary: &RunSummary) -> Result<(), ReportError> {
+        let text = serde_json::to_string(summary)?;
         self.put(&format!("\n],\"summary\":{text}}}\n"))?;
-        self.out
-            .flush()
-            .map_err(|e| format!("cannot write report.json: {e}"))?;
-        std::fs::rename(&self.tmp, dir.join("report.json"))
-            .map_err(|e| format!("cannot write report.json: {e}"))
+        let path = dir.join("report.json");
+        self.out.flush().map_err(ReportError::write(&path))?;
+        std::fs::rename(&self.tmp, &path).map_err(ReportError::write(&path))
     }
 }

@@ -225,13 +225,11 @@ mod tests {
         let mut oidc = specs.clone();
         Conformance::Oidc.apply(&mut oidc);
         let ids: Vec<&str> = oidc.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, ["discovery.issuer_matches"]);
+        assert_eq!(ids, [discovery::ISSUER_MATCHES.id]);
         Conformance::Fapi2SecurityProfile.apply(&mut specs);
-        let par = specs
-            .iter()
-            .find(|s| s.id == "discovery.par_endpoint_present");
+        let par = specs.iter().find(|s| s.id == discovery::PAR_ENDPOINT.id);
         assert_eq!(par.map(|s| s.verdict), Some(Verdict::Failed));
-        assert!(!specs.iter().any(|s| s.id == "id_token.acr_present"));
+        assert!(!specs.iter().any(|s| s.id == id_token::ACR.id));
     }
 
     #[test]

@@ -190,7 +190,7 @@ impl Resolver<'_> {
             let text = self.read("openapi", f, MAX_OPENAPI_FILE)?;
             let path = self.base.join(self.env(f)?);
             let api = crate::openapi::OpenApi::from_text(&path, &text)
-                .map_err(|m| invalid(self.path, &f.referenced, m))?;
+                .map_err(|e| invalid(self.path, &f.referenced, e.to_string()))?;
             loaded.push(api);
         }
         Ok((!loaded.is_empty()).then(|| Arc::new(SchemaBook::new(loaded))))
