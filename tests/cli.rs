@@ -129,6 +129,34 @@ fn the_main_job_writes_reports_and_latest() {
 }
 
 #[test]
+fn a_failed_scenario_line_names_the_failed_spec_and_its_clause_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/auth-code.yaml");
+    let s = suite.to_str().unwrap();
+    let args = [
+        "run",
+        s,
+        "--only",
+        "auth-code/basic-pkce",
+        "--fault",
+        "callback.state_dropped",
+    ];
+    let (code, _, err) = probity(&args, dir.path());
+    assert_eq!(code, 1, "{err}");
+    let mut lines = err
+        .lines()
+        .skip_while(|l| !l.contains("FAILED auth-code/basic-pkce"));
+    lines.next().expect("the scenario line");
+    let cause = lines.next().unwrap_or_default();
+    assert!(
+        cause
+            .trim_start()
+            .starts_with("FAILED callback.state_matches [RFC6749-4.1.2]: expected"),
+        "{err}"
+    );
+}
+
+#[test]
 fn unknown_fault_and_only_filter_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     let suites = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");

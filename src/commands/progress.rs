@@ -129,8 +129,31 @@ fn line(row: &SummaryRow) -> String {
         c.skipped,
         row.elapsed_ms
     );
+    // The cause first: the first failed spec, with its clause and what was
+    // seen; what did not run comes after, cut short.
+    if let Some(p) = row.problems.iter().find(|p| p.verdict == Verdict::Failed) {
+        let clause = p
+            .clause_tag
+            .as_deref()
+            .map(|t| format!(" [{t}]"))
+            .unwrap_or_default();
+        let why = p
+            .explanation
+            .as_deref()
+            .map(|e| format!(": {}", crate::steps::shown(e)))
+            .unwrap_or_default();
+        text.push_str(&format!("\n   {} {}{clause}{why}", p.verdict.word(), p.id));
+    }
     if let Some(why) = &row.not_judged {
-        text.push_str(&format!("\n   {}: {why}", row.verdict.word()));
+        text.push_str(&format!(
+            "\n   {}: {}",
+            if row.verdict == Verdict::Failed {
+                "also"
+            } else {
+                row.verdict.word()
+            },
+            crate::steps::shown(why)
+        ));
     }
     text
 }
