@@ -124,6 +124,7 @@ faults! {
     CallbackIssMissing => "callback.iss_missing", "leaves `iss` out of the authorization response";
     CallbackIssWrong => "callback.iss_wrong", "puts another issuer in the `iss` of the authorization response";
     ErrorStateCorrupted => "callback.error_state_corrupted", "changes the `state` it sends back in its error redirects";
+    ErrorStateDropped => "callback.error_state_dropped", "leaves `state` out of its error redirects, pushed requests' included";
     ErrorIssWrong => "callback.error_iss_wrong", "puts another issuer in the `iss` of its error redirects";
     ErrorWithCode => "callback.error_with_code", "puts a `code` beside the `error` of its error redirects";
     CallbackHybridInQuery => "callback.hybrid_in_query", "answers `code id_token` requests in the query, without the ID token";

@@ -71,6 +71,12 @@ impl Provided {
         self.needs.contains(&need)
     }
 
+    /// Records that what an earlier step provided is gone (a new
+    /// authorization ends the earlier grant's tokens).
+    pub fn remove(&mut self, need: Need) {
+        self.needs.retain(|n| *n != need);
+    }
+
     /// Records that a step provides `need`.
     pub fn add(&mut self, need: Need) {
         if !self.has(need) {

@@ -162,9 +162,9 @@ async fn run(step: &RequestStep, stage: &str, ctx: &mut StepContext<'_>) -> Outc
         Ok(r) => r,
         Err(e) => return skipped(&checks, &format!("the request could not be built: {e}")),
     };
-    // A generic call acts as the browser does (a suite may drive pages
-    // with it), sharing the consent drivers' cookies.
-    let exchange = ctx.session.send_from_browser(stage, request).await;
+    // A generic call is the client's own (a JWKS fetch, an API call with a
+    // token), on the back channel: the PSU's browser cookies stay out of it.
+    let exchange = ctx.session.send(stage, request).await;
     let response = match exchange.response() {
         Ok(r) => r.clone(),
         Err(e) => {

@@ -991,6 +991,11 @@ pub const FAPI2_MATRIX: &[Fapi2Case] = &[
         &[("userinfo.status_ok", probity::specs::Verdict::Failed)],
     ),
     (
+        ErrorStateDropped,
+        "user-rejects-authentication",
+        &[("callback.state_matches", probity::specs::Verdict::Failed)],
+    ),
+    (
         ClientAuthClockStrict,
         "par-assertion-nbf-8s-future",
         &[("par.clock_skew_accepted", probity::specs::Verdict::Warning)],

@@ -675,7 +675,7 @@ pub fn refuse(bank: &Bank, r: Refusal) -> Response {
             if f.has(Fault::ErrorWithCode) {
                 params.push(("code".into(), random_token()));
             }
-            if let Some(s) = state {
+            if let Some(s) = state.filter(|_| !f.has(Fault::ErrorStateDropped)) {
                 let s = if f.has(Fault::ErrorStateCorrupted) {
                     format!("{s}-changed")
                 } else {

@@ -163,24 +163,25 @@ pub(super) fn judge(
 fn error_response(params: &HashMap<String, String>, p: &Prepared, issuer: &str) -> Vec<SpecResult> {
     let mut specs = Vec::new();
     let got = params.get("state");
-    let state = match (&p.state, got) {
+    // The state the server received: the request's own, else one sent in
+    // the front channel only (the server must then echo that one).
+    let sent = p.state.as_ref().or(p.front_state.as_ref());
+    let unreadable = matches!(
+        params.get("error").map(String::as_str),
+        Some("invalid_request_object" | "invalid_request_uri")
+    );
+    let state = match (sent, got) {
         (Some(sent), Some(got)) => STATE.check(got == sent, sent.as_str(), got.as_str()),
-        // A server that cannot read the request object or the pushed
-        // request that held the state cannot send it back (the OIDF
-        // condition allows this for `invalid_request_object`).
-        (Some(_), None) if !p.state_in_front => STATE.pass_with(
-            "no `state` in the error response: it travelled inside the request object or the pushed request",
+        // A request object or `request_uri` the server cannot read hides
+        // the state from it (the OIDF condition allows these two errors).
+        (Some(_), None) if unreadable => STATE.pass_with(
+            "no `state` with an unreadable request object or `request_uri`, as the OIDF condition allows",
         ),
-        (Some(_), None)
-            if matches!(
-                params.get("error").map(String::as_str),
-                Some("invalid_request_object" | "invalid_request_uri")
-            ) =>
-        {
-            STATE.pass_with(
-                "no `state` with an unreadable request object or `request_uri`, as the OIDF condition allows",
-            )
-        }
+        // A `request_uri` pushed earlier, perhaps by another client: the
+        // server that refuses it must not hand its state to this request.
+        (Some(_), None) if p.borrowed_request && p.front_state.is_none() => STATE.pass_with(
+            "no `state` in the refusal of a reused `request_uri`: the state inside it is not this request's to receive",
+        ),
         (Some(sent), None) => STATE.fail(sent.as_str(), "(absent)"),
         (None, None) => STATE.pass_with("no state was sent and none came back"),
         (None, Some(got)) => STATE.fail("(absent): no state was sent in the request", got.as_str()),

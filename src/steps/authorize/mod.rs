@@ -139,7 +139,11 @@ async fn prepare_and_drive(
         let value = v.render(&*ctx.state).map_err(|e| early(e.into()))?;
         params.push((k.clone(), value));
     }
-    prepared.state_in_front = params.iter().any(|(k, _)| k == "state");
+    prepared.front_state = params
+        .iter()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.clone());
+    prepared.borrowed_request = step.reuse_request_uri;
     ctx.state.authorization = Some(remember(
         step,
         &prepared,

@@ -30,10 +30,14 @@ pub(super) struct Prepared {
     pub details: Option<Value>,
     /// The `response_mode` sent, if any.
     pub response_mode: Option<ResponseMode>,
-    /// Whether `state` travels in the front-channel URL itself, not only
-    /// inside a request object or a pushed request the server may refuse
-    /// to read.
-    pub state_in_front: bool,
+    /// The `state` in the front-channel URL itself, if any: beside a
+    /// pushed `request_uri` or a request object only when the step put it
+    /// there on purpose (`front_params`).
+    pub front_state: Option<String>,
+    /// The step reuses a `request_uri` pushed earlier (perhaps by another
+    /// client): a server that refuses it cannot, and must not, send back
+    /// the state inside it.
+    pub borrowed_request: bool,
 }
 
 /// `claims_supported_only`: the `claims` parameter keeps, in its `id_token`
@@ -152,7 +156,8 @@ pub(super) fn prepare(
         scope,
         details,
         response_mode,
-        state_in_front: false,
+        front_state: None,
+        borrowed_request: false,
     })
 }
 

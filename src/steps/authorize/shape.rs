@@ -321,6 +321,11 @@ impl Facts for AuthorizeStep {
     }
 
     fn provide(&self, provided: &mut Provided) {
+        // A completed authorization starts a new grant: the earlier tokens
+        // are cleared when it runs (see `run`).
+        if !self.push_only {
+            provided.remove(Need::Tokens);
+        }
         provided.add(Need::Authorization);
         // Unset, the variant decides, and a PAR variant pushes.
         if self.par != Some(false) {
