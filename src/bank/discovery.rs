@@ -179,6 +179,9 @@ pub(super) async fn jwks(State(bank): State<Arc<Bank>>) -> Response {
     }
     let mut keys: Vec<Value> = bank.keys.all().iter().map(|k| k.public_jwk()).collect();
     let f = &bank.faults;
+    if f.has(JwksEmpty) {
+        keys.clear();
+    }
     for key in keys.iter_mut().filter_map(Value::as_object_mut) {
         if f.has(JwksEncryptionOnly) {
             key.insert("use".into(), json!("enc"));

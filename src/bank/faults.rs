@@ -54,6 +54,7 @@ faults! {
     DiscoveryUnknownAlgAdvertised => "discovery.alg_without_key", "advertises ES384 for ID tokens without publishing a key for it";
     JwksUnreachable => "jwks.unreachable", "answers the JWKS request with 404 Not Found";
     JwksEncryptionOnly => "jwks.encryption_only", "marks every published key `use: enc`, leaving no signing key";
+    JwksEmpty => "jwks.empty", "publishes a key set with no keys";
     JwksMissingKid => "jwks.missing_kid", "publishes its keys without `kid`";
     JwksDuplicateKid => "jwks.duplicate_kid", "publishes two different keys under the same `kid`";
     JwksPrivateMaterial => "jwks.private_material", "publishes the private part (`d`, `p`, `q` …) of its RSA key";

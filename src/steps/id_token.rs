@@ -135,7 +135,13 @@ async fn run(
     };
     let client_id = client.id.clone();
     let mut specs = vec![DECODES.pass()];
-    specs.extend(signature(&token, &header, step, ctx.state.jwks()));
+    let fetched = ctx.state.discovery.as_ref().is_some_and(|d| d.jwks_fetched);
+    specs.extend(signature(
+        &token,
+        &header,
+        step,
+        (ctx.state.jwks(), fetched),
+    ));
     specs.extend(registered_claims(
         &claims,
         &ctx.target.issuer,
@@ -188,7 +194,14 @@ fn skipped(reason: &str) -> Outcome {
     }
 }
 
-fn signature(token: &str, header: &Claims, step: &IdTokenStep, jwks: &[Claims]) -> Vec<SpecResult> {
+/// The signature specs; `jwks` is the published key set and whether it was
+/// fetched at all.
+fn signature(
+    token: &str,
+    header: &Claims,
+    step: &IdTokenStep,
+    (jwks, fetched): (&[Claims], bool),
+) -> Vec<SpecResult> {
     let alg = header
         .get("alg")
         .and_then(Value::as_str)
@@ -206,6 +219,19 @@ fn signature(token: &str, header: &Claims, step: &IdTokenStep, jwks: &[Claims]) 
         ),
     ];
     let keys = jwks;
+    if keys.is_empty() && fetched {
+        // A published key set without keys: nothing can verify the token.
+        let kid = header.get("kid").and_then(Value::as_str);
+        out.push(match kid {
+            Some(k) => KID_KNOWN.fail(
+                "a key in the JWKS",
+                format!("kid {:?}: the JWKS holds no keys", super::shown(k)),
+            ),
+            None => KID_KNOWN.skip("the token names no `kid`"),
+        });
+        out.push(SIGNATURE.fail("a published key that verifies it", "the JWKS holds no keys"));
+        return out;
+    }
     if keys.is_empty() {
         out.push(KID_KNOWN.skip("no JWKS was fetched (run a discovery step first)"));
         out.push(SIGNATURE.skip("no JWKS to verify against"));

@@ -18,6 +18,8 @@ pub struct Discovery {
     pub metadata: Map<String, Value>,
     /// The keys of its JWKS, once fetched.
     pub jwks: Vec<Map<String, Value>>,
+    /// Whether the JWKS was fetched (it may hold no key at all).
+    pub jwks_fetched: bool,
 }
 
 impl Discovery {

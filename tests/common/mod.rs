@@ -493,6 +493,12 @@ pub const FLOW_MATRIX: &[(Fault, &str, &str, &str)] = &[
         "id_token.signature_valid",
     ),
     (
+        JwksEmpty,
+        "auth-code.yaml",
+        "basic-pkce",
+        "id_token.signature_valid",
+    ),
+    (
         IdTokenWrongIss,
         "auth-code.yaml",
         "basic-pkce",

@@ -45,6 +45,7 @@ pub(super) async fn fetch_and_judge(
     };
     if let Some(d) = ctx.state.discovery.as_mut() {
         d.jwks = keys.iter().filter_map(Value::as_object).cloned().collect();
+        d.jwks_fetched = true;
     }
     let keys: Vec<&Map<String, Value>> = keys.iter().filter_map(Value::as_object).collect();
     let algs: Vec<&str> = metadata

@@ -158,6 +158,7 @@ fn capture(metadata: &Map<String, Value>, ctx: &mut StepContext<'_>) {
     ctx.state.discovery = Some(crate::steps::state::Discovery {
         metadata: metadata.clone(),
         jwks: Vec::new(),
+        jwks_fetched: false,
     });
 }
 
